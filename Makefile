@@ -1,0 +1,56 @@
+# The one source of truth for building, testing and benchmarking; CI calls `make test`.
+GO        ?= go
+PKGS      := ./...
+FUZZTIME  ?= 10s
+BENCHTIME ?= 1s
+BENCHCOUNT ?= 5
+STATICCHECK_VERSION ?= 2026.1
+STATICCHECK := $(shell $(GO) env GOPATH)/bin/staticcheck
+
+.PHONY: all demo test test-short bench fuzz lint vet fmt-check staticcheck tools clean
+
+all: lint test
+
+## demo: run the main demonstration
+demo:
+	$(GO) run ./examples/first
+
+## test: the full test suite with the race detector (what CI runs)
+test:
+	$(GO) vet $(PKGS)
+	$(GO) test -race -shuffle=on -timeout 8m $(PKGS)
+
+test-short:
+	$(GO) test -short $(PKGS)
+
+## bench: package benchmarks (root kernel, pool, wire, frame, transport)
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(BENCHCOUNT) $(PKGS)
+
+## fuzz: run every Fuzz* target for FUZZTIME each
+fuzz:
+	@set -e; for pkg in $$($(GO) list $(PKGS)); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "== $$pkg $$f"; \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+## lint: go vet, gofmt check, staticcheck
+lint: vet fmt-check staticcheck
+
+vet:
+	$(GO) vet $(PKGS)
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+$(STATICCHECK):
+	$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+staticcheck: $(STATICCHECK)
+	$(STATICCHECK) $(PKGS)
+
+clean:
+	$(GO) clean -testcache

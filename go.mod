@@ -1,0 +1,3 @@
+module github.com/aemp-go/aemp
+
+go 1.26

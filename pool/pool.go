@@ -1,0 +1,149 @@
+// Package pool provides size-classed, reference-counted byte buffers.
+//
+// A [Buf] is obtained with [Get], shared with [Buf.Retain] and given back with
+// [Buf.Release]; the last release returns it to the pool of its size class.
+// Buffers larger than the largest class are allocated and dropped normally.
+//
+// Releasing a buffer more often than it was retained is a bug. It always panics
+// when the count goes below zero. In debug mode (enabled automatically inside
+// test binaries, or with AEMP_POOL_DEBUG=1) released buffers are poisoned and
+// held in a short quarantine before reuse, so a double release or a late write
+// is caught even after the count has reached zero.
+package pool
+
+import (
+	"os"
+	"sync"
+	"sync/atomic"
+	"testing"
+)
+
+// Size classes. The largest class holds a maximum-size frame (1 MiB payload)
+// plus its header and some slack.
+var classes = [...]int{512, 2 << 10, 8 << 10, 32 << 10, 128 << 10, 512 << 10, 1<<20 + 4096}
+
+// MaxPooled is the largest capacity served from a pool; larger requests are
+// allocated directly and garbage collected after their last release.
+var MaxPooled = classes[len(classes)-1]
+
+var pools [len(classes)]sync.Pool
+
+// Buf is a reference-counted byte buffer. B is the usable slice; its length is
+// what the caller asked for, its capacity is the size class.
+type Buf struct {
+	B     []byte
+	refs  atomic.Int32
+	class int8 // index into classes, or -1 when not pooled
+}
+
+var debug = testing.Testing() || os.Getenv("AEMP_POOL_DEBUG") == "1"
+
+// SetDebug switches debug mode (see the package doc) and returns the previous
+// setting. It is meant for tests and benchmarks.
+func SetDebug(on bool) bool {
+	old := debug
+	debug = on
+	return old
+}
+
+func classOf(n int) int {
+	for i, c := range classes {
+		if n <= c {
+			return i
+		}
+	}
+	return -1
+}
+
+// Get returns a buffer with len(B) == n and a reference count of one.
+func Get(n int) *Buf {
+	if n < 0 {
+		panic("pool: negative size")
+	}
+	c := classOf(n)
+	if c < 0 {
+		b := &Buf{B: make([]byte, n), class: -1}
+		b.refs.Store(1)
+		return b
+	}
+	var b *Buf
+	if v := pools[c].Get(); v != nil {
+		b = v.(*Buf)
+		b.B = b.B[:n]
+	} else {
+		b = &Buf{B: make([]byte, n, classes[c]), class: int8(c)}
+	}
+	b.refs.Store(1)
+	return b
+}
+
+// Grow returns a buffer holding the contents of b with room for at least n
+// more bytes. If b has room it is returned unchanged; otherwise a larger
+// buffer is obtained, the contents copied and b released. Only the sole owner
+// of b (reference count one) may call Grow.
+func Grow(b *Buf, n int) *Buf {
+	if cap(b.B)-len(b.B) >= n {
+		return b
+	}
+	need := len(b.B) + n
+	if c := 2 * cap(b.B); c > need {
+		need = c
+	}
+	nb := Get(need)
+	nb.B = nb.B[:copy(nb.B, b.B)]
+	b.Release()
+	return nb
+}
+
+// Retain adds a reference.
+func (b *Buf) Retain() {
+	if b.refs.Add(1) <= 1 {
+		panic("pool: Retain of a released buffer")
+	}
+}
+
+// Refs reports the current reference count (for tests and assertions).
+func (b *Buf) Refs() int32 { return b.refs.Load() }
+
+// Release drops a reference; the last one returns the buffer to its pool.
+func (b *Buf) Release() {
+	n := b.refs.Add(-1)
+	switch {
+	case n > 0:
+		return
+	case n < 0:
+		panic("pool: double release of a buffer")
+	}
+	if b.class < 0 {
+		return
+	}
+	if debug {
+		quarantine(b)
+		return
+	}
+	pools[b.class].Put(b)
+}
+
+// quarantine poisons a released buffer and delays its reuse, so that a second
+// Release (count below zero) panics instead of silently freeing a buffer that
+// someone else got from the pool in the meantime.
+var qmu sync.Mutex
+var qring [256]*Buf
+var qpos int
+
+func quarantine(b *Buf) {
+	full := b.B[:cap(b.B)]
+	for i := range full {
+		full[i] = 0xdb
+	}
+	qmu.Lock()
+	old := qring[qpos]
+	qring[qpos] = b
+	qpos = (qpos + 1) % len(qring)
+	qmu.Unlock()
+	// A buffer whose count moved after its release has already made Release
+	// or Retain panic; it is dropped rather than reused.
+	if old != nil && old.refs.Load() == 0 {
+		pools[old.class].Put(old)
+	}
+}

@@ -1,0 +1,123 @@
+package pool
+
+import (
+	"sync"
+	"testing"
+)
+
+func TestGetSizes(t *testing.T) {
+	for _, n := range []int{0, 1, 511, 512, 513, 4000, 1 << 20, 1<<20 + 4096, 1<<20 + 4097, 3 << 20} {
+		b := Get(n)
+		if len(b.B) != n {
+			t.Fatalf("Get(%d): len %d", n, len(b.B))
+		}
+		if c := classOf(n); c >= 0 && cap(b.B) != classes[c] {
+			t.Fatalf("Get(%d): cap %d, want class %d", n, cap(b.B), classes[c])
+		}
+		if b.Refs() != 1 {
+			t.Fatalf("refs %d", b.Refs())
+		}
+		b.Release()
+	}
+}
+
+func TestRetainRelease(t *testing.T) {
+	b := Get(100)
+	b.Retain()
+	b.Retain()
+	b.Release()
+	b.Release()
+	if b.Refs() != 1 {
+		t.Fatalf("refs %d, want 1", b.Refs())
+	}
+	b.Release()
+}
+
+func mustPanic(t *testing.T, what string, f func()) {
+	t.Helper()
+	defer func() {
+		if recover() == nil {
+			t.Fatalf("%s did not panic", what)
+		}
+	}()
+	f()
+}
+
+func TestDoubleReleasePanics(t *testing.T) {
+	if !debug {
+		t.Fatal("debug mode must be on inside tests")
+	}
+	b := Get(64)
+	b.Release()
+	mustPanic(t, "double release", b.Release)
+	// Unpooled (oversized) buffers detect it too.
+	big := Get(MaxPooled + 1)
+	big.Release()
+	mustPanic(t, "double release of big buffer", big.Release)
+}
+
+func TestRetainAfterReleasePanics(t *testing.T) {
+	b := Get(64)
+	b.Release()
+	mustPanic(t, "retain after release", b.Retain)
+}
+
+func TestReleasedBufferIsPoisoned(t *testing.T) {
+	b := Get(16)
+	copy(b.B, "secret payload!!")
+	b.Release()
+	for i, c := range b.B[:16] {
+		if c != 0xdb {
+			t.Fatalf("byte %d = %#x after release, want poison", i, c)
+		}
+	}
+}
+
+func TestGrow(t *testing.T) {
+	b := Get(10)
+	copy(b.B, "0123456789")
+	b = Grow(b, 600)
+	if string(b.B) != "0123456789" || cap(b.B)-len(b.B) < 600 {
+		t.Fatalf("grow: %q cap %d", b.B, cap(b.B))
+	}
+	same := Grow(b, 1)
+	if same != b {
+		t.Fatal("Grow with room must return the same buffer")
+	}
+	b.Release()
+}
+
+func TestConcurrent(t *testing.T) {
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 2000; i++ {
+				b := Get(i % 9000)
+				b.Retain()
+				b.Release()
+				b.Release()
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func TestPooledGetDoesNotAllocate(t *testing.T) {
+	old := SetDebug(false)
+	defer SetDebug(old)
+	Get(1000).Release()
+	if n := testing.AllocsPerRun(1000, func() { Get(1000).Release() }); n != 0 {
+		t.Fatalf("Get/Release allocates %v times", n)
+	}
+}
+
+func BenchmarkGetRelease(b *testing.B) {
+	old := SetDebug(false)
+	defer SetDebug(old)
+	b.ReportAllocs()
+	for b.Loop() {
+		Get(1500).Release()
+	}
+}
