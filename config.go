@@ -1,0 +1,182 @@
+package aemp
+
+import (
+	"fmt"
+	"log/slog"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// Config configures a [Node]. The zero value of every field means the
+// documented default, so Config{} is a valid local-only node. NewNode copies
+// the Config; changing it afterwards has no effect.
+type Config struct {
+	// NodeID is the node ID template (AnyEvent::MP's "nodeid", spec §1.2).
+	// "%n" is replaced by the host name; a trailing "/" appends 10 random
+	// characters, and "%u" is replaced by the same random text. Default:
+	// "<Profile>/", e.g. "myhost/Ab3xYz09QK".
+	NodeID string
+
+	// Profile names the configuration profile; it is the default node ID
+	// prefix. Default: the host name.
+	Profile string
+
+	// Workers is the number of goroutines that run port handlers.
+	// Default: runtime.GOMAXPROCS(0).
+	Workers int
+
+	// MailboxRing is the number of slots of a port's lock-free mailbox ring
+	// (rounded up to a power of two). Messages beyond it wait in an
+	// overflow list; nothing is dropped. Default: 64.
+	MailboxRing int
+
+	// MailboxLimit is the most messages a port may have waiting. Past it the
+	// port is killed with ("overflow", …) so that its monitors fire.
+	// Default: 1<<20. Negative: no limit.
+	MailboxLimit int
+
+	// Batch is the most messages a port handles in one turn before other
+	// ports get a worker. Default: 64.
+	Batch int
+
+	// Logger receives the node's log records (handshake failures, links
+	// lost, unmonitored ports dying). Default: slog.Default().
+	Logger *slog.Logger
+
+	// Networking. A node with no Binds and no Nodes/Seeds is local-only.
+
+	// Binds are the listen endpoints, "host:port" ("127.0.0.1:4040",
+	// "[::1]:0"; port 0 picks a free port). Node.Binds reports the bound
+	// addresses.
+	Binds []string
+
+	// Nodes maps node IDs to the addresses they listen on, for nodes this
+	// node may have to connect to ("host:port" each).
+	Nodes map[string][]string
+
+	// Secret is the shared secret for hmac_sha3_512 authentication.
+	Secret string
+
+	// Cert is a PEM bundle (private key, certificate, CA certificates) that
+	// enables TLS, as in AnyEvent::MP's "cert" setting.
+	Cert string
+
+	// Framings is the framing_format list offered to peers, in preference
+	// order. Default: {"goframe1", "json"}: Go peers use the length-prefixed
+	// framing, Perl peers JSON.
+	Framings []string
+
+	// AuthAccept lists the auth methods accepted from peers (advertised in
+	// the greeting). Default: tls_sha3_512 and tls_anon when Cert is set,
+	// hmac_sha3_512 when Secret is set. "cleartext" is accepted only when
+	// listed here.
+	AuthAccept []string
+
+	// Backend selects the transport for plain TCP links: "netpoll" or
+	// "std". Default: the faster one on this platform (see docs/transport.md).
+	// TLS links always use the std backend.
+	Backend string
+
+	// HandshakeTimeout bounds a connection's handshake. Default: 10s.
+	HandshakeTimeout time.Duration
+
+	// ConnectTimeout bounds an on-demand connection attempt (AnyEvent::MP's
+	// connect_interval deadline); when it passes, monitors of the node's
+	// ports fire with ("transport_error", node, "connect timeout") and
+	// queued messages are discarded. Default: 5s.
+	ConnectTimeout time.Duration
+
+	// MaxFrame is the largest message accepted from or sent to a peer, in
+	// bytes. Default: 1 MiB.
+	MaxFrame int
+}
+
+// Defaults.
+const (
+	DefaultMailboxRing      = 64
+	DefaultMailboxLimit     = 1 << 20
+	DefaultBatch            = 64
+	DefaultHandshakeTimeout = 10 * time.Second
+	DefaultConnectTimeout   = 5 * time.Second
+	DefaultMaxFrame         = 1 << 20
+)
+
+// Validate reports the first problem with c, wrapping [ErrConfig].
+func (c *Config) Validate() error {
+	bad := func(f string, a ...any) error {
+		return fmt.Errorf("%w: %s", ErrConfig, fmt.Sprintf(f, a...))
+	}
+	if strings.ContainsAny(c.NodeID, "#;\r\n\x00") {
+		return bad("node ID template %q contains '#', ';' or a line break", c.NodeID)
+	}
+	if c.NodeID == "0" {
+		return bad(`node ID "0" is not allowed`)
+	}
+	if c.Workers < 0 || c.MailboxRing < 0 || c.Batch < 0 || c.MaxFrame < 0 {
+		return bad("negative Workers, MailboxRing, Batch or MaxFrame")
+	}
+	if c.HandshakeTimeout < 0 || c.ConnectTimeout < 0 {
+		return bad("negative timeout")
+	}
+	switch c.Backend {
+	case "", "netpoll", "std":
+	default:
+		return bad("unknown backend %q (want netpoll or std)", c.Backend)
+	}
+	for id, addrs := range c.Nodes {
+		if !validNodeID(id) {
+			return bad("Nodes: invalid node ID %q", id)
+		}
+		if len(addrs) == 0 {
+			return bad("Nodes: no address for node %q", id)
+		}
+	}
+	for _, f := range c.Framings {
+		if f != "goframe1" && f != "json" {
+			return bad("unsupported framing %q (want goframe1 or json)", f)
+		}
+	}
+	return nil
+}
+
+// withDefaults returns a copy of c with the defaults filled in.
+func (c Config) withDefaults() Config {
+	if c.Workers == 0 {
+		c.Workers = runtime.GOMAXPROCS(0)
+	}
+	if c.MailboxRing == 0 {
+		c.MailboxRing = DefaultMailboxRing
+	}
+	if c.MailboxLimit == 0 {
+		c.MailboxLimit = DefaultMailboxLimit
+	}
+	if c.Batch == 0 {
+		c.Batch = DefaultBatch
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.HandshakeTimeout == 0 {
+		c.HandshakeTimeout = DefaultHandshakeTimeout
+	}
+	if c.ConnectTimeout == 0 {
+		c.ConnectTimeout = DefaultConnectTimeout
+	}
+	if c.MaxFrame == 0 {
+		c.MaxFrame = DefaultMaxFrame
+	}
+	if len(c.Framings) == 0 {
+		c.Framings = []string{"goframe1", "json"}
+	}
+	// Never share the caller's slices and maps.
+	c.Binds = append([]string(nil), c.Binds...)
+	c.Framings = append([]string(nil), c.Framings...)
+	c.AuthAccept = append([]string(nil), c.AuthAccept...)
+	nodes := make(map[string][]string, len(c.Nodes))
+	for k, v := range c.Nodes {
+		nodes[k] = append([]string(nil), v...)
+	}
+	c.Nodes = nodes
+	return c
+}

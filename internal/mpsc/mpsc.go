@@ -1,0 +1,149 @@
+// Package mpsc is the per-port mailbox: a lock-free multi-producer,
+// single-consumer ring with an unbounded, mutex-protected overflow path.
+//
+// Producers [Queue.Push] from any goroutine. While the ring has room a push is
+// one CAS and two stores. When the ring is full the push goes to the overflow
+// list, and from then on every push goes there until the consumer has taken
+// the list over; this keeps each producer's messages in order. Nothing is
+// ever dropped: the overflow list grows, and its length is reported so the
+// owner can enforce its own limit.
+//
+// The algorithm for the ring is D. Vyukov's bounded MPMC queue specialised to
+// a single consumer: each slot carries a sequence number that tells producers
+// and the consumer whose turn it is.
+package mpsc
+
+import (
+	"sync"
+	"sync/atomic"
+)
+
+type slot[T any] struct {
+	seq atomic.Uint64
+	v   T
+}
+
+// Queue is an MPSC queue of T. The zero value is not usable; call New.
+type Queue[T any] struct {
+	_    [64]byte // keep the producers' line away from neighbouring data
+	tail atomic.Uint64
+	_    [56]byte
+	head atomic.Uint64 // written by the consumer only; read by Pending
+	mask uint64
+	ring []slot[T]
+
+	overflowing atomic.Bool
+	mu          sync.Mutex
+	over        []T // overflow list (FIFO), guarded by mu
+	pending     []T // consumer only: an overflow list taken over by the consumer
+	pendPos     int
+}
+
+// New returns a queue whose ring holds size elements (rounded up to a power
+// of two, at least 2).
+func New[T any](size int) *Queue[T] {
+	n := 2
+	for n < size {
+		n <<= 1
+	}
+	q := &Queue[T]{mask: uint64(n - 1), ring: make([]slot[T], n)}
+	for i := range q.ring {
+		q.ring[i].seq.Store(uint64(i))
+	}
+	return q
+}
+
+// Cap is the ring capacity.
+func (q *Queue[T]) Cap() int { return len(q.ring) }
+
+// Push appends v. It never blocks on the consumer. overflow is the length of
+// the overflow list after the push (0 when v went into the ring).
+func (q *Queue[T]) Push(v T) (overflow int) {
+	if q.overflowing.Load() {
+		q.mu.Lock()
+		if q.overflowing.Load() {
+			q.over = append(q.over, v)
+			n := len(q.over)
+			q.mu.Unlock()
+			return n
+		}
+		q.mu.Unlock()
+	}
+	for {
+		pos := q.tail.Load()
+		s := &q.ring[pos&q.mask]
+		seq := s.seq.Load()
+		switch d := int64(seq - pos); {
+		case d == 0:
+			if q.tail.CompareAndSwap(pos, pos+1) {
+				s.v = v
+				s.seq.Store(pos + 1)
+				return 0
+			}
+		case d < 0: // ring full
+			q.mu.Lock()
+			q.overflowing.Store(true)
+			q.over = append(q.over, v)
+			n := len(q.over)
+			q.mu.Unlock()
+			return n
+		}
+	}
+}
+
+// Pop removes the oldest element. It must only be called by the consumer.
+// ok is false when no element is ready; an element whose push is still in
+// progress is not ready (its producer will see that and notify the consumer).
+func (q *Queue[T]) Pop() (v T, ok bool) {
+	if q.pendPos < len(q.pending) {
+		v = q.pending[q.pendPos]
+		var zero T
+		q.pending[q.pendPos] = zero
+		q.pendPos++
+		return v, true
+	}
+	head := q.head.Load()
+	s := &q.ring[head&q.mask]
+	if s.seq.Load() == head+1 {
+		v = s.v
+		var zero T
+		s.v = zero
+		s.seq.Store(head + q.mask + 1)
+		q.head.Store(head + 1)
+		return v, true
+	}
+	if !q.overflowing.Load() || q.tail.Load() != head {
+		// Empty, or a push into the head slot is still in flight: later
+		// slots (and the overflow list) must wait for it. Its producer
+		// notifies the consumer when it completes.
+		return v, false
+	}
+	// Take the overflow list over, but only if the ring is still empty with
+	// the lock held: a producer that published into the ring before
+	// appending to the list must have its ring element consumed first.
+	q.mu.Lock()
+	if q.tail.Load() != head {
+		q.mu.Unlock()
+		return q.Pop()
+	}
+	q.pending, q.over = q.over, q.pending[:0]
+	q.pendPos = 0
+	q.overflowing.Store(false)
+	q.mu.Unlock()
+	return q.Pop()
+}
+
+// Ready reports whether Pop would return an element. Consumer only.
+func (q *Queue[T]) Ready() bool {
+	head := q.head.Load()
+	return q.pendPos < len(q.pending) ||
+		q.ring[head&q.mask].seq.Load() == head+1 ||
+		q.overflowing.Load() && q.tail.Load() == head
+}
+
+// Pending reports whether anything has been pushed and not yet popped,
+// including pushes still in flight. Unlike Ready it may be called from any
+// goroutine; it does not count an overflow list the consumer already took.
+func (q *Queue[T]) Pending() bool {
+	return q.tail.Load() != q.head.Load() || q.overflowing.Load()
+}

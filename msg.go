@@ -1,0 +1,381 @@
+package aemp
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/aemp-go/aemp/pool"
+)
+
+// inlineArgs is how many arguments a message stores without a separate
+// allocation.
+const inlineArgs = 3
+
+// Msg is one message: an ordered list of values whose first element is the
+// tag. Element 0 is the tag, elements 1…Len()-1 are the arguments, so
+// m.Int(1) is the first argument.
+//
+// A Msg that a handler receives is valid only while the handler runs: for a
+// message from another node its arguments are decoded lazily from the
+// network buffer, which is reused after the handler returns. Call
+// [Msg.Clone] to keep a message (or anything taken from it with
+// [Msg.Raw]) for later. Values returned by the typed accessors (strings
+// included) are always safe to keep.
+//
+// Local messages carry Go values as given, with no serialisation; the
+// accessors convert them by the same rules as remote messages, so a handler
+// does not need to know where a message came from. A Msg is also the way to
+// build a message without boxing its arguments into interfaces: see
+// [NewMsg] and the Append methods.
+type Msg struct {
+	tag  string
+	n    int // number of arguments after the tag
+	inl  [inlineArgs]value
+	more []value
+
+	// Remote messages: the JSON text of the arguments after the tag and
+	// the pooled buffer it lies in (nil for local or cloned messages).
+	raw []byte
+	buf *pool.Buf
+	src *remoteNode // the node it came from
+
+	port *Port // the receiving port while a handler runs
+}
+
+// NewMsg builds a message from a tag and arguments. Scalars (all integer
+// kinds, floats, bools, strings) are stored unboxed.
+func NewMsg(tag string, args ...any) Msg {
+	m := Msg{tag: tag}
+	m.setArgs(args)
+	return m
+}
+
+func (m *Msg) setArgs(args []any) {
+	m.n = len(args)
+	if len(args) > inlineArgs {
+		m.more = make([]value, len(args)-inlineArgs)
+	}
+	for i, a := range args {
+		m.set(i, valueOf(a))
+	}
+}
+
+func (m *Msg) set(i int, v value) {
+	if i < inlineArgs {
+		m.inl[i] = v
+	} else {
+		m.more[i-inlineArgs] = v
+	}
+}
+
+func (m *Msg) appendValue(v value) {
+	if m.raw != nil || m.buf != nil {
+		panic("aemp: Append on a received remote message; build a new one with NewMsg")
+	}
+	if m.n < inlineArgs {
+		m.inl[m.n] = v
+	} else {
+		m.more = append(m.more, v)
+	}
+	m.n++
+}
+
+// AppendInt returns m with an integer argument appended (no allocation while
+// the message has at most three arguments).
+func (m Msg) AppendInt(v int64) Msg { m.appendValue(value{k: kInt, n: uint64(v)}); return m }
+
+// AppendUint returns m with an unsigned integer argument appended.
+func (m Msg) AppendUint(v uint64) Msg { m.appendValue(value{k: kUint, n: v}); return m }
+
+// AppendFloat returns m with a float argument appended.
+func (m Msg) AppendFloat(v float64) Msg { m.appendValue(valueOf(v)); return m }
+
+// AppendString returns m with a string argument appended.
+func (m Msg) AppendString(v string) Msg { m.appendValue(value{k: kString, s: v}); return m }
+
+// AppendBool returns m with a boolean argument appended.
+func (m Msg) AppendBool(v bool) Msg { m.appendValue(valueOf(v)); return m }
+
+// Append returns m with an argument of any type appended.
+func (m Msg) Append(v any) Msg { m.appendValue(valueOf(v)); return m }
+
+// Tag returns the message's first element as a string. A message from
+// another node whose first element is not a string has its text form as tag
+// (the number 1 matches tag "1", as in Perl).
+func (m *Msg) Tag() string { return m.tag }
+
+// Len is the number of elements including the tag.
+func (m *Msg) Len() int {
+	if m.raw != nil {
+		n, err := remoteCount(m.raw)
+		if err != nil {
+			return 1
+		}
+		return n + 1
+	}
+	return m.n + 1
+}
+
+// Port returns the port whose handler is running with this message (the
+// "port context", $SELF in Perl); nil outside a handler.
+func (m *Msg) Port() *Port { return m.port }
+
+// From returns the ID of the node the message came from (this node for local
+// messages).
+func (m *Msg) From() string {
+	if m.src != nil {
+		return m.src.id
+	}
+	if m.port != nil {
+		return m.port.node.id
+	}
+	return ""
+}
+
+func (m *Msg) local(i int) (value, error) {
+	if i == 0 {
+		return value{k: kString, s: m.tag}, nil
+	}
+	if i < 0 || i > m.n {
+		return value{}, fmt.Errorf("%w: element %d of a message with %d", ErrIndex, i, m.n+1)
+	}
+	if i-1 < inlineArgs {
+		return m.inl[i-1], nil
+	}
+	return m.more[i-1-inlineArgs], nil
+}
+
+func (m *Msg) wrap(i int, err error) error {
+	return fmt.Errorf("aemp: message %q element %d: %w", truncate(m.tag, 30), i, err)
+}
+
+// Int returns element i as an int64. Integers, integral floats and numeric
+// strings convert; anything else, or an integer out of range, is an error
+// wrapping [ErrType].
+func (m *Msg) Int(i int) (int64, error) {
+	if m.raw != nil && i > 0 {
+		v, err := remoteInt(m.raw, i-1)
+		if err != nil {
+			return 0, m.wrap(i, err)
+		}
+		return v, nil
+	}
+	v, err := m.local(i)
+	if err == nil {
+		var n int64
+		if n, err = v.toInt(); err == nil {
+			return n, nil
+		}
+	}
+	return 0, m.wrap(i, err)
+}
+
+// Float returns element i as a float64 (numbers and numeric strings).
+func (m *Msg) Float(i int) (float64, error) {
+	if m.raw != nil && i > 0 {
+		v, err := remoteFloat(m.raw, i-1)
+		if err != nil {
+			return 0, m.wrap(i, err)
+		}
+		return v, nil
+	}
+	v, err := m.local(i)
+	if err == nil {
+		var f float64
+		if f, err = v.toFloat(); err == nil {
+			return f, nil
+		}
+	}
+	return 0, m.wrap(i, err)
+}
+
+// String returns element i as a string (numbers give their decimal text).
+// The result is always a copy that stays valid after the handler returns.
+func (m *Msg) String(i int) (string, error) {
+	if m.raw != nil && i > 0 {
+		v, err := remoteString(m.raw, i-1)
+		if err != nil {
+			return "", m.wrap(i, err)
+		}
+		return v, nil
+	}
+	v, err := m.local(i)
+	if err == nil {
+		var s string
+		if s, err = v.toString(); err == nil {
+			return s, nil
+		}
+	}
+	return "", m.wrap(i, err)
+}
+
+// Bool returns element i with Perl's truthiness: false, null, 0, "" and "0"
+// are false, other numbers and strings true.
+func (m *Msg) Bool(i int) (bool, error) {
+	if m.raw != nil && i > 0 {
+		v, err := remoteBool(m.raw, i-1)
+		if err != nil {
+			return false, m.wrap(i, err)
+		}
+		return v, nil
+	}
+	v, err := m.local(i)
+	if err == nil {
+		var b bool
+		if b, err = v.toBool(); err == nil {
+			return b, nil
+		}
+	}
+	return false, m.wrap(i, err)
+}
+
+// Bytes returns element i as bytes. Over the AEMP JSON framing bytes travel
+// as a string of code points U+0000…U+00FF (as Perl byte strings do); a
+// local []byte is returned as is (not copied).
+func (m *Msg) Bytes(i int) ([]byte, error) {
+	if m.raw != nil && i > 0 {
+		v, err := remoteBytes(m.raw, i-1)
+		if err != nil {
+			return nil, m.wrap(i, err)
+		}
+		return v, nil
+	}
+	v, err := m.local(i)
+	if err == nil {
+		var b []byte
+		if b, err = v.toBytes(); err == nil {
+			return b, nil
+		}
+	}
+	return nil, m.wrap(i, err)
+}
+
+// Value returns element i as a generic Go value: nil, bool, int64, uint64
+// (above MaxInt64), float64, string, []any, map[string]any (remote
+// messages), or the Go value that was sent (local messages; scalars
+// normalised to int64, uint64, float64).
+func (m *Msg) Value(i int) (any, error) {
+	if m.raw != nil && i > 0 {
+		v, err := remoteAny(m.raw, i-1)
+		if err != nil {
+			return nil, m.wrap(i, err)
+		}
+		return v, nil
+	}
+	v, err := m.local(i)
+	if err != nil {
+		return nil, m.wrap(i, err)
+	}
+	return v.iface(), nil
+}
+
+// Decode stores element i into the value pointed to by dst, which may be of
+// any type encoding/json could decode into. For a local element of the
+// same type as *dst it is a plain assignment; otherwise the element is
+// converted through its JSON form, exactly as if it had come from another
+// node.
+func (m *Msg) Decode(i int, dst any) error {
+	if m.raw != nil && i > 0 {
+		if err := remoteDecode(m.raw, i-1, dst); err != nil {
+			return m.wrap(i, err)
+		}
+		return nil
+	}
+	v, err := m.local(i)
+	if err == nil {
+		err = decodeLocal(v, dst)
+	}
+	if err != nil {
+		return m.wrap(i, err)
+	}
+	return nil
+}
+
+// Scan decodes the arguments (elements 1, 2, …) into dst in order, like
+// database/sql's Row.Scan: m.Scan(&a, &b) is m.Decode(1, &a) then
+// m.Decode(2, &b). Fewer elements than destinations is an error.
+func (m *Msg) Scan(dst ...any) error {
+	for k, d := range dst {
+		if err := m.Decode(k+1, d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Values returns all elements, tag first, as generic Go values (see
+// [Msg.Value]).
+func (m *Msg) Values() ([]any, error) {
+	n := m.Len()
+	out := make([]any, n)
+	out[0] = m.tag
+	for i := 1; i < n; i++ {
+		v, err := m.Value(i)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
+// Raw returns element i of a remote message as raw JSON text, without
+// decoding. It aliases the network buffer: valid only during the handler
+// unless the message was cloned. For local messages it encodes the value.
+func (m *Msg) Raw(i int) ([]byte, error) {
+	if m.raw != nil && i > 0 {
+		return remoteRaw(m.raw, i-1)
+	}
+	v, err := m.local(i)
+	if err != nil {
+		return nil, m.wrap(i, err)
+	}
+	return encodeLocal(nil, v)
+}
+
+// Clone returns a copy of the message that stays valid after the handler
+// returns (remote arguments are copied out of the network buffer).
+func (m *Msg) Clone() Msg {
+	c := *m
+	c.port = nil
+	if m.more != nil {
+		c.more = append([]value(nil), m.more...)
+	}
+	if m.raw != nil {
+		c.raw = append([]byte(nil), m.raw...)
+		c.buf = nil
+	}
+	return c
+}
+
+// release gives back the network buffer of a remote message.
+func (m *Msg) release() {
+	if m.buf != nil {
+		m.buf.Release()
+		m.buf = nil
+	}
+	m.raw = nil
+}
+
+// GoString renders the message for debugging, e.g. ["tag",1,"x"].
+func (m *Msg) GoString() string {
+	vals, err := m.Values()
+	if err != nil {
+		return fmt.Sprintf("[%q <undecodable: %v>]", m.tag, err)
+	}
+	var sb strings.Builder
+	sb.WriteByte('[')
+	for i, v := range vals {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		b, err := encodeLocal(nil, valueOf(v))
+		if err != nil {
+			fmt.Fprintf(&sb, "%v", v)
+		} else {
+			sb.Write(b)
+		}
+	}
+	sb.WriteByte(']')
+	return sb.String()
+}

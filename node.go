@@ -1,0 +1,228 @@
+package aemp
+
+import (
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Node is one AEMP node: it owns ports, runs their handlers, and (when
+// networking is configured) links to other nodes. Create it with
+// [NewNode] and stop it with [Node.Close]. All methods are safe for
+// concurrent use.
+type Node struct {
+	id   string
+	cfg  Config
+	log  *slog.Logger
+	uniq string // local-part prefix ("" when the node ID is randomised)
+
+	counter atomic.Uint64
+	ports   sync.Map // local part → *Port
+	sched   *scheduler
+
+	closeOnce sync.Once
+	closed    atomic.Bool
+	done      chan struct{}
+
+	net *network // nil for a local-only node
+}
+
+// NewNode creates a node from cfg (copied; see [Config] for the defaults).
+// A node whose Config has Binds listens on them; one with Nodes can reach
+// those nodes.
+func NewNode(cfg Config) (*Node, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	host := hostname()
+	profile := cfg.Profile
+	if profile == "" {
+		profile = host
+	}
+	id, randomised := expandNodeID(cfg.NodeID, profile, host)
+	if !validNodeID(id) {
+		return nil, fmt.Errorf("%w: node ID %q", ErrConfig, id)
+	}
+	n := &Node{
+		id:    id,
+		cfg:   cfg,
+		log:   cfg.Logger.With("node", id),
+		done:  make(chan struct{}),
+		sched: newScheduler(cfg.Workers),
+	}
+	n.counter.Store(1) // the first port is "b", as in AnyEvent::MP
+	if !randomised {
+		n.uniq = newUNIQ()
+	}
+	if err := n.startNetwork(); err != nil {
+		n.sched.stop()
+		return nil, err
+	}
+	return n, nil
+}
+
+// ID returns the node ID.
+func (n *Node) ID() string { return n.id }
+
+// NodePort returns the ID of this node's node port.
+func (n *Node) NodePort() PortID { return PortID(n.id) }
+
+// Done is closed when the node has been closed.
+func (n *Node) Done() <-chan struct{} { return n.done }
+
+// Close stops the node: links are closed (monitors on other nodes fire with
+// transport errors there), handlers that are running finish, queued messages
+// are dropped. It waits for every goroutine the node started and is
+// idempotent.
+func (n *Node) Close() error {
+	var err error
+	n.closeOnce.Do(func() {
+		n.closed.Store(true)
+		close(n.done)
+		if n.net != nil {
+			err = n.net.close()
+		}
+		n.sched.stop()
+	})
+	return err
+}
+
+func (n *Node) newPort(local string) *Port {
+	p := &Port{node: n, local: local, id: PortID(n.id + "#" + local)}
+	p.handlers.Store(&handlerTable{tags: map[string]Handler{}})
+	n.ports.Store(local, p)
+	return p
+}
+
+func (n *Node) nextLocal() string {
+	return n.uniq + localName(n.counter.Add(1))
+}
+
+// NewPort creates a port with no handlers: until [Port.Rcv] or
+// [Port.RcvDefault] registers one, a message kills it with
+// ("unhandled_message", …). Port IDs are never reused.
+func (n *Node) NewPort() *Port {
+	return n.newPort(n.nextLocal())
+}
+
+// NewPortFunc creates a port whose default handler is h (AnyEvent::MP's
+// port { … }).
+func (n *Node) NewPortFunc(h Handler) *Port {
+	return n.NewPort().RcvDefault(h)
+}
+
+// Port returns the local port with the given ID, or nil if it is not a live
+// port of this node.
+func (n *Node) Port(id PortID) *Port {
+	if id.Node() != n.id {
+		return nil
+	}
+	if v, ok := n.ports.Load(id.Local()); ok {
+		return v.(*Port)
+	}
+	return nil
+}
+
+// IsLocal reports whether id names a port (or the node port) of this node.
+func (n *Node) IsLocal(id PortID) bool { return id.Node() == n.id }
+
+// Snd sends the message (tag, args…) to a port on any node. It never
+// blocks. A message to a local port goes into its mailbox unserialised; to
+// a port on another node it is queued on the link to that node (opened on
+// demand). As in AnyEvent::MP, a message to a port that does not exist is
+// dropped silently: use [Node.Mon] to learn about ports that die. The
+// argument values must not be modified after the call (they are not copied
+// for local delivery).
+//
+// Scalars are stored unboxed, but Go boxes non-constant values into the
+// interface arguments at the call site; the allocation-free form is
+// [Node.SndMsg] with a message built by [NewMsg] and the Append methods.
+//
+// Errors: ErrBadPortID, ErrClosed, ErrOverflow (the port was killed),
+// ErrNoRoute (no way to reach the node).
+func (n *Node) Snd(to PortID, tag string, args ...any) error {
+	m := Msg{tag: tag}
+	m.setArgs(args)
+	return n.SndMsg(to, m)
+}
+
+// SndMsg sends a message built with [NewMsg].
+func (n *Node) SndMsg(to PortID, m Msg) error {
+	if n.closed.Load() {
+		return ErrClosed
+	}
+	node, local := splitPortID(to)
+	if node == "" {
+		return fmt.Errorf("%w: %q has no node part", ErrBadPortID, to)
+	}
+	if node == n.id {
+		if local == "" {
+			return n.nodeRequest(nil, &m)
+		}
+		if v, ok := n.ports.Load(local); ok {
+			return v.(*Port).push(entry{Msg: m})
+		}
+		return nil
+	}
+	return n.sndRemote(node, local, &m)
+}
+
+func splitPortID(id PortID) (node, local string) {
+	s := string(id)
+	for i := 0; i < len(s); i++ {
+		if s[i] == '#' {
+			return s[:i], s[i+1:]
+		}
+	}
+	return s, ""
+}
+
+// Kill kills a port on any node with reason (AnyEvent::MP's kil). For a
+// local port see [Port.Kill]; a remote port is killed by a request to its
+// node, ordered with the messages sent to it before. Killing a port that
+// does not exist does nothing.
+func (n *Node) Kill(id PortID, reason ...any) error {
+	if n.closed.Load() {
+		return ErrClosed
+	}
+	node, local := splitPortID(id)
+	switch {
+	case node == "":
+		return fmt.Errorf("%w: %q has no node part", ErrBadPortID, id)
+	case local == "":
+		return fmt.Errorf("%w: %s", ErrNodePort, id)
+	case node == n.id:
+		if v, ok := n.ports.Load(local); ok {
+			v.(*Port).Kill(reason...)
+		}
+		return nil
+	}
+	m := NewMsg("kil1", local)
+	for _, r := range reason {
+		m = m.Append(r)
+	}
+	return n.sndRemote(node, "", &m)
+}
+
+// Timer is a pending [Node.After] or [Port.After]; Stop cancels it.
+type Timer struct{ t *time.Timer }
+
+// Stop cancels the timer; it reports whether it was still pending.
+func (t *Timer) Stop() bool { return t.t.Stop() }
+
+// After sends (tag, args…) to the port after d (AnyEvent::MP's after with a
+// message).
+func (n *Node) After(d time.Duration, to PortID, tag string, args ...any) *Timer {
+	m := NewMsg(tag, args...)
+	return &Timer{time.AfterFunc(d, func() { n.SndMsg(to, m) })}
+}
+
+// After runs fn in port context after d (AnyEvent::MP's after with a code
+// reference, bound to this port like psub). Nothing happens if the port has
+// died by then.
+func (p *Port) After(d time.Duration, fn func() error) *Timer {
+	return &Timer{time.AfterFunc(d, func() { p.Exec(fn) })}
+}

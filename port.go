@@ -1,0 +1,307 @@
+package aemp
+
+import (
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+
+	"github.com/aemp-go/aemp/internal/mpsc"
+)
+
+// Handler handles one message in port context: handlers of one port run one
+// at a time, in arrival order, on one of the node's worker goroutines.
+// Returning an error or panicking kills the port with ("die", text) (or with
+// the [Reason] itself if the error is one). A handler must not block for
+// long: it holds a worker.
+type Handler func(m *Msg) error
+
+// Port states.
+const (
+	portIdle int32 = iota
+	portScheduled
+	portDead
+)
+
+// Mailbox entry kinds.
+const (
+	entMsg uint8 = iota
+	entKill
+	entExec
+)
+
+type entry struct {
+	Msg
+	kind   uint8
+	reason Reason
+	fn     func() error
+}
+
+type handlerTable struct {
+	tags map[string]Handler
+	def  Handler
+}
+
+// Port is a local port: a mailbox with handlers. Create one with
+// [Node.NewPort] or [Node.NewPortFunc]. All methods are safe for concurrent
+// use.
+type Port struct {
+	node  *Node
+	id    PortID
+	local string
+
+	state      atomic.Int32
+	mbox       atomic.Pointer[mpsc.Queue[entry]]
+	overflowed atomic.Bool
+	handlers   atomic.Pointer[handlerTable]
+
+	mu      sync.Mutex // guards handler updates, monitors, and draining a dead port
+	mons    map[*Monitor]struct{}
+	remotes map[*remoteNode]struct{} // nodes that monitor this port (mon1)
+	reason  Reason                   // once dead
+}
+
+// ID returns the port's ID.
+func (p *Port) ID() PortID { return p.id }
+
+// Node returns the node the port belongs to.
+func (p *Port) Node() *Node { return p.node }
+
+// String returns the port ID.
+func (p *Port) String() string { return string(p.id) }
+
+// Alive reports whether the port has not died yet.
+func (p *Port) Alive() bool { return p.state.Load() != portDead }
+
+// Rcv registers h for messages whose tag equals tag, replacing any handler
+// for that tag; h == nil removes it. The handler receives the whole message
+// (element 0 is the tag). It returns p, so registrations can be chained.
+func (p *Port) Rcv(tag string, h Handler) *Port {
+	p.updateHandlers(func(t *handlerTable) {
+		if h == nil {
+			delete(t.tags, tag)
+		} else {
+			t.tags[tag] = h
+		}
+	})
+	return p
+}
+
+// RcvDefault sets the handler for messages no tag handler takes; nil removes
+// it, so that such messages kill the port with ("unhandled_message", …).
+func (p *Port) RcvDefault(h Handler) *Port {
+	p.updateHandlers(func(t *handlerTable) { t.def = h })
+	return p
+}
+
+func (p *Port) updateHandlers(f func(*handlerTable)) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	old := p.handlers.Load()
+	t := &handlerTable{tags: make(map[string]Handler, len(old.tags)+1), def: old.def}
+	for k, v := range old.tags {
+		t.tags[k] = v
+	}
+	f(t)
+	p.handlers.Store(t)
+}
+
+// Kill kills the port with reason (none = a normal kill). The kill is
+// queued behind the messages already sent to the port, which are handled
+// first; messages sent after it are dropped. Monitors fire once the kill has
+// been processed.
+func (p *Port) Kill(reason ...any) {
+	p.push(entry{kind: entKill, reason: Reason(reason)})
+}
+
+// Exec runs fn in port context: after the messages already queued, serialised
+// with the port's handlers, with errors and panics killing the port as for a
+// handler. It is the Go form of AnyEvent::MP's peval.
+func (p *Port) Exec(fn func() error) {
+	p.push(entry{kind: entExec, fn: fn})
+}
+
+// Wrap returns a function that, each time it is called (from any
+// goroutine), runs fn in port context via [Port.Exec]. It is the Go form of
+// AnyEvent::MP's psub: use it for callbacks from other libraries that touch
+// the port's state.
+func (p *Port) Wrap(fn func() error) func() {
+	return func() { p.Exec(fn) }
+}
+
+// Mon monitors target and kills p with the same reason when target dies
+// with a non-normal reason (a "link": AnyEvent::MP's mon $port with $SELF).
+func (p *Port) Mon(target PortID) *Monitor {
+	return p.node.Mon(target, MonKill(p.id))
+}
+
+func (p *Port) mailbox() *mpsc.Queue[entry] {
+	if q := p.mbox.Load(); q != nil {
+		return q
+	}
+	q := mpsc.New[entry](p.node.cfg.MailboxRing)
+	if p.mbox.CompareAndSwap(nil, q) {
+		return q
+	}
+	return p.mbox.Load()
+}
+
+// push queues an entry and makes sure the port will run. It never blocks.
+func (p *Port) push(e entry) error {
+	if p.state.Load() == portDead {
+		e.release()
+		return nil
+	}
+	q := p.mailbox()
+	over := q.Push(e)
+	if lim := p.node.cfg.MailboxLimit; lim > 0 && over > 0 && over+q.Cap() > lim && p.overflowed.CompareAndSwap(false, true) {
+		p.schedule()
+		return fmt.Errorf("%w: port %s has more than %d messages waiting", ErrOverflow, p.id, lim)
+	}
+	switch p.state.Load() {
+	case portIdle:
+		p.schedule()
+	case portDead:
+		p.discard()
+	}
+	return nil
+}
+
+func (p *Port) schedule() {
+	if p.state.CompareAndSwap(portIdle, portScheduled) {
+		p.node.sched.enqueue(p)
+	}
+}
+
+// run handles up to one batch of messages on a worker goroutine.
+func (p *Port) run() {
+	q := p.mailbox()
+	for range p.node.cfg.Batch {
+		if p.overflowed.Load() {
+			p.die(Reason{"overflow", fmt.Sprintf("mailbox limit of %d messages exceeded", p.node.cfg.MailboxLimit)})
+			return
+		}
+		e, ok := q.Pop()
+		if !ok {
+			if !p.state.CompareAndSwap(portScheduled, portIdle) {
+				return // died
+			}
+			// A producer that pushed after our Pop saw the port busy and left
+			// it to us; take the port back if anything is pending. From here
+			// on another worker may own the port: only atomic checks.
+			if !q.Pending() || !p.state.CompareAndSwap(portIdle, portScheduled) {
+				return
+			}
+			continue
+		}
+		p.deliver(&e)
+		if p.state.Load() == portDead {
+			return
+		}
+	}
+	p.node.sched.enqueue(p)
+}
+
+func (p *Port) deliver(e *entry) {
+	switch e.kind {
+	case entKill:
+		p.die(e.reason)
+		return
+	case entExec:
+		if err := p.protect(e.fn, nil, nil); err != nil {
+			p.die(reasonOf(err))
+		}
+		return
+	}
+	t := p.handlers.Load()
+	h := t.tags[e.tag]
+	if h == nil {
+		h = t.def
+	}
+	if h == nil {
+		e.Msg.release()
+		p.die(unhandledReason(e.tag))
+		return
+	}
+	e.Msg.port = p
+	err := p.protect(nil, h, &e.Msg)
+	e.Msg.release()
+	if err != nil {
+		p.die(reasonOf(err))
+	}
+}
+
+// errPanic wraps a value a handler panicked with.
+type errPanic struct{ v any }
+
+func (e errPanic) Error() string { return fmt.Sprint(e.v) }
+
+func (p *Port) protect(fn func() error, h Handler, m *Msg) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			p.node.log.Debug("aemp: handler panicked", "port", p.id, "panic", r, "stack", string(debug.Stack()))
+			err = errPanic{r}
+		}
+	}()
+	if h != nil {
+		return h(m)
+	}
+	return fn()
+}
+
+// reasonOf maps a handler's error to the port's kill reason.
+func reasonOf(err error) Reason {
+	var r Reason
+	if errors.As(err, &r) {
+		return r
+	}
+	return dieReason(err.Error())
+}
+
+// die kills the port in port context: it stops taking messages, leaves the
+// node's table, discards what is still queued and fires the monitors.
+func (p *Port) die(reason Reason) {
+	if p.state.Swap(portDead) == portDead {
+		return
+	}
+	p.node.ports.CompareAndDelete(p.local, p)
+	p.mu.Lock()
+	p.reason = reason
+	mons := p.mons
+	remotes := p.remotes
+	p.mons, p.remotes = nil, nil
+	p.mu.Unlock()
+	p.discard()
+
+	if len(mons) == 0 && len(remotes) == 0 && !reason.Normal() {
+		p.node.log.Warn("aemp: unmonitored local port died", "port", p.id, "reason", reason.String())
+	}
+	for m := range mons {
+		m.fire(reason)
+	}
+	for rn := range remotes {
+		rn.sendKil0(p.local, reason)
+	}
+}
+
+// discard drops everything queued on a dead port, releasing network
+// buffers. Producers that push after the port died call it too; the mutex
+// keeps a single consumer.
+func (p *Port) discard() {
+	q := p.mbox.Load()
+	if q == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for {
+		e, ok := q.Pop()
+		if !ok {
+			return
+		}
+		e.release()
+	}
+}
+
+func (e *entry) release() { e.Msg.release() }

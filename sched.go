@@ -1,0 +1,82 @@
+package aemp
+
+import "sync"
+
+// scheduler runs ports that have messages on a fixed set of worker
+// goroutines. A port is in the run queue at most once (its state moves
+// idle→scheduled with a CAS before it is queued), so the queue never holds
+// more entries than there are ports.
+type scheduler struct {
+	runq chan *Port
+
+	mu     sync.Mutex
+	over   []*Port // used only when runq is full; drained by the workers
+	closed bool
+	wg     sync.WaitGroup
+	quit   chan struct{}
+}
+
+const runqSize = 4096
+
+func newScheduler(workers int) *scheduler {
+	s := &scheduler{runq: make(chan *Port, runqSize), quit: make(chan struct{})}
+	s.wg.Add(workers)
+	for range workers {
+		go s.worker()
+	}
+	return s
+}
+
+// enqueue queues a port whose state was just set to scheduled. It never
+// blocks.
+func (s *scheduler) enqueue(p *Port) {
+	select {
+	case s.runq <- p:
+	default:
+		s.mu.Lock()
+		s.over = append(s.over, p)
+		s.mu.Unlock()
+	}
+}
+
+func (s *scheduler) worker() {
+	defer s.wg.Done()
+	for {
+		select {
+		case p := <-s.runq:
+			p.run()
+			s.spill()
+		case <-s.quit:
+			return
+		}
+	}
+}
+
+// spill moves ports from the overflow list into the run queue while it has
+// room.
+func (s *scheduler) spill() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for len(s.over) > 0 {
+		select {
+		case s.runq <- s.over[0]:
+			s.over[0] = nil
+			s.over = s.over[1:]
+		default:
+			return
+		}
+	}
+}
+
+// stop ends the workers after the handlers they are running return.
+func (s *scheduler) stop() {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	s.mu.Unlock()
+	close(s.quit)
+	s.wg.Wait()
+}

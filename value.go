@@ -1,0 +1,216 @@
+package aemp
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+)
+
+// kind is the storage class of one message element held by value.
+type kind uint8
+
+const (
+	kNil kind = iota
+	kInt
+	kUint
+	kFloat
+	kBool
+	kString
+	kAny // any other Go value, kept in x
+)
+
+// value is one message element of a local message. Scalars are stored
+// unboxed, so building a message from ints, floats, bools and strings does
+// not allocate.
+type value struct {
+	k kind
+	n uint64 // int64 / uint64 / float64 bits / bool
+	s string
+	x any
+}
+
+func (v value) isNil() bool { return v.k == kNil || v.k == kAny && v.x == nil }
+
+// valueOf converts a Go value without allocating for scalars.
+func valueOf(a any) value {
+	switch x := a.(type) {
+	case nil:
+		return value{}
+	case string:
+		return value{k: kString, s: x}
+	case int:
+		return value{k: kInt, n: uint64(x)}
+	case int64:
+		return value{k: kInt, n: uint64(x)}
+	case int32:
+		return value{k: kInt, n: uint64(x)}
+	case int16:
+		return value{k: kInt, n: uint64(x)}
+	case int8:
+		return value{k: kInt, n: uint64(x)}
+	case uint:
+		return value{k: kUint, n: uint64(x)}
+	case uint64:
+		return value{k: kUint, n: x}
+	case uint32:
+		return value{k: kUint, n: uint64(x)}
+	case uint16:
+		return value{k: kUint, n: uint64(x)}
+	case uint8:
+		return value{k: kUint, n: uint64(x)}
+	case float64:
+		return value{k: kFloat, n: math.Float64bits(x)}
+	case float32:
+		return value{k: kFloat, n: math.Float64bits(float64(x))}
+	case bool:
+		if x {
+			return value{k: kBool, n: 1}
+		}
+		return value{k: kBool}
+	}
+	return value{k: kAny, x: a}
+}
+
+// iface returns the element as a Go value (scalars as int64, uint64,
+// float64, bool, string).
+func (v value) iface() any {
+	switch v.k {
+	case kInt:
+		return int64(v.n)
+	case kUint:
+		return v.n
+	case kFloat:
+		return math.Float64frombits(v.n)
+	case kBool:
+		return v.n != 0
+	case kString:
+		return v.s
+	case kAny:
+		return v.x
+	}
+	return nil
+}
+
+func (v value) kindName() string {
+	switch v.k {
+	case kNil:
+		return "null"
+	case kInt, kUint:
+		return "integer"
+	case kFloat:
+		return "float"
+	case kBool:
+		return "bool"
+	case kString:
+		return "string"
+	}
+	return fmt.Sprintf("%T", v.x)
+}
+
+// The conversions below follow the same rules as decoding a remote message
+// (package wire), so a handler sees the same result whether its message came
+// from a goroutine or over the network: numbers and numeric strings convert
+// to each other (Perl sends numbers as strings), integers never go through
+// float64, and a float converts to an integer only when it is integral.
+
+func (v value) toInt() (int64, error) {
+	switch v.k {
+	case kInt:
+		return int64(v.n), nil
+	case kUint:
+		if v.n > math.MaxInt64 {
+			return 0, fmt.Errorf("%w: %d overflows int64", ErrType, v.n)
+		}
+		return int64(v.n), nil
+	case kFloat:
+		f := math.Float64frombits(v.n)
+		if f != math.Trunc(f) || f < -(1<<63) || f >= 1<<63 {
+			return 0, fmt.Errorf("%w: %v is not an int64", ErrType, f)
+		}
+		return int64(f), nil
+	case kString:
+		if i, err := strconv.ParseInt(v.s, 10, 64); err == nil {
+			return i, nil
+		}
+		return 0, fmt.Errorf("%w: string %q is not an integer", ErrType, truncate(v.s, 40))
+	}
+	return 0, fmt.Errorf("%w: %s is not an integer", ErrType, v.kindName())
+}
+
+func (v value) toFloat() (float64, error) {
+	switch v.k {
+	case kInt:
+		return float64(int64(v.n)), nil
+	case kUint:
+		return float64(v.n), nil
+	case kFloat:
+		return math.Float64frombits(v.n), nil
+	case kString:
+		if f, err := strconv.ParseFloat(v.s, 64); err == nil {
+			return f, nil
+		}
+		return 0, fmt.Errorf("%w: string %q is not a number", ErrType, truncate(v.s, 40))
+	}
+	return 0, fmt.Errorf("%w: %s is not a number", ErrType, v.kindName())
+}
+
+func (v value) toString() (string, error) {
+	switch v.k {
+	case kString:
+		return v.s, nil
+	case kInt:
+		return strconv.FormatInt(int64(v.n), 10), nil
+	case kUint:
+		return strconv.FormatUint(v.n, 10), nil
+	case kFloat:
+		return strconv.FormatFloat(math.Float64frombits(v.n), 'g', -1, 64), nil
+	case kAny:
+		switch x := v.x.(type) {
+		case []byte:
+			return string(x), nil
+		case PortID:
+			return string(x), nil
+		}
+	}
+	return "", fmt.Errorf("%w: %s is not a string", ErrType, v.kindName())
+}
+
+// toBool applies Perl truthiness: null, 0, "" and "0" are false.
+func (v value) toBool() (bool, error) {
+	switch v.k {
+	case kNil:
+		return false, nil
+	case kBool, kInt, kUint:
+		return v.n != 0, nil
+	case kFloat:
+		return math.Float64frombits(v.n) != 0, nil
+	case kString:
+		return v.s != "" && v.s != "0", nil
+	case kAny:
+		if v.x == nil {
+			return false, nil
+		}
+	}
+	return false, fmt.Errorf("%w: %s is not a boolean", ErrType, v.kindName())
+}
+
+func (v value) toBytes() ([]byte, error) {
+	switch v.k {
+	case kString:
+		return []byte(v.s), nil
+	case kNil:
+		return nil, nil
+	case kAny:
+		if b, ok := v.x.([]byte); ok {
+			return b, nil
+		}
+	}
+	return nil, fmt.Errorf("%w: %s is not bytes", ErrType, v.kindName())
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
