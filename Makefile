@@ -19,6 +19,8 @@ demo:
 test:
 	$(GO) vet $(PKGS)
 	$(GO) test -race -shuffle=on -timeout 8m $(PKGS)
+	# allocation counts are only meaningful without the race detector
+	$(GO) test -count=1 -run 'Allocs' $(PKGS)
 
 test-short:
 	$(GO) test -short $(PKGS)

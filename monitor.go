@@ -124,6 +124,6 @@ func (m *Monitor) fire(r Reason) {
 		for _, v := range r {
 			msg.appendValue(valueOf(v))
 		}
-		m.node.SndMsg(m.act.rcv, msg)
+		m.node.sndMsg(m.act.rcv, &msg)
 	}
 }

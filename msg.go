@@ -3,6 +3,7 @@ package aemp
 import (
 	"fmt"
 	"strings"
+	"unsafe"
 
 	"github.com/aemp-go/aemp/pool"
 )
@@ -28,18 +29,72 @@ const inlineArgs = 3
 // build a message without boxing its arguments into interfaces: see
 // [NewMsg] and the Append methods.
 type Msg struct {
-	tag  string
-	n    int // number of arguments after the tag
-	inl  [inlineArgs]value
-	more []value
+	tag   string
+	n     int32 // number of arguments after the tag
+	ctl   uint8 // mailbox entry kind (port.go)
+	flags uint8 // msgRemote
+	kinds [inlineArgs]kind
+	inl   [inlineArgs]slotv
+	more  []value
+	port  *Port // the receiving port while a handler runs
+}
 
-	// Remote messages: the JSON text of the arguments after the tag and
-	// the pooled buffer it lies in (nil for local or cloned messages).
-	raw []byte
-	buf *pool.Buf
-	src *remoteNode // the node it came from
+// A mailbox slot holds a whole Msg, and every byte of it crosses from the
+// sending core to the handling core, so the layout is kept compact: the
+// kinds of the inline values live in the header, and a remote message keeps
+// its network fields in the inline slots it does not otherwise use:
+//
+//	inl[0].s  the JSON text of the arguments after the tag (aliasing the
+//	          pooled buffer: see remoteRaw)
+//	inl[0].x  the *pool.Buf holding it (nil once cloned)
+//	inl[1].x  the *remoteNode it came from
+const msgRemote uint8 = 1
 
-	port *Port // the receiving port while a handler runs
+// slotv is an inline value without its kind.
+type slotv struct {
+	n uint64
+	s string
+	x any
+}
+
+func (m *Msg) isRemote() bool { return m.flags&msgRemote != 0 }
+
+// raw returns the argument text of a remote message (nil for local ones).
+func (m *Msg) raw() []byte {
+	if !m.isRemote() {
+		return nil
+	}
+	s := m.inl[0].s
+	return unsafe.Slice(unsafe.StringData(s), len(s))
+}
+
+func (m *Msg) buf() *pool.Buf {
+	if !m.isRemote() {
+		return nil
+	}
+	b, _ := m.inl[0].x.(*pool.Buf)
+	return b
+}
+
+func (m *Msg) src() *remoteNode {
+	if !m.isRemote() {
+		return nil
+	}
+	rn, _ := m.inl[1].x.(*remoteNode)
+	return rn
+}
+
+// setRemote makes m a received message whose arguments are the JSON text
+// args inside buf (which the message now holds a reference to).
+func (m *Msg) setRemote(args []byte, buf *pool.Buf, src *remoteNode) {
+	m.flags |= msgRemote
+	m.inl[0].s = unsafe.String(unsafe.SliceData(args), len(args))
+	if buf != nil {
+		m.inl[0].x = buf
+	}
+	if src != nil {
+		m.inl[1].x = src
+	}
 }
 
 // NewMsg builds a message from a tag and arguments. Scalars (all integer
@@ -51,7 +106,7 @@ func NewMsg(tag string, args ...any) Msg {
 }
 
 func (m *Msg) setArgs(args []any) {
-	m.n = len(args)
+	m.n = int32(len(args))
 	if len(args) > inlineArgs {
 		m.more = make([]value, len(args)-inlineArgs)
 	}
@@ -62,18 +117,29 @@ func (m *Msg) setArgs(args []any) {
 
 func (m *Msg) set(i int, v value) {
 	if i < inlineArgs {
-		m.inl[i] = v
+		m.kinds[i] = v.k
+		m.inl[i] = slotv{n: v.n, s: v.s, x: v.x}
 	} else {
 		m.more[i-inlineArgs] = v
 	}
 }
 
+// arg returns argument i (0-based, after the tag) of a local message.
+func (m *Msg) arg(i int) value {
+	if i < inlineArgs {
+		v := &m.inl[i]
+		return value{k: m.kinds[i], n: v.n, s: v.s, x: v.x}
+	}
+	return m.more[i-inlineArgs]
+}
+
 func (m *Msg) appendValue(v value) {
-	if m.raw != nil || m.buf != nil {
+	if m.isRemote() {
 		panic("aemp: Append on a received remote message; build a new one with NewMsg")
 	}
 	if m.n < inlineArgs {
-		m.inl[m.n] = v
+		m.kinds[m.n] = v.k
+		m.inl[m.n] = slotv{n: v.n, s: v.s, x: v.x}
 	} else {
 		m.more = append(m.more, v)
 	}
@@ -106,14 +172,14 @@ func (m *Msg) Tag() string { return m.tag }
 
 // Len is the number of elements including the tag.
 func (m *Msg) Len() int {
-	if m.raw != nil {
-		n, err := remoteCount(m.raw)
+	if m.isRemote() {
+		n, err := remoteCount(m.raw())
 		if err != nil {
 			return 1
 		}
 		return n + 1
 	}
-	return m.n + 1
+	return int(m.n) + 1
 }
 
 // Port returns the port whose handler is running with this message (the
@@ -123,8 +189,8 @@ func (m *Msg) Port() *Port { return m.port }
 // From returns the ID of the node the message came from (this node for local
 // messages).
 func (m *Msg) From() string {
-	if m.src != nil {
-		return m.src.id
+	if rn := m.src(); rn != nil {
+		return rn.id
 	}
 	if m.port != nil {
 		return m.port.node.id
@@ -136,13 +202,10 @@ func (m *Msg) local(i int) (value, error) {
 	if i == 0 {
 		return value{k: kString, s: m.tag}, nil
 	}
-	if i < 0 || i > m.n {
+	if i < 0 || i > int(m.n) {
 		return value{}, fmt.Errorf("%w: element %d of a message with %d", ErrIndex, i, m.n+1)
 	}
-	if i-1 < inlineArgs {
-		return m.inl[i-1], nil
-	}
-	return m.more[i-1-inlineArgs], nil
+	return m.arg(i - 1), nil
 }
 
 func (m *Msg) wrap(i int, err error) error {
@@ -153,8 +216,8 @@ func (m *Msg) wrap(i int, err error) error {
 // strings convert; anything else, or an integer out of range, is an error
 // wrapping [ErrType].
 func (m *Msg) Int(i int) (int64, error) {
-	if m.raw != nil && i > 0 {
-		v, err := remoteInt(m.raw, i-1)
+	if m.isRemote() && i > 0 {
+		v, err := remoteInt(m.raw(), i-1)
 		if err != nil {
 			return 0, m.wrap(i, err)
 		}
@@ -172,8 +235,8 @@ func (m *Msg) Int(i int) (int64, error) {
 
 // Float returns element i as a float64 (numbers and numeric strings).
 func (m *Msg) Float(i int) (float64, error) {
-	if m.raw != nil && i > 0 {
-		v, err := remoteFloat(m.raw, i-1)
+	if m.isRemote() && i > 0 {
+		v, err := remoteFloat(m.raw(), i-1)
 		if err != nil {
 			return 0, m.wrap(i, err)
 		}
@@ -192,8 +255,8 @@ func (m *Msg) Float(i int) (float64, error) {
 // String returns element i as a string (numbers give their decimal text).
 // The result is always a copy that stays valid after the handler returns.
 func (m *Msg) String(i int) (string, error) {
-	if m.raw != nil && i > 0 {
-		v, err := remoteString(m.raw, i-1)
+	if m.isRemote() && i > 0 {
+		v, err := remoteString(m.raw(), i-1)
 		if err != nil {
 			return "", m.wrap(i, err)
 		}
@@ -212,8 +275,8 @@ func (m *Msg) String(i int) (string, error) {
 // Bool returns element i with Perl's truthiness: false, null, 0, "" and "0"
 // are false, other numbers and strings true.
 func (m *Msg) Bool(i int) (bool, error) {
-	if m.raw != nil && i > 0 {
-		v, err := remoteBool(m.raw, i-1)
+	if m.isRemote() && i > 0 {
+		v, err := remoteBool(m.raw(), i-1)
 		if err != nil {
 			return false, m.wrap(i, err)
 		}
@@ -233,8 +296,8 @@ func (m *Msg) Bool(i int) (bool, error) {
 // as a string of code points U+0000…U+00FF (as Perl byte strings do); a
 // local []byte is returned as is (not copied).
 func (m *Msg) Bytes(i int) ([]byte, error) {
-	if m.raw != nil && i > 0 {
-		v, err := remoteBytes(m.raw, i-1)
+	if m.isRemote() && i > 0 {
+		v, err := remoteBytes(m.raw(), i-1)
 		if err != nil {
 			return nil, m.wrap(i, err)
 		}
@@ -255,8 +318,8 @@ func (m *Msg) Bytes(i int) ([]byte, error) {
 // messages), or the Go value that was sent (local messages; scalars
 // normalised to int64, uint64, float64).
 func (m *Msg) Value(i int) (any, error) {
-	if m.raw != nil && i > 0 {
-		v, err := remoteAny(m.raw, i-1)
+	if m.isRemote() && i > 0 {
+		v, err := remoteAny(m.raw(), i-1)
 		if err != nil {
 			return nil, m.wrap(i, err)
 		}
@@ -275,8 +338,8 @@ func (m *Msg) Value(i int) (any, error) {
 // converted through its JSON form, exactly as if it had come from another
 // node.
 func (m *Msg) Decode(i int, dst any) error {
-	if m.raw != nil && i > 0 {
-		if err := remoteDecode(m.raw, i-1, dst); err != nil {
+	if m.isRemote() && i > 0 {
+		if err := remoteDecode(m.raw(), i-1, dst); err != nil {
 			return m.wrap(i, err)
 		}
 		return nil
@@ -323,8 +386,8 @@ func (m *Msg) Values() ([]any, error) {
 // decoding. It aliases the network buffer: valid only during the handler
 // unless the message was cloned. For local messages it encodes the value.
 func (m *Msg) Raw(i int) ([]byte, error) {
-	if m.raw != nil && i > 0 {
-		return remoteRaw(m.raw, i-1)
+	if m.isRemote() && i > 0 {
+		return remoteRaw(m.raw(), i-1)
 	}
 	v, err := m.local(i)
 	if err != nil {
@@ -341,20 +404,24 @@ func (m *Msg) Clone() Msg {
 	if m.more != nil {
 		c.more = append([]value(nil), m.more...)
 	}
-	if m.raw != nil {
-		c.raw = append([]byte(nil), m.raw...)
-		c.buf = nil
+	if m.isRemote() {
+		c.inl[0].s = strings.Clone(m.inl[0].s)
+		c.inl[0].x = nil
 	}
 	return c
 }
 
-// release gives back the network buffer of a remote message.
+// release gives back the network buffer of a remote message. The argument
+// text is cleared with it, so a message can never read a recycled buffer.
 func (m *Msg) release() {
-	if m.buf != nil {
-		m.buf.Release()
-		m.buf = nil
+	if !m.isRemote() {
+		return
 	}
-	m.raw = nil
+	if b := m.buf(); b != nil {
+		m.inl[0].x = nil
+		m.inl[0].s = ""
+		b.Release()
+	}
 }
 
 // GoString renders the message for debugging, e.g. ["tag",1,"x"].

@@ -3,6 +3,7 @@ package aemp
 import (
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -146,11 +147,13 @@ func (n *Node) IsLocal(id PortID) bool { return id.Node() == n.id }
 func (n *Node) Snd(to PortID, tag string, args ...any) error {
 	m := Msg{tag: tag}
 	m.setArgs(args)
-	return n.SndMsg(to, m)
+	return n.sndMsg(to, &m)
 }
 
 // SndMsg sends a message built with [NewMsg].
-func (n *Node) SndMsg(to PortID, m Msg) error {
+func (n *Node) SndMsg(to PortID, m Msg) error { return n.sndMsg(to, &m) }
+
+func (n *Node) sndMsg(to PortID, m *Msg) error {
 	if n.closed.Load() {
 		return ErrClosed
 	}
@@ -160,22 +163,20 @@ func (n *Node) SndMsg(to PortID, m Msg) error {
 	}
 	if node == n.id {
 		if local == "" {
-			return n.nodeRequest(nil, &m)
+			return n.nodeRequest(nil, m)
 		}
 		if v, ok := n.ports.Load(local); ok {
-			return v.(*Port).push(entry{Msg: m})
+			return v.(*Port).push(m)
 		}
 		return nil
 	}
-	return n.sndRemote(node, local, &m)
+	return n.sndRemote(node, local, m)
 }
 
 func splitPortID(id PortID) (node, local string) {
 	s := string(id)
-	for i := 0; i < len(s); i++ {
-		if s[i] == '#' {
-			return s[:i], s[i+1:]
-		}
+	if i := strings.IndexByte(s, '#'); i >= 0 {
+		return s[:i], s[i+1:]
 	}
 	return s, ""
 }

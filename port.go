@@ -24,23 +24,56 @@ const (
 	portDead
 )
 
-// Mailbox entry kinds.
+// Mailbox entry kinds (Msg.ctl). Control entries keep their payload (the
+// kill reason, the function to run) in the first inline value.
 const (
 	entMsg uint8 = iota
 	entKill
 	entExec
 )
 
-type entry struct {
-	Msg
-	kind   uint8
-	reason Reason
-	fn     func() error
-}
+func killEntry(r Reason) *Msg { m := &Msg{ctl: entKill}; m.inl[0].x = r; return m }
 
+func execEntry(fn func() error) *Msg { m := &Msg{ctl: entExec}; m.inl[0].x = fn; return m }
+
+// handlerTable is immutable once published; Rcv publishes a new one.
 type handlerTable struct {
 	tags map[string]Handler
 	def  Handler
+	// Up to smallTable tags are also kept in arrays: comparing a few short
+	// strings is cheaper than hashing the tag.
+	small int // number of entries in keys/hs, or -1 to use the map
+	keys  [smallTable]string
+	hs    [smallTable]Handler
+}
+
+const smallTable = 4
+
+func (t *handlerTable) lookup(tag string) Handler {
+	if t.small >= 0 {
+		for i := 0; i < t.small; i++ {
+			if t.keys[i] == tag {
+				return t.hs[i]
+			}
+		}
+		return t.def
+	}
+	if h := t.tags[tag]; h != nil {
+		return h
+	}
+	return t.def
+}
+
+func (t *handlerTable) index() {
+	t.small = -1
+	if len(t.tags) > smallTable {
+		return
+	}
+	t.small = 0
+	for k, h := range t.tags {
+		t.keys[t.small], t.hs[t.small] = k, h
+		t.small++
+	}
 }
 
 // Port is a local port: a mailbox with handlers. Create one with
@@ -52,7 +85,7 @@ type Port struct {
 	local string
 
 	state      atomic.Int32
-	mbox       atomic.Pointer[mpsc.Queue[entry]]
+	mbox       atomic.Pointer[mpsc.Queue[Msg]]
 	overflowed atomic.Bool
 	handlers   atomic.Pointer[handlerTable]
 
@@ -104,6 +137,7 @@ func (p *Port) updateHandlers(f func(*handlerTable)) {
 		t.tags[k] = v
 	}
 	f(t)
+	t.index()
 	p.handlers.Store(t)
 }
 
@@ -112,14 +146,14 @@ func (p *Port) updateHandlers(f func(*handlerTable)) {
 // first; messages sent after it are dropped. Monitors fire once the kill has
 // been processed.
 func (p *Port) Kill(reason ...any) {
-	p.push(entry{kind: entKill, reason: Reason(reason)})
+	p.push(killEntry(Reason(reason)))
 }
 
 // Exec runs fn in port context: after the messages already queued, serialised
 // with the port's handlers, with errors and panics killing the port as for a
 // handler. It is the Go form of AnyEvent::MP's peval.
 func (p *Port) Exec(fn func() error) {
-	p.push(entry{kind: entExec, fn: fn})
+	p.push(execEntry(fn))
 }
 
 // Wrap returns a function that, each time it is called (from any
@@ -136,11 +170,11 @@ func (p *Port) Mon(target PortID) *Monitor {
 	return p.node.Mon(target, MonKill(p.id))
 }
 
-func (p *Port) mailbox() *mpsc.Queue[entry] {
+func (p *Port) mailbox() *mpsc.Queue[Msg] {
 	if q := p.mbox.Load(); q != nil {
 		return q
 	}
-	q := mpsc.New[entry](p.node.cfg.MailboxRing)
+	q := mpsc.New[Msg](p.node.cfg.MailboxRing)
 	if p.mbox.CompareAndSwap(nil, q) {
 		return q
 	}
@@ -148,7 +182,7 @@ func (p *Port) mailbox() *mpsc.Queue[entry] {
 }
 
 // push queues an entry and makes sure the port will run. It never blocks.
-func (p *Port) push(e entry) error {
+func (p *Port) push(e *Msg) error {
 	if p.state.Load() == portDead {
 		e.release()
 		return nil
@@ -182,7 +216,9 @@ func (p *Port) run() {
 			p.die(Reason{"overflow", fmt.Sprintf("mailbox limit of %d messages exceeded", p.node.cfg.MailboxLimit)})
 			return
 		}
-		e, ok := q.Pop()
+		// The message is handled in place in its mailbox slot (no copy);
+		// the slot goes back to the producers after the handler returns.
+		e, ok := q.Peek()
 		if !ok {
 			if !p.state.CompareAndSwap(portScheduled, portIdle) {
 				return // died
@@ -195,38 +231,35 @@ func (p *Port) run() {
 			}
 			continue
 		}
-		p.deliver(&e)
+		p.deliver(e)
 		if p.state.Load() == portDead {
-			return
+			return // die discarded the rest, this entry included
 		}
+		q.Advance()
 	}
 	p.node.sched.enqueue(p)
 }
 
-func (p *Port) deliver(e *entry) {
-	switch e.kind {
+func (p *Port) deliver(e *Msg) {
+	switch e.ctl {
 	case entKill:
-		p.die(e.reason)
+		p.die(e.inl[0].x.(Reason))
 		return
 	case entExec:
-		if err := p.protect(e.fn, nil, nil); err != nil {
+		if err := p.protect(e.inl[0].x.(func() error), nil, nil); err != nil {
 			p.die(reasonOf(err))
 		}
 		return
 	}
-	t := p.handlers.Load()
-	h := t.tags[e.tag]
+	h := p.handlers.Load().lookup(e.tag)
 	if h == nil {
-		h = t.def
-	}
-	if h == nil {
-		e.Msg.release()
+		e.release()
 		p.die(unhandledReason(e.tag))
 		return
 	}
-	e.Msg.port = p
-	err := p.protect(nil, h, &e.Msg)
-	e.Msg.release()
+	e.port = p
+	err := p.protect(nil, h, e)
+	e.release()
 	if err != nil {
 		p.die(reasonOf(err))
 	}
@@ -303,5 +336,3 @@ func (p *Port) discard() {
 		e.release()
 	}
 }
-
-func (e *entry) release() { e.Msg.release() }

@@ -25,14 +25,17 @@ type slot[T any] struct {
 
 // Queue is an MPSC queue of T. The zero value is not usable; call New.
 type Queue[T any] struct {
-	_    [64]byte // keep the producers' line away from neighbouring data
-	tail atomic.Uint64
-	_    [56]byte
-	head atomic.Uint64 // written by the consumer only; read by Pending
-	mask uint64
-	ring []slot[T]
-
+	// Read-mostly fields first, then the producers' tail and the
+	// consumer's head on cache lines of their own (no false sharing).
+	mask        uint64
+	ring        []slot[T]
 	overflowing atomic.Bool
+	_           [64]byte
+	tail        atomic.Uint64
+	_           [56]byte
+	head        atomic.Uint64 // written by the consumer only; read by Pending
+	_           [56]byte
+
 	mu          sync.Mutex
 	over        []T // overflow list (FIFO), guarded by mu
 	pending     []T // consumer only: an overflow list taken over by the consumer
@@ -56,13 +59,13 @@ func New[T any](size int) *Queue[T] {
 // Cap is the ring capacity.
 func (q *Queue[T]) Cap() int { return len(q.ring) }
 
-// Push appends v. It never blocks on the consumer. overflow is the length of
+// Push appends a copy of *v. It never blocks on the consumer. overflow is the length of
 // the overflow list after the push (0 when v went into the ring).
-func (q *Queue[T]) Push(v T) (overflow int) {
+func (q *Queue[T]) Push(v *T) (overflow int) {
 	if q.overflowing.Load() {
 		q.mu.Lock()
 		if q.overflowing.Load() {
-			q.over = append(q.over, v)
+			q.over = append(q.over, *v)
 			n := len(q.over)
 			q.mu.Unlock()
 			return n
@@ -76,14 +79,14 @@ func (q *Queue[T]) Push(v T) (overflow int) {
 		switch d := int64(seq - pos); {
 		case d == 0:
 			if q.tail.CompareAndSwap(pos, pos+1) {
-				s.v = v
+				s.v = *v
 				s.seq.Store(pos + 1)
 				return 0
 			}
 		case d < 0: // ring full
 			q.mu.Lock()
 			q.overflowing.Store(true)
-			q.over = append(q.over, v)
+			q.over = append(q.over, *v)
 			n := len(q.over)
 			q.mu.Unlock()
 			return n
@@ -131,6 +134,49 @@ func (q *Queue[T]) Pop() (v T, ok bool) {
 	q.overflowing.Store(false)
 	q.mu.Unlock()
 	return q.Pop()
+}
+
+// Peek returns a pointer to the oldest element without removing it, so the
+// consumer can use it in place; the slot stays owned by the consumer until
+// Advance. Consumer only. ok is false when no element is ready (as for Pop).
+func (q *Queue[T]) Peek() (v *T, ok bool) {
+	if q.pendPos < len(q.pending) {
+		return &q.pending[q.pendPos], true
+	}
+	head := q.head.Load()
+	s := &q.ring[head&q.mask]
+	if s.seq.Load() == head+1 {
+		return &s.v, true
+	}
+	if !q.overflowing.Load() || q.tail.Load() != head {
+		return nil, false
+	}
+	q.mu.Lock()
+	if q.tail.Load() != head {
+		q.mu.Unlock()
+		return q.Peek()
+	}
+	q.pending, q.over = q.over, q.pending[:0]
+	q.pendPos = 0
+	q.overflowing.Store(false)
+	q.mu.Unlock()
+	return q.Peek()
+}
+
+// Advance removes the element returned by the last Peek and hands its slot
+// back to the producers. The slot is not cleared: references it holds are
+// dropped when a later push overwrites it (at most one ring's worth of
+// stale values stays reachable).
+func (q *Queue[T]) Advance() {
+	if q.pendPos < len(q.pending) {
+		var zero T
+		q.pending[q.pendPos] = zero // the overflow list is reused: clear it
+		q.pendPos++
+		return
+	}
+	head := q.head.Load()
+	q.ring[head&q.mask].seq.Store(head + q.mask + 1)
+	q.head.Store(head + 1)
 }
 
 // Ready reports whether Pop would return an element. Consumer only.

@@ -10,7 +10,7 @@ type item struct{ producer, seq int }
 func TestFIFOSingleProducer(t *testing.T) {
 	q := New[int](4)
 	for i := 0; i < 100; i++ { // 4 in the ring, the rest overflows
-		q.Push(i)
+		q.Push(ptr(i))
 	}
 	for i := 0; i < 100; i++ {
 		v, ok := q.Pop()
@@ -22,7 +22,7 @@ func TestFIFOSingleProducer(t *testing.T) {
 		t.Fatal("queue should be empty")
 	}
 	// After the overflow has been consumed the ring is used again.
-	if n := q.Push(7); n != 0 {
+	if n := q.Push(ptr(7)); n != 0 {
 		t.Fatalf("push after drain went to overflow (%d)", n)
 	}
 	if v, _ := q.Pop(); v != 7 {
@@ -32,12 +32,12 @@ func TestFIFOSingleProducer(t *testing.T) {
 
 func TestOverflowCount(t *testing.T) {
 	q := New[int](2)
-	q.Push(1)
-	q.Push(2)
-	if n := q.Push(3); n != 1 {
+	q.Push(ptr(1))
+	q.Push(ptr(2))
+	if n := q.Push(ptr(3)); n != 1 {
 		t.Fatalf("overflow len %d, want 1", n)
 	}
-	if n := q.Push(4); n != 2 {
+	if n := q.Push(ptr(4)); n != 2 {
 		t.Fatalf("overflow len %d, want 2", n)
 	}
 }
@@ -55,7 +55,7 @@ func TestConcurrentPerProducerOrder(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				for i := 0; i < per; i++ {
-					q.Push(item{p, i})
+					q.Push(ptr(item{p, i}))
 				}
 			}()
 		}
@@ -95,7 +95,33 @@ func BenchmarkPushPop(b *testing.B) {
 	q := New[item](1024)
 	b.ReportAllocs()
 	for b.Loop() {
-		q.Push(item{1, 2})
+		q.Push(ptr(item{1, 2}))
 		q.Pop()
 	}
 }
+
+func TestPeekAdvance(t *testing.T) {
+	q := New[int](2)
+	for i := range 10 { // ring of 2 + overflow
+		q.Push(ptr(i))
+	}
+	for i := range 10 {
+		v, ok := q.Peek()
+		if !ok || *v != i {
+			t.Fatalf("peek %d: %v %v", i, v, ok)
+		}
+		// Peek is idempotent until Advance.
+		if v2, _ := q.Peek(); v2 != v {
+			t.Fatal("second Peek moved")
+		}
+		q.Advance()
+	}
+	if _, ok := q.Peek(); ok {
+		t.Fatal("not empty")
+	}
+	if q.Pending() {
+		t.Fatal("Pending on an empty queue")
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
