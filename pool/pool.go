@@ -31,9 +31,10 @@ var pools [len(classes)]sync.Pool
 // Buf is a reference-counted byte buffer. B is the usable slice; its length is
 // what the caller asked for, its capacity is the size class.
 type Buf struct {
-	B     []byte
-	refs  atomic.Int32
-	class int8 // index into classes, or -1 when not pooled
+	B      []byte
+	refs   atomic.Int32
+	class  int8         // index into classes, or -1 when not pooled
+	onFree func(b *Buf) // see OnFree; cleared when it runs
 }
 
 var debug = testing.Testing() || os.Getenv("AEMP_POOL_DEBUG") == "1"
@@ -70,6 +71,7 @@ func Get(n int) *Buf {
 	if v := pools[c].Get(); v != nil {
 		b = v.(*Buf)
 		b.B = b.B[:n]
+		b.onFree = nil
 	} else {
 		b = &Buf{B: make([]byte, n, classes[c]), class: int8(c)}
 	}
@@ -95,6 +97,16 @@ func Grow(b *Buf, n int) *Buf {
 	return nb
 }
 
+// OnFree registers fn to run once, when the last reference is released,
+// just before b goes back to its pool. fn runs on the goroutine that made the
+// final Release call, must not block, and must not use b.B or keep b; it may
+// read cap(b.B). It lets an owner bound the bytes it has handed out but that
+// are not yet released (a link's inbound limit). Only the sole owner may call
+// OnFree (reference count one, nobody else holding b yet); a later call
+// replaces fn. Passing a method value created once keeps Get/Release free of
+// allocations.
+func (b *Buf) OnFree(fn func(b *Buf)) { b.onFree = fn }
+
 // Retain adds a reference.
 func (b *Buf) Retain() {
 	if b.refs.Add(1) <= 1 {
@@ -113,6 +125,10 @@ func (b *Buf) Release() {
 		return
 	case n < 0:
 		panic("pool: double release of a buffer")
+	}
+	if fn := b.onFree; fn != nil {
+		b.onFree = nil
+		fn(b)
 	}
 	if b.class < 0 {
 		return

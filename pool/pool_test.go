@@ -121,3 +121,43 @@ func BenchmarkGetRelease(b *testing.B) {
 		Get(1500).Release()
 	}
 }
+
+func TestOnFree(t *testing.T) {
+	var freed []int
+	fn := func(b *Buf) { freed = append(freed, cap(b.B)) }
+	b := Get(100)
+	b.OnFree(fn)
+	b.Retain()
+	b.Release()
+	if len(freed) != 0 {
+		t.Fatal("OnFree ran before the last release")
+	}
+	b.Release()
+	if len(freed) != 1 || freed[0] != 512 {
+		t.Fatalf("OnFree: %v", freed)
+	}
+	c := Get(100) // may be the same Buf; the hook must not carry over
+	c.Release()
+	if len(freed) != 1 {
+		t.Fatalf("hook survived reuse: %v", freed)
+	}
+	big := Get(MaxPooled + 1)
+	big.OnFree(fn)
+	big.Release()
+	if len(freed) != 2 {
+		t.Fatal("OnFree not run for an unpooled buffer")
+	}
+}
+
+func TestOnFreeAllocs(t *testing.T) {
+	n := 0
+	fn := func(*Buf) { n++ }
+	allocs := testing.AllocsPerRun(1000, func() {
+		b := Get(1000)
+		b.OnFree(fn)
+		b.Release()
+	})
+	if allocs != 0 {
+		t.Fatalf("%v allocs", allocs)
+	}
+}

@@ -36,10 +36,10 @@ type Queue[T any] struct {
 	head        atomic.Uint64 // written by the consumer only; read by Pending
 	_           [56]byte
 
-	mu          sync.Mutex
-	over        []T // overflow list (FIFO), guarded by mu
-	pending     []T // consumer only: an overflow list taken over by the consumer
-	pendPos     int
+	mu      sync.Mutex
+	over    []T // overflow list (FIFO), guarded by mu
+	pending []T // consumer only: an overflow list taken over by the consumer
+	pendPos int
 }
 
 // New returns a queue whose ring holds size elements (rounded up to a power
