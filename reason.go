@@ -68,14 +68,10 @@ func (r Reason) String() string {
 	return sb.String()
 }
 
-// Error makes a Reason usable as an error (e.g. returned from a handler:
-// the port then dies with exactly this reason instead of ("die", text)).
-func (r Reason) Error() string {
-	if r.Normal() {
-		return "aemp: port killed (normal)"
-	}
-	return "aemp: port killed: " + r.String()
-}
+// Error makes a Reason usable as an error: a handler that returns one
+// kills its port with exactly this reason instead of ("die", text). It
+// reads like String.
+func (r Reason) Error() string { return r.String() }
 
 func dieReason(text string) Reason {
 	return Reason{"die", strings.TrimRight(text, "\n")}

@@ -1,0 +1,170 @@
+package aemp_test
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/aemp-go/aemp"
+)
+
+// The tutorial's first example: a port, a handler for the tag "test", and
+// a message sent to it.
+func Example() {
+	node, _ := aemp.NewNode(aemp.Config{})
+	defer node.Close()
+
+	end := make(chan int64)
+	port := node.NewPort()
+	port.Rcv("test", func(m *aemp.Msg) error {
+		data, err := m.Int(1)
+		end <- data
+		return err
+	})
+	node.Snd(port.ID(), "test", 123)
+	fmt.Println("Ending with:", <-end)
+	// Output: Ending with: 123
+}
+
+// Ports are created by a node; their IDs are "<node ID>#<local part>".
+func ExampleNode_NewPort() {
+	node, _ := aemp.NewNode(aemp.Config{NodeID: "example/"})
+	defer node.Close()
+
+	p := node.NewPort()
+	fmt.Println(p.ID().Node() == node.ID(), p.ID().Local())
+	// Output: true b
+}
+
+// Rcv registers one handler per tag; RcvDefault takes the rest. Handlers
+// of one port run one at a time, in order.
+func ExamplePort_Rcv() {
+	node, _ := aemp.NewNode(aemp.Config{})
+	defer node.Close()
+
+	done := make(chan struct{})
+	p := node.NewPort()
+	p.Rcv("add", func(m *aemp.Msg) error {
+		var a, b int
+		if err := m.Scan(&a, &b); err != nil {
+			return err
+		}
+		fmt.Println("add:", a+b)
+		return nil
+	}).RcvDefault(func(m *aemp.Msg) error {
+		fmt.Println("other:", m.Tag())
+		close(done)
+		return nil
+	})
+
+	node.Snd(p.ID(), "add", 2, 3)
+	node.Snd(p.ID(), "mul", 2, 3)
+	<-done
+	// Output:
+	// add: 5
+	// other: mul
+}
+
+// Snd also works with messages built without boxing the arguments.
+func ExampleNode_SndMsg() {
+	node, _ := aemp.NewNode(aemp.Config{})
+	defer node.Close()
+
+	got := make(chan string)
+	p := node.NewPortFunc(func(m *aemp.Msg) error {
+		n, _ := m.Int(1)
+		s, _ := m.String(2)
+		got <- fmt.Sprint(m.Tag(), " ", n, " ", s)
+		return nil
+	})
+	node.SndMsg(p.ID(), aemp.NewMsg("order").AppendInt(42).AppendString("pizza"))
+	fmt.Println(<-got)
+	// Output: order 42 pizza
+}
+
+// Kill ends a port with a reason; its monitors receive the reason.
+func ExampleNode_Kill() {
+	node, _ := aemp.NewNode(aemp.Config{})
+	defer node.Close()
+
+	p := node.NewPort()
+	reason := make(chan aemp.Reason)
+	node.Mon(p.ID(), aemp.MonFunc(func(r aemp.Reason) { reason <- r }))
+
+	node.Kill(p.ID(), "my_error", "custom reason text", 42)
+	fmt.Println(<-reason)
+	// Output: ["my_error","custom reason text",42]
+}
+
+// A handler that returns an error (or panics) kills its port with
+// ("die", text).
+func ExampleHandler_die() {
+	node, _ := aemp.NewNode(aemp.Config{})
+	defer node.Close()
+
+	p := node.NewPortFunc(func(m *aemp.Msg) error { return fmt.Errorf("boom") })
+	reason := make(chan aemp.Reason)
+	node.Mon(p.ID(), aemp.MonFunc(func(r aemp.Reason) { reason <- r }))
+	node.Snd(p.ID(), "anything")
+	r := <-reason
+	fmt.Println(r.Kind(), r.Text())
+	// Output: die boom
+}
+
+// The three forms of monitor: a callback, a link (kill the monitoring port
+// too), and a message to another port.
+func ExampleNode_Mon() {
+	node, _ := aemp.NewNode(aemp.Config{})
+	defer node.Close()
+
+	worker := node.NewPort()
+	supervisor := make(chan string, 1)
+	inbox := node.NewPortFunc(func(m *aemp.Msg) error {
+		vals, _ := m.Values()
+		supervisor <- fmt.Sprint(vals)
+		return nil
+	})
+	node.Mon(worker.ID(), aemp.MonSend(inbox.ID(), "worker_died", worker.ID()))
+
+	linked := node.NewPortFunc(func(*aemp.Msg) error { return nil })
+	linked.Mon(worker.ID()) // dies with the worker, with the same reason
+	linkedReason := make(chan aemp.Reason)
+	node.Mon(linked.ID(), aemp.MonFunc(func(r aemp.Reason) { linkedReason <- r }))
+
+	worker.Kill("crashed", "disk full")
+	fmt.Println((<-supervisor)[:12])
+	fmt.Println(<-linkedReason)
+	// Output:
+	// [worker_died
+	// ["crashed","disk full"]
+}
+
+// Monitoring a port that does not exist fires at once with no_such_port.
+func ExampleNode_Mon_noSuchPort() {
+	node, _ := aemp.NewNode(aemp.Config{NodeID: "n1"})
+	defer node.Close()
+
+	reason := make(chan aemp.Reason)
+	node.Mon("n1#nonexistent", aemp.MonFunc(func(r aemp.Reason) { reason <- r }))
+	fmt.Println(<-reason)
+	// Output: ["no_such_port","cannot monitor nonexistent port","n1#nonexistent"]
+}
+
+// After runs a function in port context later; Exec runs one now, both
+// serialised with the port's handlers.
+func ExamplePort_After() {
+	node, _ := aemp.NewNode(aemp.Config{})
+	defer node.Close()
+
+	done := make(chan struct{})
+	p := node.NewPortFunc(func(*aemp.Msg) error { return nil })
+	p.Exec(func() error { fmt.Println("now"); return nil })
+	p.After(10*time.Millisecond, func() error {
+		fmt.Println("later")
+		close(done)
+		return nil
+	})
+	<-done
+	// Output:
+	// now
+	// later
+}
