@@ -1,0 +1,183 @@
+package wire
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"reflect"
+	"testing"
+	"unicode/utf8"
+)
+
+func addFuzzSeeds(f *testing.F) {
+	for _, m := range recordedMessages(f) {
+		f.Add(m.text)
+	}
+	for _, s := range []string{
+		`[]`, `[""]`, `[null,"eval","1+1"]`, `["p",1,true,false]`, `["p",[1],{"a":[]}]`,
+		`["a\u00e9\ud83d\ude00","t\n",-0.0,1e999,18446744073709551616,"\ud800"]`,
+		`["p","t",01]`, `["p","t",1,]`, "[\"p\",\"\xff\"]", `["p","t"`, `{"a":1}`, ` [ "p" , "t" ] `,
+		`["p","t","42"," 7 ","+1","1e3","2.5","","0","\u00ff"]`,
+	} {
+		f.Add([]byte(s))
+	}
+}
+
+// jsonDepth returns the maximum nesting depth of valid JSON text.
+func jsonDepth(b []byte) int {
+	depth, maxD, inStr := 0, 0, false
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case inStr && c == '\\':
+			i++
+		case c == '"':
+			inStr = !inStr
+		case inStr:
+		case c == '[' || c == '{':
+			depth++
+			maxD = max(maxD, depth)
+		case c == ']' || c == '}':
+			depth--
+		}
+	}
+	return maxD
+}
+
+func FuzzScanEnvelope(f *testing.F) {
+	addFuzzSeeds(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		e, err := ScanEnvelope(data)
+		first := skipWS(data, 0)
+		acceptable := json.Valid(data) && utf8.Valid(data) && first < len(data) && data[first] == '[' &&
+			jsonDepth(data) <= MaxDepth
+		if (err == nil) != acceptable {
+			t.Fatalf("ScanEnvelope(%q) error = %v, but encoding/json validity (array, UTF-8, depth) = %v", data, err, acceptable)
+		}
+		if !errors.Is(err, ErrSyntax) && !errors.Is(err, ErrTooDeep) && !errors.Is(err, ErrNotArray) && err != nil {
+			t.Fatalf("ScanEnvelope(%q) error %v matches no sentinel", data, err)
+		}
+		// The stream scanner agrees on the first message.
+		se, n, serr := ScanNextEnvelope(data)
+		if serr == nil {
+			if _, err2 := ScanEnvelope(data[:n]); err2 != nil {
+				t.Fatalf("ScanNextEnvelope used %d bytes of %q, which do not scan: %v", n, data, err2)
+			}
+		}
+		if err != nil {
+			return
+		}
+		if serr != nil || !reflect.DeepEqual(se, e) {
+			t.Fatalf("ScanNextEnvelope(%q) = %+v, %v; ScanEnvelope = %+v", data, se, serr, e)
+		}
+
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.UseNumber()
+		var ref []any
+		if err := dec.Decode(&ref); err != nil {
+			t.Fatalf("encoding/json rejects %q: %v", data, err)
+		}
+		if len(ref) > 0 {
+			if s, ok := ref[0].(string); ok && string(e.LocalText(nil)) != s {
+				t.Fatalf("local %q, encoding/json %q", e.LocalText(nil), s)
+			}
+		}
+		if len(ref) > 1 {
+			if s, ok := ref[1].(string); ok && string(e.TagText(nil)) != s {
+				t.Fatalf("tag %q, encoding/json %q", e.TagText(nil), s)
+			}
+		}
+		args := max(len(ref)-2, 0)
+		if e.NArgs != args {
+			t.Fatalf("NArgs = %d, encoding/json sees %d", e.NArgs, args)
+		}
+		var it ArgIter
+		it.Reset(e.Args)
+		for i := 0; i < e.NArgs; i++ {
+			raw, err := it.At(i)
+			if err != nil {
+				t.Fatalf("At(%d) on a scanned message: %v", i, err)
+			}
+			if raw2, err := ArgAt(e.Args, i); err != nil || !bytes.Equal(raw, raw2) {
+				t.Fatalf("ArgAt(%d) = %q, %v; At gave %q", i, raw2, err, raw)
+			}
+			v, err := DecodeAny(raw)
+			if err != nil {
+				t.Fatalf("DecodeAny(%q) on a scanned argument: %v", raw, err)
+			}
+			if want := expectAny(t, ref[i+2]); !reflect.DeepEqual(v, want) {
+				t.Fatalf("DecodeAny(%q) = %#v, encoding/json %#v", raw, v, want)
+			}
+			// None of these may panic; their errors must be typed.
+			var scratch [16]byte
+			for _, err := range []error{
+				second(DecodeInt(raw)), second(DecodeUint(raw)), second(DecodeFloat(raw)),
+				second(DecodeString(raw)), second(DecodeStringBytes(raw, scratch[:0])), second(DecodeBool(raw)),
+				second(DecodeBytes(raw)), Decode(raw, new(any)), Decode(raw, new(decodeTarget)), Decode(raw, new(int16)),
+			} {
+				if err != nil && !errors.Is(err, ErrType) && !errors.Is(err, ErrRange) {
+					t.Fatalf("decoding the valid argument %q: untyped error %v", raw, err)
+				}
+			}
+			if s, ok := ref[i+2].(string); ok {
+				if got, err := DecodeString(raw); err != nil || got != s {
+					t.Fatalf("DecodeString(%q) = %q, %v; encoding/json %q", raw, got, err, s)
+				}
+			}
+		}
+		if _, err := it.At(e.NArgs); !errors.Is(err, ErrNoArg) {
+			t.Fatalf("At(NArgs) error = %v", err)
+		}
+	})
+}
+
+func second[T any](_ T, err error) error { return err }
+
+// FuzzValueRoundTrip checks DecodeAny∘AppendValue = identity on values
+// produced by encoding/json, both with json.Number and with float64.
+func FuzzValueRoundTrip(f *testing.F) {
+	addFuzzSeeds(f)
+	f.Add([]byte(`{"a":[1.5,2,-3e-7,1e21,"x\u0000"],"b":null}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.UseNumber()
+		var num any
+		if dec.Decode(&num) != nil {
+			return
+		}
+		tooDeep := jsonDepth(data) > MaxDepth
+		out, err := AppendValue(nil, num)
+		if tooDeep {
+			if !errors.Is(err, ErrTooDeep) {
+				t.Fatalf("AppendValue of a value nested deeper than MaxDepth: %v", err)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("AppendValue(%#v): %v", num, err)
+		}
+		if !utf8.Valid(out) || !json.Valid(out) {
+			t.Fatalf("AppendValue(%#v) = %q: invalid", num, out)
+		}
+		got, err := DecodeAny(out)
+		if err != nil {
+			t.Fatalf("DecodeAny(%q): %v", out, err)
+		}
+		if want := expectAny(t, num); !reflect.DeepEqual(got, want) {
+			t.Fatalf("DecodeAny(AppendValue(%#v)) = %#v, want %#v (wire %q)", num, got, want, out)
+		}
+
+		var fl any
+		if err := json.Unmarshal(data, &fl); err != nil {
+			return // e.g. a number beyond float64
+		}
+		out, err = AppendValue(out[:0], fl)
+		if err != nil {
+			t.Fatalf("AppendValue(%#v): %v", fl, err)
+		}
+		got, err = DecodeAny(out)
+		if err != nil || !reflect.DeepEqual(got, fl) {
+			t.Fatalf("DecodeAny(AppendValue(%#v)) = %#v, %v (wire %q)", fl, got, err, out)
+		}
+	})
+}
