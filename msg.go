@@ -6,6 +6,7 @@ import (
 	"unsafe"
 
 	"github.com/aemp-go/aemp/pool"
+	"github.com/aemp-go/aemp/wire"
 )
 
 // inlineArgs is how many arguments a message stores without a separate
@@ -217,7 +218,7 @@ func (m *Msg) wrap(i int, err error) error {
 // wrapping [ErrType].
 func (m *Msg) Int(i int) (int64, error) {
 	if m.isRemote() && i > 0 {
-		v, err := remoteInt(m.raw(), i-1)
+		v, err := remoteArg(m, i-1, wire.DecodeInt)
 		if err != nil {
 			return 0, m.wrap(i, err)
 		}
@@ -236,7 +237,7 @@ func (m *Msg) Int(i int) (int64, error) {
 // Float returns element i as a float64 (numbers and numeric strings).
 func (m *Msg) Float(i int) (float64, error) {
 	if m.isRemote() && i > 0 {
-		v, err := remoteFloat(m.raw(), i-1)
+		v, err := remoteArg(m, i-1, wire.DecodeFloat)
 		if err != nil {
 			return 0, m.wrap(i, err)
 		}
@@ -256,7 +257,7 @@ func (m *Msg) Float(i int) (float64, error) {
 // The result is always a copy that stays valid after the handler returns.
 func (m *Msg) String(i int) (string, error) {
 	if m.isRemote() && i > 0 {
-		v, err := remoteString(m.raw(), i-1)
+		v, err := remoteArg(m, i-1, wire.DecodeString)
 		if err != nil {
 			return "", m.wrap(i, err)
 		}
@@ -276,7 +277,7 @@ func (m *Msg) String(i int) (string, error) {
 // are false, other numbers and strings true.
 func (m *Msg) Bool(i int) (bool, error) {
 	if m.isRemote() && i > 0 {
-		v, err := remoteBool(m.raw(), i-1)
+		v, err := remoteArg(m, i-1, wire.DecodeBool)
 		if err != nil {
 			return false, m.wrap(i, err)
 		}
@@ -297,7 +298,7 @@ func (m *Msg) Bool(i int) (bool, error) {
 // local []byte is returned as is (not copied).
 func (m *Msg) Bytes(i int) ([]byte, error) {
 	if m.isRemote() && i > 0 {
-		v, err := remoteBytes(m.raw(), i-1)
+		v, err := remoteArg(m, i-1, wire.DecodeBytes)
 		if err != nil {
 			return nil, m.wrap(i, err)
 		}
@@ -319,7 +320,7 @@ func (m *Msg) Bytes(i int) ([]byte, error) {
 // normalised to int64, uint64, float64).
 func (m *Msg) Value(i int) (any, error) {
 	if m.isRemote() && i > 0 {
-		v, err := remoteAny(m.raw(), i-1)
+		v, err := remoteArg(m, i-1, wire.DecodeAny)
 		if err != nil {
 			return nil, m.wrap(i, err)
 		}
@@ -339,7 +340,13 @@ func (m *Msg) Value(i int) (any, error) {
 // node.
 func (m *Msg) Decode(i int, dst any) error {
 	if m.isRemote() && i > 0 {
-		if err := remoteDecode(m.raw(), i-1, dst); err != nil {
+		raw, err := m.argRaw(i - 1)
+		if err == nil {
+			if err = wire.Decode(raw, dst); err != nil {
+				err = fmt.Errorf("%w: %w", ErrType, err)
+			}
+		}
+		if err != nil {
 			return m.wrap(i, err)
 		}
 		return nil
@@ -387,7 +394,7 @@ func (m *Msg) Values() ([]any, error) {
 // unless the message was cloned. For local messages it encodes the value.
 func (m *Msg) Raw(i int) ([]byte, error) {
 	if m.isRemote() && i > 0 {
-		return remoteRaw(m.raw(), i-1)
+		return m.argRaw(i - 1)
 	}
 	v, err := m.local(i)
 	if err != nil {
@@ -409,6 +416,20 @@ func (m *Msg) Clone() Msg {
 		c.inl[0].x = nil
 	}
 	return c
+}
+
+// remoteArg decodes argument i of a remote message with dec.
+func remoteArg[T any](m *Msg, i int, dec func([]byte) (T, error)) (T, error) {
+	raw, err := m.argRaw(i)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	v, err := dec(raw)
+	if err != nil {
+		return v, fmt.Errorf("%w: %w", ErrType, err)
+	}
+	return v, nil
 }
 
 // release gives back the network buffer of a remote message. The argument

@@ -1,35 +1,573 @@
 package aemp
 
-// TEMPORARY: networking lands with the transport integration.
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"time"
 
-import "fmt"
+	"github.com/aemp-go/aemp/auth"
+	"github.com/aemp-go/aemp/pool"
+	"github.com/aemp-go/aemp/transport"
+	"github.com/aemp-go/aemp/wire"
+)
 
-type network struct{}
+// network is a node's connection management: listeners, the table of
+// remote nodes, connect attempts. It exists only for nodes with Binds or
+// Nodes configured.
+type network struct {
+	n      *Node
+	hs     transport.HandshakeConfig // template, shared by all handshakes
+	tcfg   transport.Config
+	ctx    context.Context // cancelled by close
+	cancel context.CancelFunc
 
-func (nw *network) close() error { return nil }
+	lns   []net.Listener
+	binds []string
 
-type remoteNode struct{ id string }
+	nodes sync.Map // node ID → *remoteNode (lock-free lookup on every remote send)
 
-func (rn *remoteNode) sendKil0(local string, r Reason) {}
-func (rn *remoteNode) removeMonitor(m *Monitor)        {}
+	mu     sync.Mutex
+	conns  map[net.Conn]struct{} // connections still in their handshake
+	closed bool
+	wg     sync.WaitGroup // accept loops, handshakes, connect attempts
+}
+
+// remoteNode is this node's view of another node: its link (when up), the
+// messages queued while connecting, and the local monitors on its ports.
+type remoteNode struct {
+	nw *network
+	id string
+
+	mu         sync.Mutex
+	link       *transport.Link
+	connecting bool
+	pending    [][]byte                        // encoded envelopes queued while connecting
+	mons       map[string]map[*Monitor]struct{} // local part → monitors ("" = node port)
+	tags       map[string]string                // interned tags, reader goroutine only
+}
 
 func (n *Node) startNetwork() error {
-	if len(n.cfg.Binds) > 0 || len(n.cfg.Nodes) > 0 {
-		return fmt.Errorf("%w: networking not available yet", ErrConfig)
+	cfg := &n.cfg
+	if len(cfg.Binds) == 0 && len(cfg.Nodes) == 0 {
+		return nil
+	}
+	nw := &network{
+		n:     n,
+		conns: make(map[net.Conn]struct{}),
+	}
+	nw.ctx, nw.cancel = context.WithCancel(context.Background())
+	nw.hs = transport.HandshakeConfig{
+		NodeID:     n.id,
+		AuthAccept: cfg.AuthAccept,
+		Framings:   cfg.Framings,
+		Timeout:    cfg.HandshakeTimeout,
+	}
+	if cfg.Secret != "" {
+		nw.hs.Secret = []byte(cfg.Secret)
+	}
+	if cfg.Cert != "" {
+		b, err := auth.LoadBundle([]byte(cfg.Cert))
+		if err != nil {
+			return fmt.Errorf("%w: Cert: %w", ErrConfig, err)
+		}
+		nw.hs.TLS = b
+	}
+	if nw.hs.Secret == nil && nw.hs.TLS == nil {
+		return fmt.Errorf("%w: networking needs a Secret or a Cert to authenticate peers", ErrConfig)
+	}
+	nw.hs.IsConnected = nw.isUp
+	nw.tcfg = transport.Config{MaxFrame: cfg.MaxFrame}
+	switch cfg.Backend {
+	case "netpoll":
+		nw.tcfg.Backend = transport.BackendNetpoll
+	case "std":
+		nw.tcfg.Backend = transport.BackendStd
+	}
+	for _, b := range cfg.Binds {
+		ln, err := net.Listen("tcp", b)
+		if err != nil {
+			nw.closeListeners()
+			return fmt.Errorf("aemp: listen on %s: %w", b, err)
+		}
+		nw.lns = append(nw.lns, ln)
+		nw.binds = append(nw.binds, ln.Addr().String())
+	}
+	n.net = nw
+	for _, ln := range nw.lns {
+		nw.wg.Add(1)
+		go nw.accept(ln)
 	}
 	return nil
 }
 
+// Binds returns the addresses the node listens on ("ip:port").
+func (n *Node) Binds() []string {
+	if n.net == nil {
+		return nil
+	}
+	return append([]string(nil), n.net.binds...)
+}
+
+// AddNode tells the node where another node listens, adding to (or, for a
+// node already known, replacing) Config.Nodes.
+func (n *Node) AddNode(id string, addrs ...string) error {
+	if !validNodeID(id) {
+		return fmt.Errorf("%w: node ID %q", ErrBadPortID, id)
+	}
+	if n.net == nil {
+		return fmt.Errorf("%w: networking is not configured (no Binds or Nodes)", ErrNoRoute)
+	}
+	n.net.mu.Lock()
+	n.cfg.Nodes[id] = append([]string(nil), addrs...)
+	n.net.mu.Unlock()
+	return nil
+}
+
+// UpNodes returns the IDs of the nodes with an established link.
+func (n *Node) UpNodes() []string {
+	if n.net == nil {
+		return nil
+	}
+	var ids []string
+	n.net.nodes.Range(func(_, v any) bool {
+		if rn := v.(*remoteNode); rn.up() {
+			ids = append(ids, rn.id)
+		}
+		return true
+	})
+	return ids
+}
+
+func (nw *network) closeListeners() {
+	for _, ln := range nw.lns {
+		ln.Close()
+	}
+}
+
+func (nw *network) close() error {
+	nw.mu.Lock()
+	nw.closed = true
+	var nodes []*remoteNode
+	nw.nodes.Range(func(_, v any) bool { nodes = append(nodes, v.(*remoteNode)); return true })
+	for c := range nw.conns {
+		c.Close()
+	}
+	nw.mu.Unlock()
+	nw.cancel()
+	nw.closeListeners()
+	for _, rn := range nodes {
+		rn.mu.Lock()
+		l := rn.link
+		rn.mu.Unlock()
+		if l != nil {
+			l.Close() // OnClose runs down() and fires monitors
+		}
+	}
+	nw.wg.Wait()
+	return nil
+}
+
+// node returns the remoteNode for id, creating it.
+func (nw *network) node(id string) *remoteNode {
+	if v, ok := nw.nodes.Load(id); ok {
+		return v.(*remoteNode)
+	}
+	v, _ := nw.nodes.LoadOrStore(id, &remoteNode{nw: nw, id: id})
+	return v.(*remoteNode)
+}
+
+// isUp is the "already connected" rule for outgoing handshakes.
+func (nw *network) isUp(id string) bool {
+	v, ok := nw.nodes.Load(id)
+	return ok && v.(*remoteNode).up()
+}
+
+// refuseIncoming is the "already connected" rule for incoming handshakes.
+// When both nodes dial each other at once, the node with the smaller ID
+// keeps its own outgoing connection and refuses the incoming one; the other
+// side accepts it (and its own dial is refused), so both end up with the
+// same single link.
+func (nw *network) refuseIncoming(id string) bool {
+	v, ok := nw.nodes.Load(id)
+	if !ok {
+		return false
+	}
+	rn := v.(*remoteNode)
+	rn.mu.Lock()
+	defer rn.mu.Unlock()
+	return rn.link != nil || rn.connecting && nw.n.id < id
+}
+
+func (nw *network) track(c net.Conn) bool {
+	nw.mu.Lock()
+	defer nw.mu.Unlock()
+	if nw.closed {
+		return false
+	}
+	nw.conns[c] = struct{}{}
+	return true
+}
+
+func (nw *network) untrack(c net.Conn) {
+	nw.mu.Lock()
+	delete(nw.conns, c)
+	nw.mu.Unlock()
+}
+
+func (nw *network) accept(ln net.Listener) {
+	defer nw.wg.Done()
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			if !errors.Is(err, net.ErrClosed) && nw.ctx.Err() == nil {
+				nw.n.log.Error("aemp: accept failed; listener stopped", "bind", ln.Addr().String(), "err", err)
+			}
+			return
+		}
+		if !nw.track(c) {
+			c.Close()
+			return
+		}
+		nw.wg.Add(1)
+		go func() {
+			defer nw.wg.Done()
+			defer nw.untrack(c)
+			hs := nw.hs
+			hs.IsConnected = nw.refuseIncoming
+			res, err := transport.Handshake(nw.ctx, c, &hs)
+			if err != nil {
+				c.Close()
+				nw.n.log.Warn("aemp: incoming connection refused", "remote", c.RemoteAddr().String(), "err", err)
+				return
+			}
+			nw.node(res.Peer.NodeID).attach(res)
+		}()
+	}
+}
+
+// dial tries each known address of rn until a handshake succeeds or the
+// deadline passes; the first failure reason is what monitors get.
+func (rn *remoteNode) dial() {
+	nw := rn.nw
+	defer nw.wg.Done()
+	nw.mu.Lock()
+	addrs := append([]string(nil), nw.n.cfg.Nodes[rn.id]...)
+	nw.mu.Unlock()
+	if len(addrs) == 0 {
+		rn.down("no known address", false)
+		return
+	}
+	ctx, cancel := context.WithTimeout(nw.ctx, nw.n.cfg.ConnectTimeout)
+	defer cancel()
+	var lastErr error
+	for backoff := 50 * time.Millisecond; ; backoff = min(2*backoff, time.Second) {
+		for _, addr := range addrs {
+			if rn.up() {
+				return // an incoming connection from the node satisfied the attempt
+			}
+			res, err := rn.dialOne(ctx, addr)
+			if err == nil {
+				rn.attach(res)
+				return
+			}
+			lastErr = err
+			nw.n.log.Debug("aemp: connect attempt failed", "peer", rn.id, "addr", addr, "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			if rn.up() {
+				return
+			}
+			text := "connect timeout"
+			if nw.ctx.Err() != nil {
+				text = "node closed"
+			}
+			nw.n.log.Warn("aemp: cannot connect", "peer", rn.id, "err", lastErr)
+			rn.down(text, false)
+			return
+		case <-time.After(backoff):
+		}
+	}
+}
+
+func (rn *remoteNode) dialOne(ctx context.Context, addr string) (*transport.HandshakeResult, error) {
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	if !rn.nw.track(c) {
+		c.Close()
+		return nil, ErrClosed
+	}
+	defer rn.nw.untrack(c)
+	hs := rn.nw.hs
+	hs.PeerAddr = addr
+	res, err := transport.Handshake(ctx, c, &hs)
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	if res.Peer.NodeID != rn.id {
+		res.Conn.Close()
+		return nil, fmt.Errorf("aemp: %s answered as node %q, expected %q", addr, res.Peer.NodeID, rn.id)
+	}
+	return res, nil
+}
+
+func (rn *remoteNode) up() bool {
+	rn.mu.Lock()
+	defer rn.mu.Unlock()
+	return rn.link != nil
+}
+
+// attach makes an authenticated connection the node's link and flushes
+// what was queued while connecting.
+func (rn *remoteNode) attach(res *transport.HandshakeResult) {
+	rn.mu.Lock()
+	defer rn.mu.Unlock()
+	if rn.link != nil || rn.nw.ctx.Err() != nil {
+		res.Conn.Close() // lost a race with another connection (or closing)
+		return
+	}
+	l, err := transport.NewLink(res.Conn, res.Buffered, res.SendFraming, res.RecvFraming, (*linkHandler)(rn), rn.nw.tcfg)
+	if err != nil {
+		res.Conn.Close()
+		rn.nw.n.log.Warn("aemp: link setup failed", "peer", rn.id, "err", err)
+		return
+	}
+	rn.link = l
+	rn.connecting = false
+	rn.nw.n.log.Debug("aemp: link up", "peer", rn.id, "send", res.SendFraming, "recv", res.RecvFraming, "tls", res.TLS)
+	pending := rn.pending
+	rn.pending = nil
+	for _, env := range pending {
+		if err := l.Send(env); err != nil {
+			break // the link closes itself; OnClose reports it
+		}
+	}
+}
+
+// linkHandler is the transport.Handler of a remote node's link.
+type linkHandler remoteNode
+
+func (h *linkHandler) OnMessage(buf *pool.Buf, msg []byte) {
+	(*remoteNode)(h).deliver(buf, msg)
+}
+
+func (h *linkHandler) OnClose(err error) {
+	rn := (*remoteNode)(h)
+	text := "Unexpected end-of-file"
+	if err != nil && !errors.Is(err, transport.ErrClosed) {
+		text = err.Error()
+	} else if rn.nw.ctx.Err() != nil {
+		text = "node closed"
+	}
+	rn.down(text, true)
+}
+
+// down handles the loss of the link (or the failure of a connect attempt):
+// queued messages are discarded and every local monitor of a port on that
+// node fires with ("transport_error", node, text) (spec §5.2).
+func (rn *remoteNode) down(text string, wasUp bool) {
+	rn.mu.Lock()
+	if wasUp {
+		rn.link = nil
+	}
+	rn.connecting = false
+	rn.pending = nil
+	mons := rn.mons
+	rn.mons = nil
+	rn.mu.Unlock()
+	if wasUp {
+		rn.nw.n.log.Info("aemp: link down", "peer", rn.id, "reason", text)
+	}
+	r := transportReason(rn.id, text)
+	for _, set := range mons {
+		for m := range set {
+			m.fire(r)
+		}
+	}
+}
+
+// send queues one encoded envelope for the node, connecting on demand.
+// It takes ownership of env only when it has to queue it.
+func (rn *remoteNode) send(enc func(b []byte) ([]byte, error)) error {
+	rn.mu.Lock()
+	if l := rn.link; l != nil {
+		b := l.Begin()
+		b, err := enc(b)
+		if err != nil {
+			l.Abort(b)
+			rn.mu.Unlock()
+			return err
+		}
+		err = l.Commit(b)
+		rn.mu.Unlock()
+		return err
+	}
+	env, err := enc(nil)
+	if err != nil {
+		rn.mu.Unlock()
+		return err
+	}
+	rn.pending = append(rn.pending, env)
+	start := !rn.connecting
+	rn.connecting = true
+	rn.mu.Unlock()
+	if start {
+		rn.nw.mu.Lock()
+		closed := rn.nw.closed
+		if !closed {
+			rn.nw.wg.Add(1)
+		}
+		rn.nw.mu.Unlock()
+		if closed {
+			return ErrClosed
+		}
+		go rn.dial()
+	}
+	return nil
+}
+
+// sendIfUp sends only over an established link (kil0, mon0: Perl sends
+// these only to connected nodes).
+func (rn *remoteNode) sendIfUp(enc func(b []byte) ([]byte, error)) {
+	rn.mu.Lock()
+	defer rn.mu.Unlock()
+	if l := rn.link; l != nil {
+		b := l.Begin()
+		b, err := enc(b)
+		if err != nil {
+			l.Abort(b)
+			return
+		}
+		l.Commit(b)
+	}
+}
+
 func (n *Node) sndRemote(node, local string, m *Msg) error {
+	if n.net == nil {
+		m.release()
+		return fmt.Errorf("%w: %s (networking is not configured)", ErrNoRoute, node)
+	}
+	if !validNodeID(node) {
+		m.release()
+		return fmt.Errorf("%w: node ID %q", ErrBadPortID, node)
+	}
+	err := n.net.node(node).send(func(b []byte) ([]byte, error) { return appendEnvelope(b, local, m) })
 	m.release()
-	return fmt.Errorf("%w: %s (local-only node)", ErrNoRoute, node)
+	return err
+}
+
+func (rn *remoteNode) sendKil0(local string, r Reason) {
+	m := NewMsg("kil0", local)
+	for _, v := range r {
+		m.appendValue(valueOf(v))
+	}
+	rn.sendIfUp(func(b []byte) ([]byte, error) { return appendEnvelope(b, "", &m) })
 }
 
 func (n *Node) monRemote(node, local string, m *Monitor) {
-	go m.fire(transportReason(node, "no known address"))
+	if n.net == nil || !validNodeID(node) {
+		go m.fire(transportReason(node, "no known address"))
+		return
+	}
+	rn := n.net.node(node)
+	rn.mu.Lock()
+	if rn.mons == nil {
+		rn.mons = make(map[string]map[*Monitor]struct{})
+	}
+	set := rn.mons[local]
+	if set == nil {
+		set = make(map[*Monitor]struct{})
+		rn.mons[local] = set
+	}
+	first := len(set) == 0
+	set[m] = struct{}{}
+	m.rn = rn
+	rn.mu.Unlock()
+	// One mon1 per (node, port), whatever the number of local monitors;
+	// a node port is watched locally only and triggers no connection.
+	if first && local != "" {
+		req := NewMsg("mon1", local)
+		rn.send(func(b []byte) ([]byte, error) { return appendEnvelope(b, "", &req) })
+	}
 }
 
-func (n *Node) nodeRequest(src *remoteNode, m *Msg) error {
-	m.release()
-	return nil
+func (rn *remoteNode) removeMonitor(m *Monitor) {
+	local := m.target.Local()
+	rn.mu.Lock()
+	set := rn.mons[local]
+	delete(set, m)
+	last := set != nil && len(set) == 0
+	if last {
+		delete(rn.mons, local)
+	}
+	rn.mu.Unlock()
+	if last && local != "" {
+		req := NewMsg("mon0", local)
+		rn.sendIfUp(func(b []byte) ([]byte, error) { return appendEnvelope(b, "", &req) })
+	}
+}
+
+// fireRemote fires the local monitors of rn's port local (kil0).
+func (rn *remoteNode) fireRemote(local string, r Reason) {
+	rn.mu.Lock()
+	set := rn.mons[local]
+	delete(rn.mons, local)
+	rn.mu.Unlock()
+	for m := range set {
+		m.fire(r)
+	}
+}
+
+// deliver routes one inbound envelope; it runs on the link's reader.
+func (rn *remoteNode) deliver(buf *pool.Buf, text []byte) {
+	env, err := wire.ScanEnvelope(text)
+	if err != nil {
+		rn.nw.n.log.Warn("aemp: malformed message dropped", "peer", rn.id, "err", err)
+		return
+	}
+	var scratch [64]byte
+	local := env.Local
+	if env.LocalEscaped {
+		local = env.LocalText(scratch[:0])
+	}
+	m := Msg{tag: rn.intern(env.Tag, env.TagEscaped, &env)}
+	m.setRemote(env.Args, buf, rn)
+	if len(local) == 0 {
+		buf.Retain()
+		rn.nw.n.nodeRequest(rn, &m)
+		return
+	}
+	v, ok := rn.nw.n.ports.Load(string(local))
+	if !ok {
+		return // AEMP drops messages to ports that do not exist
+	}
+	buf.Retain()
+	v.(*Port).push(&m)
+}
+
+// intern returns the tag as a string that outlives the network buffer,
+// without allocating for tags seen before (a per-link cache owned by the
+// reader goroutine).
+func (rn *remoteNode) intern(tag []byte, escaped bool, env *wire.Envelope) string {
+	if escaped {
+		return string(env.TagText(nil))
+	}
+	if s, ok := rn.tags[string(tag)]; ok {
+		return s
+	}
+	s := string(tag)
+	if rn.tags == nil {
+		rn.tags = make(map[string]string)
+	}
+	if len(rn.tags) < 1024 && len(s) <= 64 {
+		rn.tags[s] = s
+	}
+	return s
 }

@@ -150,8 +150,14 @@ func (n *Node) Snd(to PortID, tag string, args ...any) error {
 	return n.sndMsg(to, &m)
 }
 
-// SndMsg sends a message built with [NewMsg].
-func (n *Node) SndMsg(to PortID, m Msg) error { return n.sndMsg(to, &m) }
+// SndMsg sends a message built with [NewMsg]. A message received by a
+// handler may be passed on as is (it is copied out of the network buffer).
+func (n *Node) SndMsg(to PortID, m Msg) error {
+	if m.isRemote() && m.buf() != nil {
+		m = m.Clone()
+	}
+	return n.sndMsg(to, &m)
+}
 
 func (n *Node) sndMsg(to PortID, m *Msg) error {
 	if n.closed.Load() {

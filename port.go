@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/aemp-go/aemp/internal/mpsc"
+	"github.com/aemp-go/aemp/wire"
 )
 
 // Handler handles one message in port context: handlers of one port run one
@@ -88,6 +89,11 @@ type Port struct {
 	mbox       atomic.Pointer[mpsc.Queue[Msg]]
 	overflowed atomic.Bool
 	handlers   atomic.Pointer[handlerTable]
+
+	// The consumer's argument index for the remote message being handled
+	// (see Msg.argRaw); argsBase identifies that message's argument text.
+	args     wire.ArgIter
+	argsBase *byte
 
 	mu      sync.Mutex // guards handler updates, monitors, and draining a dead port
 	mons    map[*Monitor]struct{}
@@ -258,7 +264,12 @@ func (p *Port) deliver(e *Msg) {
 		return
 	}
 	e.port = p
+	if raw := e.raw(); len(raw) > 0 {
+		p.args.Reset(raw)
+		p.argsBase = &raw[0]
+	}
 	err := p.protect(nil, h, e)
+	p.argsBase = nil
 	e.release()
 	if err != nil {
 		p.die(reasonOf(err))

@@ -29,8 +29,6 @@ type value struct {
 	x any
 }
 
-func (v value) isNil() bool { return v.k == kNil || v.k == kAny && v.x == nil }
-
 // valueOf converts a Go value without allocating for scalars.
 func valueOf(a any) value {
 	switch x := a.(type) {

@@ -1,0 +1,235 @@
+package aemp
+
+import (
+	"bufio"
+	"encoding/binary"
+	"io"
+	"log/slog"
+	"net"
+	"slices"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// Remote benchmarks: two nodes in one process, linked over loopback TCP.
+// The raw-TCP baselines move pre-encoded length-prefixed frames of the same
+// size between two goroutines over loopback: the physical limit for the
+// same workload. Compare ratios from the same run (docs/performance.md).
+
+// remoteWindow bounds the messages a sender keeps in flight (acknowledged
+// in steps of remoteAck), so the benchmark measures sustainable throughput
+// rather than how fast a queue can grow.
+const (
+	remoteWindow = 1 << 15
+	remoteAck    = 1 << 10
+)
+
+func benchPair(b *testing.B, backend string, framings []string) (a, c *Node) {
+	b.Helper()
+	mk := func(id string) *Node {
+		n, err := NewNode(Config{
+			NodeID: id, Binds: []string{"127.0.0.1:0"}, Secret: "bench",
+			Backend: backend, Framings: framings,
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { n.Close() })
+		return n
+	}
+	a, c = mk("benchA"), mk("benchB")
+	a.AddNode("benchB", c.Binds()...)
+	c.AddNode("benchA", a.Binds()...)
+	return a, c
+}
+
+func BenchmarkRemoteOneWay(b *testing.B) {
+	for _, v := range []struct {
+		name, backend string
+		framings      []string
+	}{
+		{"goframe-std", "std", nil},
+		{"goframe-netpoll", "netpoll", nil},
+		{"json-std", "std", []string{"json"}},
+	} {
+		b.Run(v.name, func(b *testing.B) { benchRemoteOneWay(b, v.backend, v.framings) })
+	}
+}
+
+func benchRemoteOneWay(b *testing.B, backend string, framings []string) {
+	recvNode, sendNode := benchPair(b, backend, framings)
+	var acked atomic.Int64
+	ackPort := sendNode.NewPort().Rcv("ack", func(m *Msg) error {
+		v, err := m.Int(1)
+		acked.Store(v)
+		return err
+	})
+	done := make(chan struct{})
+	got := int64(0)
+	want := int64(b.N)
+	sink := recvNode.NewPort().Rcv("test", func(m *Msg) error {
+		if _, err := m.Int(1); err != nil {
+			return err
+		}
+		got++
+		if got%remoteAck == 0 || got == want {
+			recvNode.SndMsg(ackPort.ID(), NewMsg("ack").AppendInt(got))
+		}
+		if got == want {
+			close(done)
+		}
+		return nil
+	})
+	id := sink.ID()
+	// Warm the link up (connect, handshake) outside the timing.
+	sendNode.SndMsg(id, NewMsg("test").AppendInt(-1))
+	want++
+	for acked.Load() < 1 && got == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if i%remoteAck == 0 {
+			for int64(i)-acked.Load() >= remoteWindow {
+				time.Sleep(20 * time.Microsecond)
+			}
+		}
+		sendNode.SndMsg(id, NewMsg("test").AppendInt(int64(i)))
+	}
+	<-done
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}
+
+func BenchmarkRemotePingPong(b *testing.B) {
+	for _, v := range []struct {
+		name, backend string
+		framings      []string
+	}{
+		{"goframe-std", "std", nil},
+		{"goframe-netpoll", "netpoll", nil},
+		{"json-std", "std", []string{"json"}},
+	} {
+		b.Run(v.name, func(b *testing.B) {
+			a, c := benchPair(b, v.backend, v.framings)
+			pongs := make(chan struct{}, 1)
+			me := c.NewPort().Rcv("pong", func(*Msg) error { pongs <- struct{}{}; return nil })
+			echo := a.NewPort().Rcv("ping", func(m *Msg) error {
+				return a.SndMsg(me.ID(), NewMsg("pong").AppendInt(1))
+			})
+			c.SndMsg(echo.ID(), NewMsg("ping").AppendInt(0))
+			<-pongs
+			rtts := make([]time.Duration, 0, b.N)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				t0 := time.Now()
+				c.SndMsg(echo.ID(), NewMsg("ping").AppendInt(int64(i)))
+				<-pongs
+				rtts = append(rtts, time.Since(t0))
+			}
+			reportRTT(b, rtts)
+		})
+	}
+}
+
+func reportRTT(b *testing.B, rtts []time.Duration) {
+	slices.Sort(rtts)
+	b.ReportMetric(float64(rtts[len(rtts)/2].Nanoseconds()), "p50-ns")
+	b.ReportMetric(float64(rtts[len(rtts)*99/100].Nanoseconds()), "p99-ns")
+}
+
+// rawFrame is a pre-encoded goframe1 frame carrying the same envelope the
+// node benchmarks send.
+func rawFrame() []byte {
+	env := []byte(`["b","test",123456]`)
+	f := binary.BigEndian.AppendUint32(nil, uint32(len(env)))
+	f = append(f, 0)
+	return append(f, env...)
+}
+
+func tcpPair(b *testing.B) (client, server net.Conn) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, _ := ln.Accept()
+		accepted <- c
+	}()
+	client, err = net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	server = <-accepted
+	b.Cleanup(func() { client.Close(); server.Close() })
+	return client, server
+}
+
+// readFrames reads n frames and returns when done.
+func readFrames(r io.Reader, n int) error {
+	br := bufio.NewReaderSize(r, 64<<10)
+	var hdr [5]byte
+	buf := make([]byte, 256)
+	for range n {
+		if _, err := io.ReadFull(br, hdr[:]); err != nil {
+			return err
+		}
+		l := binary.BigEndian.Uint32(hdr[:4])
+		if _, err := io.ReadFull(br, buf[:l]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// BenchmarkRawTCPOneWay is the baseline for RemoteOneWay.
+func BenchmarkRawTCPOneWay(b *testing.B) {
+	client, server := tcpPair(b)
+	frame := rawFrame()
+	done := make(chan error, 1)
+	go func() { done <- readFrames(server, b.N) }()
+	bw := bufio.NewWriterSize(client, 64<<10)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		bw.Write(frame)
+	}
+	bw.Flush()
+	if err := <-done; err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}
+
+// BenchmarkRawTCPPingPong is the baseline for RemotePingPong.
+func BenchmarkRawTCPPingPong(b *testing.B) {
+	client, server := tcpPair(b)
+	frame := rawFrame()
+	go func() {
+		buf := make([]byte, len(frame))
+		for {
+			if _, err := io.ReadFull(server, buf); err != nil {
+				return
+			}
+			if _, err := server.Write(buf); err != nil {
+				return
+			}
+		}
+	}()
+	buf := make([]byte, len(frame))
+	rtts := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		t0 := time.Now()
+		client.Write(frame)
+		if _, err := io.ReadFull(client, buf); err != nil {
+			b.Fatal(err)
+		}
+		rtts = append(rtts, time.Since(t0))
+	}
+	reportRTT(b, rtts)
+}

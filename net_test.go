@@ -1,0 +1,358 @@
+package aemp
+
+import (
+	"bytes"
+	"errors"
+	"log/slog"
+	"math"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aemp-go/aemp/auth"
+	"github.com/aemp-go/aemp/internal/leakcheck"
+	"github.com/aemp-go/aemp/wire"
+)
+
+// logBuffer collects a node's log records for assertions.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+func (l *logBuffer) logger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+var testCert = sync.OnceValue(func() string {
+	pem, err := auth.GenerateSelfSigned("AnyEvent::MP", time.Hour)
+	if err != nil {
+		panic(err)
+	}
+	return string(pem)
+})
+
+// netPair starts two listening nodes that know each other's address. The
+// configs may set Secret/Cert/Framings; IDs, binds and loggers are filled in.
+type netPair struct {
+	a, b       *Node
+	logA, logB *logBuffer
+}
+
+func newNetPair(t *testing.T, ca, cb Config) *netPair {
+	t.Helper()
+	check := leakcheck.Check(t)
+	p := &netPair{logA: &logBuffer{}, logB: &logBuffer{}}
+	if ca.Secret == "" && ca.Cert == "" {
+		ca.Secret = "test-secret"
+	}
+	if cb.Secret == "" && cb.Cert == "" {
+		cb.Secret = "test-secret"
+	}
+	ca.NodeID, cb.NodeID = "nodeA", "nodeB"
+	ca.Binds, cb.Binds = []string{"127.0.0.1:0"}, []string{"127.0.0.1:0"}
+	ca.Logger, cb.Logger = p.logA.logger(), p.logB.logger()
+	if ca.ConnectTimeout == 0 {
+		ca.ConnectTimeout = 2 * time.Second
+	}
+	if cb.ConnectTimeout == 0 {
+		cb.ConnectTimeout = 2 * time.Second
+	}
+	var err error
+	if p.a, err = NewNode(ca); err != nil {
+		t.Fatal(err)
+	}
+	if p.b, err = NewNode(cb); err != nil {
+		p.a.Close()
+		t.Fatal(err)
+	}
+	p.a.AddNode("nodeB", p.b.Binds()...)
+	p.b.AddNode("nodeA", p.a.Binds()...)
+	t.Cleanup(func() {
+		p.a.Close()
+		p.b.Close()
+		check()
+		if t.Failed() {
+			t.Logf("log of nodeA:\n%s\nlog of nodeB:\n%s", p.logA, p.logB)
+		}
+	})
+	return p
+}
+
+// echoPort answers ["echo", reply, args…] with ["re", args…].
+func echoPort(n *Node) *Port {
+	return n.NewPort().Rcv("echo", func(m *Msg) error {
+		reply, err := m.String(1)
+		if err != nil {
+			return err
+		}
+		out := NewMsg("re")
+		for i := 2; i < m.Len(); i++ {
+			raw, err := m.Raw(i)
+			if err != nil {
+				return err
+			}
+			out = out.Append(wire.Raw(raw)) // encoded before SndMsg returns
+
+		}
+		return n.SndMsg(PortID(reply), out)
+	})
+}
+
+func TestRemoteRoundTrip(t *testing.T) {
+	cases := []struct {
+		name   string
+		ca, cb Config
+	}{
+		{"goframe", Config{}, Config{}},
+		{"json", Config{Framings: []string{"json"}}, Config{Framings: []string{"json"}}},
+		{"mixed", Config{Framings: []string{"json"}}, Config{}},
+		{"tls-goframe", Config{Cert: testCert()}, Config{Cert: testCert()}},
+		{"tls-json", Config{Cert: testCert(), Framings: []string{"json"}}, Config{Cert: testCert(), Framings: []string{"json"}}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := newNetPair(t, c.ca, c.cb)
+			echo := echoPort(p.a)
+			got := make(chan []any, 100)
+			me := p.b.NewPort().Rcv("re", func(m *Msg) error {
+				v, err := m.Values()
+				got <- v
+				return err
+			})
+			values := [][]any{
+				{int64(42)},
+				{int64(math.MaxInt64), int64(math.MinInt64), uint64(math.MaxUint64)},
+				{3.25, 0.1, "héllo wörld ✓ 日本語 😀"},
+				{nil, true, false, ""},
+				{[]any{int64(1), []any{int64(2), []any{}}}, map[string]any{"a": int64(1), "b": []any{true, nil}}},
+			}
+			for _, v := range values {
+				args := append([]any{me.ID()}, v...)
+				if err := p.b.Snd(echo.ID(), "echo", args...); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for i, want := range values {
+				v := recv(t, got)
+				if !reflect.DeepEqual(v[1:], want) {
+					t.Fatalf("message %d: got %#v, want %#v", i, v[1:], want)
+				}
+			}
+			// Many messages, in order.
+			const N = 5000
+			seq := make(chan int64, N)
+			counter := p.b.NewPort().Rcv("re", func(m *Msg) error {
+				v, err := m.Int(1)
+				seq <- v
+				return err
+			})
+			for i := range N {
+				p.b.Snd(echo.ID(), "echo", counter.ID(), i)
+			}
+			for i := range N {
+				if v := recv(t, seq); v != int64(i) {
+					t.Fatalf("message %d arrived as %d", i, v)
+				}
+			}
+		})
+	}
+}
+
+func TestRemoteMonitorAndKill(t *testing.T) {
+	p := newNetPair(t, Config{}, Config{})
+	target := p.a.NewPortFunc(func(*Msg) error { return nil })
+
+	// Kill with a reason: the remote monitor gets it (kil0).
+	reasons, _ := reasonMonitor(p.b, target.ID())
+	waitFor(t, "mon1 to arrive", func() bool {
+		target.mu.Lock()
+		defer target.mu.Unlock()
+		return len(target.remotes) == 1
+	})
+	target.Kill("my_error", "custom reason text", 42)
+	if r := recv(t, reasons); !reflect.DeepEqual(r, Reason{"my_error", "custom reason text", int64(42)}) {
+		t.Fatalf("remote monitor got %v", r)
+	}
+
+	// Monitoring a port that does not exist.
+	ghost := PortID("nodeA#doesnotexist")
+	reasons, _ = reasonMonitor(p.b, ghost)
+	if r := recv(t, reasons); !reflect.DeepEqual(r, Reason{"no_such_port", "cannot monitor nonexistent port", "nodeA#doesnotexist"}) {
+		t.Fatalf("got %v", r)
+	}
+
+	// Remote kill (kil1), ordered after the messages sent before it.
+	got := make(chan int64, 10)
+	victim := p.a.NewPortFunc(func(m *Msg) error { v, _ := m.Int(1); got <- v; return nil })
+	local, _ := reasonMonitor(p.a, victim.ID())
+	p.b.Snd(victim.ID(), "n", 1)
+	p.b.Snd(victim.ID(), "n", 2)
+	p.b.Kill(victim.ID(), "remote", "kill")
+	p.b.Snd(victim.ID(), "n", 3)
+	if r := recv(t, local); !reflect.DeepEqual(r, Reason{"remote", "kill"}) {
+		t.Fatalf("victim died with %v", r)
+	}
+	if a, b := recv(t, got), recv(t, got); a != 1 || b != 2 {
+		t.Fatalf("delivered %d %d before the kill", a, b)
+	}
+	select {
+	case v := <-got:
+		t.Fatalf("message %d delivered after the kill", v)
+	case <-time.After(50 * time.Millisecond):
+	}
+
+	// Cancel sends mon0: the port forgets the remote monitor.
+	watched := p.a.NewPortFunc(func(*Msg) error { return nil })
+	m := p.b.Mon(watched.ID(), MonFunc(func(Reason) {}))
+	waitFor(t, "mon1", func() bool { watched.mu.Lock(); defer watched.mu.Unlock(); return len(watched.remotes) == 1 })
+	m.Cancel()
+	waitFor(t, "mon0", func() bool { watched.mu.Lock(); defer watched.mu.Unlock(); return len(watched.remotes) == 0 })
+}
+
+func TestLinkLossFiresMonitors(t *testing.T) {
+	p := newNetPair(t, Config{}, Config{})
+	target := p.a.NewPortFunc(func(*Msg) error { return nil })
+	portReasons, _ := reasonMonitor(p.b, target.ID())
+	nodeReasons, _ := reasonMonitor(p.b, p.a.NodePort())
+	waitFor(t, "link up", func() bool { return len(p.b.UpNodes()) == 1 })
+	p.a.Close()
+	for _, ch := range []<-chan Reason{portReasons, nodeReasons} {
+		r := recv(t, ch)
+		if r.Kind() != "transport_error" || r[1] != "nodeA" || r.Text() == "" {
+			t.Fatalf("got %v, want (transport_error, nodeA, text)", r)
+		}
+	}
+	waitFor(t, "link down", func() bool { return len(p.b.UpNodes()) == 0 })
+}
+
+func TestAuthFailuresAreRefused(t *testing.T) {
+	otherCert, err := auth.GenerateSelfSigned("AnyEvent::MP", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name   string
+		ca, cb Config
+		logged string
+	}{
+		{"wrong secret", Config{Secret: "right"}, Config{Secret: "wrong"}, "authentication failed"},
+		{"wrong certificate", Config{Cert: testCert()}, Config{Cert: string(otherCert)}, "certificate"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			c.cb.ConnectTimeout = 500 * time.Millisecond
+			p := newNetPair(t, c.ca, c.cb)
+			target := p.a.NewPortFunc(func(*Msg) error { t.Error("message delivered despite failed auth"); return nil })
+			reasons, _ := reasonMonitor(p.b, target.ID())
+			p.b.Snd(target.ID(), "hello")
+			r := recv(t, reasons)
+			if !reflect.DeepEqual(r, Reason{"transport_error", "nodeA", "connect timeout"}) {
+				t.Fatalf("got %v", r)
+			}
+			waitFor(t, "the refusal in the log", func() bool {
+				return strings.Contains(strings.ToLower(p.logA.String()), c.logged)
+			})
+		})
+	}
+}
+
+func TestNodeProtocolRequests(t *testing.T) {
+	p := newNetPair(t, Config{}, Config{})
+	got := make(chan []any, 4)
+	me := p.b.NewPortFunc(func(m *Msg) error { v, err := m.Values(); got <- v; return err })
+	p.b.Snd(p.a.NodePort(), "time", me.ID(), "t")
+	v := recv(t, got)
+	if v[0] != "t" || len(v) != 2 {
+		t.Fatalf("time reply %v", v)
+	}
+	if ts, ok := v[1].(float64); !ok || math.Abs(ts-float64(time.Now().Unix())) > 60 {
+		t.Fatalf("time reply %v is not the time", v[1])
+	}
+	p.b.Snd(p.a.NodePort(), "can", "mon1", me.ID(), "c")
+	p.b.Snd(p.a.NodePort(), "can", "eval", me.ID(), "c")
+	if a, b := recv(t, got), recv(t, got); !reflect.DeepEqual(a, []any{"c", "1"}) || !reflect.DeepEqual(b, []any{"c", ""}) {
+		t.Fatalf("can replies %v %v", a, b)
+	}
+	// snd relay: ["", "snd", port, msg…]
+	p.b.Snd(p.a.NodePort(), "snd", string(me.ID()), "relayed", 7)
+	if v := recv(t, got); !reflect.DeepEqual(v, []any{"relayed", int64(7)}) {
+		t.Fatalf("relay delivered %v", v)
+	}
+	// Garbage requests are ignored; the link survives.
+	p.b.Snd(p.a.NodePort(), "kil1", "")
+	p.b.Snd(p.a.NodePort(), "mon1")
+	p.b.Snd(p.a.NodePort(), "no_such_request", 1, 2)
+	p.b.Snd(p.a.NodePort(), "time", me.ID(), "still")
+	if v := recv(t, got); v[0] != "still" {
+		t.Fatalf("after garbage: %v", v)
+	}
+}
+
+func TestUnknownNode(t *testing.T) {
+	p := newNetPair(t, Config{}, Config{})
+	reasons, _ := reasonMonitor(p.b, "nowhere#x")
+	p.b.Snd("nowhere#x", "hello")
+	if r := recv(t, reasons); !reflect.DeepEqual(r, Reason{"transport_error", "nowhere", "no known address"}) {
+		t.Fatalf("got %v", r)
+	}
+	if err := p.b.Snd("#x", "t"); !errors.Is(err, ErrBadPortID) {
+		t.Fatal(err)
+	}
+}
+
+// A received message is valid only during its handler; Clone keeps it,
+// and the network buffer it came in is released (poisoned under test).
+func TestRemoteMsgCloneOutlivesHandler(t *testing.T) {
+	p := newNetPair(t, Config{}, Config{})
+	kept := make(chan Msg, 1)
+	target := p.a.NewPortFunc(func(m *Msg) error {
+		kept <- m.Clone()
+		return nil
+	})
+	p.b.Snd(target.ID(), "keep", "a string that must survive", 12345, []any{"x", 1.5})
+	m := recv(t, kept)
+	// Push more traffic through the same link so the buffer is reused.
+	sink := p.a.NewPortFunc(func(*Msg) error { return nil })
+	for range 100 {
+		p.b.Snd(sink.ID(), "filler", strings.Repeat("z", 500))
+	}
+	time.Sleep(50 * time.Millisecond)
+	s, err := m.String(1)
+	n, err2 := m.Int(2)
+	var list []any
+	err3 := m.Decode(3, &list)
+	if err != nil || err2 != nil || err3 != nil || s != "a string that must survive" || n != 12345 ||
+		!reflect.DeepEqual(list, []any{"x", 1.5}) {
+		t.Fatalf("clone: %q %v %d %v %v %v", s, err, n, err2, list, err3)
+	}
+	if m.Tag() != "keep" || m.Len() != 4 || m.From() != "nodeB" {
+		t.Fatalf("clone: tag %q len %d from %q", m.Tag(), m.Len(), m.From())
+	}
+}

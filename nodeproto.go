@@ -1,0 +1,149 @@
+package aemp
+
+import (
+	"fmt"
+	"time"
+)
+
+// The node protocol (spec §4): messages to a node port, ["", request, …].
+// Requests come from other nodes' links (src set) or from this node itself
+// (snd to its own node ID, src nil).
+
+// nodeRequests lists the requests this node serves (answered by "can").
+var nodeRequests = map[string]bool{
+	"": true, "devnull": true, "snd": true, "time": true, "can": true,
+	"mon1": true, "mon0": true, "kil0": true, "kil1": true,
+}
+
+func (n *Node) nodeRequest(src *remoteNode, m *Msg) error {
+	defer m.release()
+	switch m.tag {
+	case "", "devnull": // keep-alives and the like
+		return nil
+	case "snd": // relay: ["", "snd", port, msg…]
+		vals, err := m.Values()
+		if err != nil || len(vals) < 2 {
+			return n.badRequest(src, m, err)
+		}
+		to, _ := vals[1].(string)
+		return n.sndValues(PortID(to), vals[2:])
+	case "mon1", "mon0", "kil0", "kil1":
+		return n.monitorRequest(src, m)
+	case "time": // ["", "time", reply…] → reply…, time
+		vals, err := m.Values()
+		if err != nil {
+			return n.badRequest(src, m, err)
+		}
+		return n.reply(vals[1:], float64(time.Now().UnixNano())/1e9)
+	case "can": // ["", "can", request, reply…] → reply…, "1" or ""
+		vals, err := m.Values()
+		if err != nil || len(vals) < 2 {
+			return n.badRequest(src, m, err)
+		}
+		req, _ := vals[1].(string)
+		can := "" // a Perl boolean travels as "1" or ""
+		if nodeRequests[req] {
+			can = "1"
+		}
+		return n.reply(vals[2:], can)
+	}
+	// eval, function calls (spawn) and the global database (g_*) are not
+	// served by this node; like Perl, no error reply is ever sent.
+	n.log.Debug("aemp: unsupported node request ignored", "request", m.tag, "from", m.From())
+	return nil
+}
+
+func (n *Node) badRequest(src *remoteNode, m *Msg, err error) error {
+	n.log.Warn("aemp: malformed node request ignored", "request", m.tag, "from", m.From(), "err", err)
+	return nil
+}
+
+// monitorRequest serves mon1/mon0/kil0/kil1 (spec §4.3).
+func (n *Node) monitorRequest(src *remoteNode, m *Msg) error {
+	local, err := m.String(1)
+	if err != nil {
+		return n.badRequest(src, m, err)
+	}
+	var p *Port
+	if v, ok := n.ports.Load(local); ok && local != "" {
+		p = v.(*Port)
+	}
+	switch m.tag {
+	case "mon1":
+		if src == nil {
+			return nil
+		}
+		if p == nil || !p.addRemote(src) {
+			src.sendKil0(local, noSuchPortReason(PortID(n.id+"#"+local)))
+		}
+	case "mon0":
+		if p != nil && src != nil {
+			p.removeRemote(src)
+		}
+	case "kil0":
+		if src != nil {
+			vals, err := m.Values()
+			if err != nil {
+				return n.badRequest(src, m, err)
+			}
+			src.fireRemote(local, Reason(vals[2:]))
+		}
+	case "kil1": // never kills the node port, whatever the peer sends
+		if p != nil {
+			vals, err := m.Values()
+			if err != nil {
+				return n.badRequest(src, m, err)
+			}
+			p.Kill(vals[2:]...)
+		}
+	}
+	return nil
+}
+
+// reply sends results to a reply spec (port ID, extra elements…), as
+// AnyEvent::MP's snd @reply, results.
+func (n *Node) reply(spec []any, results ...any) error {
+	if len(spec) == 0 {
+		return nil
+	}
+	to, ok := spec[0].(string)
+	if !ok {
+		return fmt.Errorf("%w: reply port %v is not a string", ErrBadPortID, spec[0])
+	}
+	return n.sndValues(PortID(to), append(append([]any(nil), spec[1:]...), results...))
+}
+
+// sndValues sends a message given as a list (first element the tag).
+func (n *Node) sndValues(to PortID, elems []any) error {
+	var m Msg
+	if len(elems) > 0 {
+		switch t := elems[0].(type) {
+		case string:
+			m.tag = t
+		case nil:
+		default:
+			m.tag = fmt.Sprint(t)
+		}
+		m.setArgs(elems[1:])
+	}
+	return n.sndMsg(to, &m)
+}
+
+func (p *Port) addRemote(rn *remoteNode) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.state.Load() == portDead {
+		return false
+	}
+	if p.remotes == nil {
+		p.remotes = make(map[*remoteNode]struct{})
+	}
+	p.remotes[rn] = struct{}{}
+	return true
+}
+
+func (p *Port) removeRemote(rn *remoteNode) {
+	p.mu.Lock()
+	delete(p.remotes, rn)
+	p.mu.Unlock()
+}

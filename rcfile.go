@@ -1,0 +1,146 @@
+package aemp
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// RCPath returns the path of AnyEvent::MP's configuration file:
+// $PERL_ANYEVENT_MP_RC, else $HOME/.perl-anyevent-mp (spec §7.1).
+func RCPath() string {
+	if p := os.Getenv("PERL_ANYEVENT_MP_RC"); p != "" {
+		return p
+	}
+	if h, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(h, ".perl-anyevent-mp")
+	}
+	if a := os.Getenv("APPDATA"); a != "" {
+		return filepath.Join(a, "perl-anyevent-mp")
+	}
+	return ".perl-anyevent-mp"
+}
+
+// ReadConfigFile reads an AnyEvent::MP configuration file (the JSON file
+// the aemp tool writes; # comments and trailing commas are tolerated) and
+// returns the effective settings of the named profile (default: the host
+// name) as a Config: the file's top level, overridden along the profile's
+// parent chain down to the profile itself (spec §7.2). Keys it understands:
+// nodeid, secret, cert, binds, framing_format, auth_accept; values may be
+// strings where Perl writes them as strings. A missing file gives an empty
+// Config and an error wrapping os.ErrNotExist.
+func ReadConfigFile(path, profile string) (Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, err
+	}
+	var top map[string]any
+	if len(bytes.TrimSpace(data)) == 0 {
+		top = map[string]any{} // an empty file is an empty configuration
+	} else if err := json.Unmarshal(relaxJSON(data), &top); err != nil {
+		return Config{}, fmt.Errorf("%w: %s: %w", ErrConfig, path, err)
+	}
+	if profile == "" {
+		profile = hostname()
+	}
+	eff := map[string]any{}
+	for k, v := range top {
+		eff[k] = v
+	}
+	profiles, _ := top["profile"].(map[string]any)
+	var chain []map[string]any
+	seen := map[string]bool{}
+	for name := profile; name != ""; {
+		if seen[name] {
+			return Config{}, fmt.Errorf("%w: %s: circular parent chain at profile %q", ErrConfig, path, name)
+		}
+		seen[name] = true
+		p, _ := profiles[name].(map[string]any)
+		if p == nil {
+			break
+		}
+		chain = append(chain, p)
+		name, _ = p["parent"].(string)
+	}
+	for i := len(chain) - 1; i >= 0; i-- {
+		for k, v := range chain[i] {
+			eff[k] = v
+		}
+	}
+	c := Config{Profile: profile}
+	c.NodeID, _ = eff["nodeid"].(string)
+	c.Secret, _ = eff["secret"].(string)
+	c.Cert, _ = eff["cert"].(string)
+	c.Binds = stringList(eff["binds"])
+	c.Framings = stringList(eff["framing_format"])
+	c.AuthAccept = stringList(eff["auth_accept"])
+	return c, nil
+}
+
+// stringList accepts a JSON array of strings or a comma-separated string.
+func stringList(v any) []string {
+	switch x := v.(type) {
+	case []any:
+		var out []string
+		for _, e := range x {
+			switch s := e.(type) {
+			case string:
+				out = append(out, s)
+			case float64:
+				out = append(out, strconv.FormatFloat(s, 'f', -1, 64))
+			}
+		}
+		return out
+	case string:
+		if x == "" {
+			return nil
+		}
+		return strings.Split(x, ",")
+	}
+	return nil
+}
+
+// relaxJSON removes # comments and trailing commas outside strings, as
+// Perl's relaxed JSON parser accepts them.
+func relaxJSON(b []byte) []byte {
+	var out bytes.Buffer
+	inStr, esc := false, false
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case inStr:
+			out.WriteByte(c)
+			if esc {
+				esc = false
+			} else if c == '\\' {
+				esc = true
+			} else if c == '"' {
+				inStr = false
+			}
+		case c == '"':
+			inStr = true
+			out.WriteByte(c)
+		case c == '#':
+			for i < len(b) && b[i] != '\n' {
+				i++
+			}
+			out.WriteByte('\n')
+		case c == ',':
+			j := i + 1
+			for j < len(b) && (b[j] == ' ' || b[j] == '\t' || b[j] == '\n' || b[j] == '\r') {
+				j++
+			}
+			if j < len(b) && (b[j] == '}' || b[j] == ']') {
+				continue
+			}
+			out.WriteByte(c)
+		default:
+			out.WriteByte(c)
+		}
+	}
+	return out.Bytes()
+}
