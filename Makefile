@@ -4,16 +4,16 @@ PKGS      := ./...
 FUZZTIME  ?= 10s
 BENCHTIME ?= 1s
 BENCHCOUNT ?= 5
-STATICCHECK_VERSION ?= 2026.1
+STATICCHECK_VERSION ?= v0.8.2
 STATICCHECK := $(shell $(GO) env GOPATH)/bin/staticcheck
 
-.PHONY: all demo test test-short bench fuzz lint vet fmt-check staticcheck tools clean
+.PHONY: all demo test test-short bench bench-compare bench-compare-short fuzz lint vet fmt-check staticcheck clean
 
 all: lint test
 
 ## demo: run the main demonstration
 demo:
-	$(GO) run ./examples/first
+	GO=$(GO) ./examples/demo.sh
 
 ## test: the full test suite with the race detector (what CI runs)
 test:
@@ -53,6 +53,13 @@ $(STATICCHECK):
 
 staticcheck: $(STATICCHECK)
 	$(STATICCHECK) $(PKGS)
+
+## bench-compare: side-by-side benchmarks against NATS, protoactor-go and raw baselines
+bench-compare:
+	$(MAKE) -C bench compare
+
+bench-compare-short:
+	$(MAKE) -C bench compare-short
 
 clean:
 	$(GO) clean -testcache
