@@ -1,0 +1,91 @@
+package aemp
+
+import (
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/aemp-go/aemp/internal/vectors"
+	"github.com/aemp-go/aemp/pool"
+)
+
+// FuzzInbound feeds arbitrary message texts to a node as if they had come
+// over a link: envelope scanning, routing, the node protocol (mon1, kil1,
+// snd relay, time, can …) and the handlers' typed accessors must never
+// panic or crash the node, whatever the peer sends.
+func FuzzInbound(f *testing.F) {
+	for _, p := range vectors.Sessions() {
+		conns, err := vectors.LoadSession(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		for _, c := range conns {
+			for _, dir := range []string{"C>S", "S>C"} {
+				for _, m := range c.Messages(dir) {
+					f.Add([]byte(m.JSON))
+				}
+			}
+		}
+	}
+	for _, s := range []string{
+		`["b","test",1,"x",[1,2],{"a":null}]`, `["","mon1","b"]`, `["","kil1","b","why",1]`,
+		`["","kil1",""]`, `["","snd","fuzz#b","test",1]`, `["","time","fuzz#b","t"]`,
+		`["","can","snd","fuzz#b"]`, `["","kil0","x","r"]`, `[]`, `[null]`, `[1,2]`, `{"a":1}`,
+		`["b","\u0000\ud800",1e999,-0.0,18446744073709551616]`, `["b"`, `"x"`,
+	} {
+		f.Add([]byte(s))
+	}
+	n, err := NewNode(Config{NodeID: "fuzz", Workers: 1, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer n.Close()
+	nw := &network{n: n}
+	rn := &remoteNode{nw: nw, id: "peer"}
+	port := n.newPort("b") // the port the seeds address
+	port.RcvDefault(func(m *Msg) error {
+		for i := 0; i < m.Len()+1; i++ {
+			m.Int(i)
+			m.Float(i)
+			m.String(i)
+			m.Bool(i)
+			m.Bytes(i)
+			m.Value(i)
+			var v any
+			m.Decode(i, &v)
+			var s struct{ A []int }
+			m.Decode(i, &s)
+		}
+		m.Values()
+		m.Clone()
+		return nil
+	})
+	f.Fuzz(func(t *testing.T, text []byte) {
+		buf := pool.Get(len(text))
+		copy(buf.B, text)
+		rn.deliver(buf, buf.B)
+		buf.Release()
+		if !port.Alive() { // a kil1 from the fuzzer: make a new one for the next input
+			port = n.newPort("b")
+			port.RcvDefault(func(*Msg) error { return nil })
+		}
+	})
+}
+
+// FuzzReadConfigFile: the relaxed-JSON config reader never panics.
+func FuzzReadConfigFile(f *testing.F) {
+	f.Add([]byte(`{"version":1,"secret":"s", # comment
+	"profile":{"a":{"parent":"b","binds":["*:4040",],},"b":{"nodeid":"x/%n"}},}`), "a")
+	f.Add([]byte(`{"profile":{"a":{"parent":"a"}}}`), "a")
+	f.Add([]byte(`[1,2`), "")
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, data []byte, profile string) {
+		p := filepath.Join(dir, "rc")
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		ReadConfigFile(p, profile)
+	})
+}
