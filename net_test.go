@@ -13,6 +13,7 @@ import (
 
 	"github.com/aemp-go/aemp/auth"
 	"github.com/aemp-go/aemp/internal/leakcheck"
+	"github.com/aemp-go/aemp/internal/race"
 	"github.com/aemp-go/aemp/wire"
 )
 
@@ -354,5 +355,44 @@ func TestRemoteMsgCloneOutlivesHandler(t *testing.T) {
 	}
 	if m.Tag() != "keep" || m.Len() != 4 || m.From() != "nodeB" {
 		t.Fatalf("clone: tag %q len %d from %q", m.Tag(), m.Len(), m.From())
+	}
+}
+
+// TestRemoteAllocs guards the remote hot path: a round trip of a small
+// tagged message between two nodes (encode into the link's batch, write,
+// read, scan, route, handle, reply) allocates nothing once warmed up.
+func TestRemoteAllocs(t *testing.T) {
+	if race.Enabled {
+		t.Skip("allocation counts are checked by the non-race pass of make test")
+	}
+	for _, framings := range [][]string{nil, {"json"}} {
+		p := newNetPair(t, Config{Framings: framings}, Config{Framings: framings})
+		pongs := make(chan int64, 1)
+		me := p.b.NewPort().Rcv("pong", func(m *Msg) error {
+			v, err := m.Int(1)
+			pongs <- v
+			return err
+		})
+		echo := p.a.NewPort().Rcv("ping", func(m *Msg) error {
+			v, err := m.Int(1)
+			if err != nil {
+				return err
+			}
+			return p.a.SndMsg(me.ID(), NewMsg("pong").AppendInt(v))
+		})
+		i := int64(1000)
+		roundTrip := func() {
+			i++
+			p.b.SndMsg(echo.ID(), NewMsg("ping").AppendInt(i))
+			if v := <-pongs; v != i {
+				t.Fatalf("pong %d, want %d", v, i)
+			}
+		}
+		for range 200 { // connect, fill pools and caches
+			roundTrip()
+		}
+		if allocs := testing.AllocsPerRun(2000, roundTrip); allocs > 0.05 {
+			t.Errorf("framings %v: a remote round trip allocates %.3f times", framings, allocs)
+		}
 	}
 }
