@@ -7,7 +7,7 @@ BENCHCOUNT ?= 5
 STATICCHECK_VERSION ?= v0.8.2
 STATICCHECK := $(shell $(GO) env GOPATH)/bin/staticcheck
 
-.PHONY: all demo test test-short bench bench-compare bench-compare-short fuzz lint vet fmt-check staticcheck clean
+.PHONY: all demo test test-short bench bench-check bench-baseline bench-compare bench-compare-short fuzz lint vet fmt-check staticcheck clean
 
 all: lint test
 
@@ -53,6 +53,20 @@ $(STATICCHECK):
 
 staticcheck: $(STATICCHECK)
 	$(STATICCHECK) $(PKGS)
+
+## bench-check: compare the core benchmarks with the committed baseline; fails on a regression
+CORE_BENCH := ^Benchmark(Local1to1|Local2to2|Channel1to1|Channel2to2|RemoteOneWay|RawTCPOneWay|RemotePingPong|RawTCPPingPong)$$
+BENCHSTAT  := golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
+BENCH_TOL  ?= 0.30
+
+bench-check:
+	$(GO) test -run '^$$' -bench '$(CORE_BENCH)' -benchtime 1s -count 6 . | tee bench/current.txt
+	-$(GO) run $(BENCHSTAT) bench/baseline.txt bench/current.txt
+	$(GO) run ./internal/benchcheck -baseline bench/baseline.txt -current bench/current.txt -tol $(BENCH_TOL)
+
+## bench-baseline: record a new baseline for bench-check (commit bench/baseline.txt)
+bench-baseline:
+	$(GO) test -run '^$$' -bench '$(CORE_BENCH)' -benchtime 1s -count 6 . | tee bench/baseline.txt
 
 ## bench-compare: side-by-side benchmarks against NATS, protoactor-go and raw baselines
 bench-compare:
