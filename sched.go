@@ -1,6 +1,10 @@
 package aemp
 
-import "sync"
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
 
 // scheduler runs ports that have messages on a fixed set of worker
 // goroutines. A port is in the run queue at most once (its state moves
@@ -14,7 +18,16 @@ type scheduler struct {
 	closed bool
 	wg     sync.WaitGroup
 	quit   chan struct{}
+
+	spinning atomic.Bool // one idle worker polls the run queue before parking
 }
+
+// spinRounds is how many times an idle worker yields and re-checks the run
+// queue before it parks. Waking a parked goroutine on another core costs
+// tens of microseconds on virtual machines (a futex wake-up); a worker that
+// is still polling takes the next port without one. Only one worker spins
+// at a time, and it yields the processor on every round.
+const spinRounds = 64
 
 const runqSize = 4096
 
@@ -46,10 +59,39 @@ func (s *scheduler) worker() {
 		case p := <-s.runq:
 			p.run()
 			s.spill()
+			continue
+		default:
+		}
+		if p := s.spin(); p != nil {
+			p.run()
+			s.spill()
+			continue
+		}
+		select {
+		case p := <-s.runq:
+			p.run()
+			s.spill()
 		case <-s.quit:
 			return
 		}
 	}
+}
+
+// spin polls the run queue for a short while if no other worker does.
+func (s *scheduler) spin() *Port {
+	if !s.spinning.CompareAndSwap(false, true) {
+		return nil
+	}
+	defer s.spinning.Store(false)
+	for range spinRounds {
+		select {
+		case p := <-s.runq:
+			return p
+		default:
+			runtime.Gosched()
+		}
+	}
+	return nil
 }
 
 // spill moves ports from the overflow list into the run queue while it has
