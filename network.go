@@ -44,7 +44,7 @@ type remoteNode struct {
 	mu         sync.Mutex
 	link       *transport.Link
 	connecting bool
-	pending    [][]byte                        // encoded envelopes queued while connecting
+	pending    [][]byte                         // encoded envelopes queued while connecting
 	mons       map[string]map[*Monitor]struct{} // local part → monitors ("" = node port)
 	tags       map[string]string                // interned tags, reader goroutine only
 }

@@ -1,0 +1,234 @@
+package main
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/big"
+	"net"
+	"os"
+	"time"
+
+	"github.com/aemp-go/aemp"
+)
+
+// The aemp cells. API used (github.com/aemp-go/aemp root package):
+//
+//	aemp.NewNode(aemp.Config{NodeID, Binds, Nodes, Secret, Cert, Backend, MaxFrame, Logger})
+//	(*Node).NewPort, (*Port).Rcv(tag, func(*aemp.Msg) error), (*Port).ID
+//	aemp.NewMsg(tag).AppendUint(sender).AppendUint(seq).Append(body) and (*Node).SndMsg
+//	(*Msg).Tag, (*Msg).Int(1), (*Msg).Int(2), (*Msg).Bytes(3); (*Node).Close
+//
+// Each node has one receiving port per message kind, as an aemp user would
+// have one port per concern.
+func init() {
+	register(&System{Order: 30, Key: "aemp", Name: "aemp (one node)", Group: "aemp",
+		Note:  "local ports of one node: SndMsg into the target port's mailbox, no serialisation; default Workers, MailboxRing, Batch",
+		Local: aempLocal{}, Mesh: aempMesh{}})
+	register(&System{Order: 31, Key: "aemp-netpoll", Name: "aemp netpoll", Group: "aemp",
+		Note:   `two nodes over TCP on 127.0.0.1, Backend "netpoll", hmac_sha3_512 auth, goframe1 framing, MaxFrame 8 MiB`,
+		Remote: aempRemote{backend: "netpoll"}})
+	register(&System{Order: 32, Key: "aemp-std", Name: "aemp std net", Group: "aemp",
+		Note:   `as aemp netpoll with Backend "std" (std net)`,
+		Remote: aempRemote{backend: "std"}})
+	register(&System{Order: 33, Key: "aemp-tls", Name: "aemp TLS", Group: "aemp",
+		Note:   "as aemp std net with TLS (Cert: one self-signed ECDSA P-256 certificate shared by both nodes, tls_sha3_512 auth)",
+		Remote: aempRemote{tls: true}})
+}
+
+// aempMaxFrame fits a 1 MiB body and its envelope, as natsMaxPayload does.
+const aempMaxFrame = 8 << 20
+
+var aempKinds = []Kind{KindData, KindPing, KindPong}
+
+// aempConfig is the Config every aemp cell starts from. The node logs are
+// discarded unless BENCH_AEMP_LOG is set (then: debug level to stderr, which
+// the parent shows in a FAILED cell's reason).
+func aempConfig(id string) aemp.Config {
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if os.Getenv("BENCH_AEMP_LOG") != "" {
+		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return aemp.Config{
+		NodeID:   id,
+		Secret:   "bench-secret",
+		MaxFrame: aempMaxFrame,
+		Logger:   logger,
+	}
+}
+
+// aempNode is one node with a receiving port per kind.
+type aempNode struct {
+	n     *aemp.Node
+	ports [3]aemp.PortID // own receivers by Kind
+	peer  [3]aemp.PortID // where Send goes, by Kind
+}
+
+// listen opens the node's receivers; h gets every message, decoded.
+func (an *aempNode) listen(h Handler) {
+	for _, k := range aempKinds {
+		p := an.n.NewPort().Rcv(k.Tag(), func(m *aemp.Msg) error {
+			h(decodeAemp(m, k))
+			return nil
+		})
+		an.ports[k] = p.ID()
+	}
+}
+
+// decodeAemp turns a received message into a Msg; a malformed one gets an
+// impossible sender so that verification reports it.
+func decodeAemp(m *aemp.Msg, k Kind) Msg {
+	sender, err1 := m.Int(1)
+	seq, err2 := m.Int(2)
+	body, err3 := m.Bytes(3)
+	if err := errors.Join(err1, err2, err3); err != nil || m.Tag() != k.Tag() {
+		return Msg{Kind: k, Sender: ^uint32(0)}
+	}
+	return Msg{Kind: k, Sender: uint32(sender), Seq: uint64(seq), Body: body}
+}
+
+// Send builds the message with the unboxed Append methods and sends it.
+// The []byte body goes through Append(any), which boxes it: the one
+// allocation per local message (the API has no AppendBytes yet).
+func (an *aempNode) Send(m Msg) error {
+	return an.n.SndMsg(an.peer[m.Kind], aemp.NewMsg(m.Kind.Tag()).
+		AppendUint(uint64(m.Sender)).AppendUint(m.Seq).Append(m.Body))
+}
+
+// aempRemote is two networking nodes in the child process.
+type aempRemote struct {
+	backend string // Config.Backend; "" with tls
+	tls     bool
+}
+
+func (r aempRemote) OpenRemote(_ PairConfig, atA, atB Handler) (*Pair, error) {
+	addrs, err := freePorts(2)
+	if err != nil {
+		return nil, err
+	}
+	cfgA, cfgB := aempConfig("bench-a"), aempConfig("bench-b")
+	cfgA.Binds, cfgB.Binds = []string{addrs[0]}, []string{addrs[1]}
+	cfgA.Nodes = map[string][]string{"bench-b": {addrs[1]}}
+	cfgB.Nodes = map[string][]string{"bench-a": {addrs[0]}}
+	cfgA.Backend, cfgB.Backend = r.backend, r.backend
+	if r.tls {
+		pemText, err := selfSignedPEM()
+		if err != nil {
+			return nil, err
+		}
+		cfgA.Cert, cfgB.Cert = pemText, pemText
+	}
+	a, err := newAempNode(cfgA, atA)
+	if err != nil {
+		return nil, err
+	}
+	b, err := newAempNode(cfgB, atB)
+	if err != nil {
+		a.n.Close()
+		return nil, err
+	}
+	a.peer, b.peer = b.ports, a.ports
+	return &Pair{A: a, B: b, Close: func() error { return errors.Join(a.n.Close(), b.n.Close()) }}, nil
+}
+
+// newAempNode starts a node; a configuration the library rejects (as it
+// does while networking is not implemented) makes the cell not available.
+func newAempNode(cfg aemp.Config, h Handler) (*aempNode, error) {
+	n, err := aemp.NewNode(cfg)
+	if errors.Is(err, aemp.ErrConfig) {
+		return nil, notAvailable("aemp.NewNode with Binds/Nodes: %v", err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	an := &aempNode{n: n}
+	an.listen(h)
+	return an, nil
+}
+
+// aempLocal is flows port pairs inside one node.
+type aempLocal struct{}
+
+func (aempLocal) OpenLocal(_ PairConfig, recv []Handler) ([]Endpoint, func() error, error) {
+	n, err := aemp.NewNode(aempConfig("bench-local"))
+	if err != nil {
+		return nil, nil, err
+	}
+	send := make([]Endpoint, len(recv))
+	for i, h := range recv {
+		an := &aempNode{n: n}
+		an.listen(h)
+		an.peer = an.ports
+		send[i] = an
+	}
+	return send, n.Close, nil
+}
+
+// aempMesh is the W5 slot. It needs seeds, global nodes and the replicated
+// registry (db_set and db_mon, or their Go names), which the root package
+// does not offer yet. When it does: start n nodes with one seed, time until
+// every node sees n-1 peers, then time a db_set on one node until all n
+// nodes' db_mon callbacks have seen it.
+type aempMesh struct{}
+
+func (aempMesh) FormMesh(n int) (MeshTimes, error) {
+	return MeshTimes{}, notAvailable("the aemp root package has no mesh (seeds/global nodes) or registry (db_set/db_mon) API yet")
+}
+
+// freePorts returns n distinct free 127.0.0.1 addresses. The ports are
+// released before use, so another process could take one in between; in
+// a benchmark child that is unlikely and shows up as a FAILED cell.
+func freePorts(n int) ([]string, error) {
+	var addrs []string
+	var lns []net.Listener
+	defer func() {
+		for _, ln := range lns {
+			ln.Close()
+		}
+	}()
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		lns = append(lns, ln)
+		addrs = append(addrs, ln.Addr().String())
+	}
+	return addrs, nil
+}
+
+// selfSignedPEM makes the Perl-style node identity: one self-signed CA
+// certificate and its key in a PEM text, shared by both nodes.
+func selfSignedPEM() (string, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return "", err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "AnyEvent::MP"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(24 * time.Hour),
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return "", err
+	}
+	pkcs8, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return "", fmt.Errorf("marshal key: %w", err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})) +
+		string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: pkcs8})), nil
+}

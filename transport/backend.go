@@ -1,0 +1,166 @@
+package transport
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"syscall"
+	"time"
+)
+
+// linkIO is a backend's view of the connection, used by the reader (read),
+// the writer (writev) and shutdown (close).
+type linkIO interface {
+	read(p []byte) (int, error)
+	writev(iov [][]byte) error
+	close() error
+	isEOF(err error) bool
+	// eagerBuffered reports bytes the backend has read from the socket but
+	// the link has not, or -1 if the backend never reads ahead.
+	eagerBuffered() int
+	backend() Backend
+	// canTryWrite reports whether tryWrite is available.
+	canTryWrite() bool
+	// tryWrite makes one non-blocking write attempt and reports how many
+	// bytes the socket took (0 if it would block).
+	tryWrite(b []byte) (int, error)
+}
+
+func newLinkIO(conn net.Conn, cfg Config) (linkIO, error) {
+	if np, ok := conn.(*npConn); ok {
+		return newNetpollIO(np), nil
+	}
+	setKeepAlive(conn, cfg.KeepAlive)
+	if cfg.Backend == BackendNetpoll {
+		if tc, ok := conn.(*net.TCPConn); ok {
+			np, err := toNetpoll(tc)
+			if err != nil {
+				return nil, fmt.Errorf("%w: %w", ErrBackend, err)
+			}
+			return newNetpollIO(np), nil
+		}
+		// netpoll has no TLS (and cannot take arbitrary net.Conns): those
+		// links run on the std backend.
+	}
+	s := &stdIO{conn: conn}
+	if tc, ok := conn.(*net.TCPConn); ok {
+		if raw, err := tc.SyscallConn(); err == nil {
+			s.raw = raw
+			s.wfn = s.writeFD
+		}
+	}
+	return s, nil
+}
+
+func setKeepAlive(conn net.Conn, period time.Duration) {
+	if period < 0 {
+		return
+	}
+	if tc, ok := conn.(*tls.Conn); ok {
+		conn = tc.NetConn()
+	}
+	if tc, ok := conn.(*net.TCPConn); ok {
+		_ = tc.SetKeepAliveConfig(net.KeepAliveConfig{Enable: true, Idle: period, Interval: period})
+	}
+}
+
+// stdIO runs a link over any net.Conn with the standard library.
+type stdIO struct {
+	conn net.Conn
+	raw  syscall.RawConn // plain TCP only: for tryWrite
+	wfn  func(fd uintptr) bool
+	wb   []byte // tryWrite's argument and results, for wfn (no closure per call)
+	wn   int
+	werr error
+}
+
+func (s *stdIO) canTryWrite() bool { return s.raw != nil }
+
+func (s *stdIO) tryWrite(b []byte) (int, error) {
+	s.wb = b
+	err := s.raw.Write(s.wfn)
+	s.wb = nil
+	if err != nil {
+		return 0, err
+	}
+	return s.wn, s.werr
+}
+
+func (s *stdIO) writeFD(fd uintptr) bool {
+	n, err := syscall.Write(int(fd), s.wb)
+	if err == syscall.EAGAIN || err == syscall.EINTR {
+		n, err = 0, nil
+	}
+	s.wn, s.werr = max(n, 0), err
+	return true // never wait: the writer goroutine handles the rest
+}
+
+func (s *stdIO) read(p []byte) (int, error) { return s.conn.Read(p) }
+
+func (s *stdIO) writev(iov [][]byte) error {
+	if len(iov) == 1 {
+		_, err := s.conn.Write(iov[0])
+		return err
+	}
+	bufs := net.Buffers(iov)
+	_, err := bufs.WriteTo(s.conn) // writev on *net.TCPConn
+	return err
+}
+
+func (s *stdIO) close() error         { return s.conn.Close() }
+func (s *stdIO) isEOF(err error) bool { return false }
+func (s *stdIO) eagerBuffered() int   { return -1 }
+func (s *stdIO) backend() Backend     { return BackendStd }
+
+// Dial connects to addr over TCP for the handshake and a later NewLink with
+// the same cfg. It sets TCP_NODELAY and keep-alive. The connection is a
+// plain *net.TCPConn for both backends: the handshake (and TLS, if
+// negotiated) runs on the std runtime poller, and NewLink moves plain TCP
+// connections onto netpoll when cfg.Backend asks for it.
+func Dial(ctx context.Context, addr string, cfg Config) (net.Conn, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.populated()
+	d := net.Dialer{KeepAlive: cfg.KeepAlive}
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	return conn, nil
+}
+
+// Listener accepts connections for the handshake and a later NewLink, like
+// Dial's. Close it to stop accepting.
+type Listener struct {
+	ln  net.Listener
+	cfg Config
+}
+
+// Listen listens on the TCP address addr (e.g. ":4040", "127.0.0.1:0").
+func Listen(addr string, cfg Config) (*Listener, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	lc := net.ListenConfig{KeepAlive: cfg.populated().KeepAlive}
+	ln, err := lc.Listen(context.Background(), "tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	return &Listener{ln: ln, cfg: cfg}, nil
+}
+
+// Accept waits for the next connection. After Close it returns an error
+// wrapping net.ErrClosed. Safe for concurrent use.
+func (l *Listener) Accept() (net.Conn, error) { return l.ln.Accept() }
+
+// Close stops the listener; connections already accepted stay open.
+func (l *Listener) Close() error { return l.ln.Close() }
+
+// Addr returns the listening address.
+func (l *Listener) Addr() net.Addr { return l.ln.Addr() }
+
+// IsClosed reports whether err is the error Accept returns after Close.
+func IsClosed(err error) bool { return errors.Is(err, net.ErrClosed) }

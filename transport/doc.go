@@ -1,0 +1,56 @@
+// Package transport runs the data phase of an authenticated AEMP connection:
+// a [Link] reads framed messages from the peer and hands them to a [Handler],
+// and queues, batches and writes outbound messages.
+//
+// # Goroutines
+//
+// A link runs exactly two goroutines, both started by NewLink through one
+// helper and both waited for by Close:
+//
+//   - the reader reads into pooled buffers (package pool), parses frames or
+//     JSON texts in place and calls Handler.OnMessage for each message, in
+//     order, with a slice of the buffer (no per-message copy);
+//   - the writer sleeps until a sender kicks it (a non-blocking channel
+//     send), then writes every queued batch with one writev.
+//
+// Senders (any goroutine) append one message at a time into the current
+// outbound batch: Begin returns the batch, the caller appends its encoded
+// envelope, Commit frames it and kicks the writer. Batches are pooled
+// buffers bounded by Config.BatchBytes and Config.BatchMessages; the writer
+// swaps the whole list out under the lock, so senders keep appending while a
+// write is in flight.
+//
+// # Limits
+//
+// Outbound: the bytes queued but not yet written are bounded by
+// Config.MaxOutbound; a Commit beyond it fails with ErrOutboundFull and closes
+// the link with that reason (nothing is dropped silently — the node above
+// fires its monitors). Inbound: the bytes of read buffers handed to the
+// handler but not yet released are bounded by Config.MaxInbound; past it the
+// reader stops reading (TCP back-pressure) until the handler releases
+// buffers (pool.Buf.OnFree tells the link). Malformed input closes the link
+// with an error wrapping ErrFraming and the frame package's sentinel.
+//
+// Between Go nodes, Config.Credit turns on credit-based flow control
+// (goframe1 credit frames): each side sends at most the granted window,
+// and the reader grants more only as it consumes without being paused. This
+// bounds inbound memory even on the netpoll backend, which reads eagerly;
+// without it a paused netpoll link fails with ErrInboundOverflow once
+// netpoll's own buffer exceeds the bound.
+//
+// # Backends
+//
+// Two backends sit behind the same Link: the standard library's net (any
+// net.Conn, including *tls.Conn) and cloudwego/netpoll (plain TCP only).
+// [Dial] and [Listen] return connections suited to Config.Backend; the
+// handshake runs over them, then NewLink takes the result. See
+// docs/transport.md for the measurements behind the default.
+//
+// # Framings
+//
+// "goframe1" (Go to Go, frame.NameGo) and "json" (AEMP, frame.NameJSON); the
+// two directions of a link may use different framings.
+//
+// The handshake (Handshake, HandshakeConfig) lives in this package too, in
+// handshake.go.
+package transport

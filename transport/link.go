@@ -1,0 +1,277 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+
+	"github.com/aemp-go/aemp/frame"
+	"github.com/aemp-go/aemp/pool"
+)
+
+// Handler receives a link's inbound messages and its end.
+type Handler interface {
+	// OnMessage is called on the link's reader goroutine for each inbound
+	// message, one at a time, in arrival order. msg is one message (the
+	// JSON envelope text) and lies inside buf.B. Both are valid only during
+	// the call unless the handler calls buf.Retain (and later, from any
+	// goroutine, buf.Release). OnMessage may block — that stalls this
+	// link's reading, which is back-pressure — and may call Begin/Commit on
+	// any link, and Shutdown, but must not call Close or Drain on its own
+	// link (they wait for the reader: deadlock).
+	OnMessage(buf *pool.Buf, msg []byte)
+	// OnClose is called exactly once, on whichever of the link's goroutines
+	// exits last, after both have stopped reading and writing: with nil
+	// after a local Close or Drain, else with the reason (wrapping a
+	// sentinel of this package or a network error). It must not call Close
+	// or Drain on this link.
+	OnClose(err error)
+}
+
+// Link is the data phase of one authenticated connection. Its methods may be
+// called from any goroutine, except as noted on Handler.
+type Link struct {
+	io  linkIO
+	h   Handler
+	cfg Config
+
+	sendGo bool // send framing is goframe1 (else json)
+	recvGo bool // receive framing is goframe1 (else json)
+
+	// Send side, guarded by mu.
+	mu       sync.Mutex
+	chunks   []*pool.Buf // queued batches; the last one is being filled
+	spare    []*pool.Buf // the writer's previous list, reused
+	curMsgs  int         // messages in the last chunk
+	queued   int         // bytes committed but not yet written
+	mark     int         // len of the last chunk at Begin
+	closed   bool        // no more Commits
+	draining bool        // Drain called: close once queued == 0
+	zbuf     []byte      // compression scratch
+	drained  chan struct{}
+	writing  bool  // a write (writer goroutine or direct) is in flight
+	headOff  int   // bytes of chunks[0] already written by a partial direct write
+	lastSend int64 // monotonic ns of the previous Commit (direct-write heuristic)
+
+	// Credit flow control (Config.Credit > 0), guarded by mu.
+	creditOn     bool
+	sendCredit   int64  // bytes we may still send (may go below zero by one batch)
+	grantPending uint32 // bytes to grant the peer, sent by the writer
+
+	kick chan struct{} // wakes the writer; capacity 1, non-blocking sends
+
+	// Inbound bound.
+	inflight atomic.Int64  // cap of read buffers not yet freed
+	credit   chan struct{} // capacity 1: inflight fell
+	onFree   func(*pool.Buf)
+
+	// Lifecycle.
+	quit      chan struct{} // closed by shutdown: both goroutines exit
+	done      chan struct{} // closed after OnClose returned
+	quitOnce  sync.Once
+	reasonMu  sync.Mutex
+	reason    error
+	hasReason bool
+	running   atomic.Int32
+	buffered  []byte
+}
+
+// NewLink starts the data phase on conn. buffered holds bytes already read
+// from conn by the handshake (HandshakeResult.Buffered); they are processed
+// before anything read from conn. sendFraming and recvFraming are the
+// framings of each direction ("goframe1" or "json", HandshakeResult's
+// SendFraming and RecvFraming). The link owns conn from now on; a *tls.Conn
+// always runs on the std backend, whatever Config.Backend says (netpoll has
+// no TLS). NewLink starts the link's reader and writer goroutines; h is
+// called from them.
+func NewLink(conn net.Conn, buffered []byte, sendFraming, recvFraming string, h Handler, cfg Config) (*Link, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.populated()
+	l := &Link{
+		h:        h,
+		cfg:      cfg,
+		kick:     make(chan struct{}, 1),
+		credit:   make(chan struct{}, 1),
+		quit:     make(chan struct{}),
+		done:     make(chan struct{}),
+		drained:  make(chan struct{}),
+		buffered: buffered,
+	}
+	var err error
+	if l.sendGo, err = isGoFraming(sendFraming); err != nil {
+		return nil, err
+	}
+	if l.recvGo, err = isGoFraming(recvFraming); err != nil {
+		return nil, err
+	}
+	if h == nil {
+		return nil, fmt.Errorf("%w: nil Handler", ErrConfig)
+	}
+	if cfg.Credit > 0 {
+		if !l.sendGo || !l.recvGo {
+			return nil, fmt.Errorf("%w: credit flow control needs goframe1 in both directions", ErrConfig)
+		}
+		l.creditOn, l.sendCredit = true, int64(cfg.Credit)
+	}
+	if l.io, err = newLinkIO(conn, cfg); err != nil {
+		return nil, err
+	}
+	l.onFree = l.bufFreed
+	l.start(l.readLoop)
+	l.start(l.writeLoop)
+	return l, nil
+}
+
+func isGoFraming(name string) (bool, error) {
+	switch name {
+	case frame.NameGo:
+		return true, nil
+	case frame.NameJSON:
+		return false, nil
+	}
+	return false, fmt.Errorf("%w: %q", ErrUnknownFraming, name)
+}
+
+// start runs fn as one of the link's goroutines; the last one to finish
+// reports the end to the handler.
+func (l *Link) start(fn func()) {
+	l.running.Add(1)
+	go func() {
+		defer l.exited()
+		fn()
+	}()
+}
+
+func (l *Link) exited() {
+	if l.running.Add(-1) != 0 {
+		return
+	}
+	l.mu.Lock()
+	l.closed = true
+	for i, c := range l.chunks {
+		c.Release()
+		l.chunks[i] = nil
+	}
+	l.chunks = l.chunks[:0]
+	l.queued = 0
+	l.mu.Unlock()
+	l.reasonMu.Lock()
+	reason := l.reason
+	l.reasonMu.Unlock()
+	l.h.OnClose(reason)
+	close(l.done)
+}
+
+// shutdown records the first reason, stops accepting messages, closes the
+// connection and tells both goroutines to exit. It does not wait.
+func (l *Link) shutdown(reason error) {
+	l.reasonMu.Lock()
+	if !l.hasReason {
+		l.reason, l.hasReason = reason, true
+	}
+	l.reasonMu.Unlock()
+	l.quitOnce.Do(func() {
+		l.mu.Lock()
+		l.closed = true
+		l.mu.Unlock()
+		close(l.quit)
+		l.io.close()
+	})
+}
+
+// Shutdown closes the link with reason (nil counts as a local close) without
+// waiting for its goroutines; OnClose(reason) follows. Unlike Close it may
+// be called from the handler's callbacks. Queued messages are dropped.
+func (l *Link) Shutdown(reason error) { l.shutdown(reason) }
+
+// Close closes the link at once, dropping queued messages, and waits until
+// both goroutines have exited and OnClose has returned. It is idempotent and
+// returns nil; OnClose gets nil unless the link had already failed. It must
+// not be called from the link's Handler callbacks (use Shutdown).
+func (l *Link) Close() error {
+	l.shutdown(nil)
+	<-l.done
+	return nil
+}
+
+// Done returns a channel closed after the link has ended and OnClose has
+// returned.
+func (l *Link) Done() <-chan struct{} { return l.done }
+
+// Drain stops accepting messages (Commit returns ErrClosed), waits until
+// everything queued has been written to the connection, then closes the
+// link like Close. If ctx ends first the link is closed anyway, queued
+// messages are dropped and the error satisfies net.Error (Timeout() true on
+// a deadline) and wraps ctx.Err(). If the link fails meanwhile, Drain
+// returns that reason. Must not be called from the Handler's callbacks.
+func (l *Link) Drain(ctx context.Context) error {
+	l.mu.Lock()
+	if !l.draining {
+		l.draining = true
+		l.closed = true
+		if l.queued == 0 {
+			close(l.drained)
+		}
+	}
+	l.mu.Unlock()
+	l.kickWriter()
+	select {
+	case <-l.drained:
+		l.Close()
+		return nil
+	case <-l.done:
+		l.reasonMu.Lock()
+		err := l.reason
+		l.reasonMu.Unlock()
+		return err
+	case <-ctx.Done():
+		l.Close()
+		err := ctx.Err()
+		if errors.Is(err, context.DeadlineExceeded) {
+			return &timeoutError{op: "drain", err: err}
+		}
+		return err
+	}
+}
+
+// addCredit is called by the reader for each credit frame from the peer.
+func (l *Link) addCredit(n uint32) {
+	l.mu.Lock()
+	l.sendCredit += int64(n)
+	l.mu.Unlock()
+	l.kickWriter()
+}
+
+// queueGrant is called by the reader: the writer sends the peer a credit
+// frame for n more bytes, ahead of (and regardless of) data.
+func (l *Link) queueGrant(n int64) {
+	l.mu.Lock()
+	l.grantPending += uint32(n)
+	l.mu.Unlock()
+	l.kickWriter()
+}
+
+// creditSlack is how far a correct peer may overshoot its credit: it sends
+// a whole batch once it has any credit left.
+func (c Config) creditSlack() int64 {
+	return int64(c.MaxFrame) + frame.HeaderLen + int64(max(c.BatchBytes, 1<<20))
+}
+
+// Backend reports the backend this link runs on.
+func (l *Link) Backend() Backend { return l.io.backend() }
+
+// Queued reports the bytes committed but not yet written.
+func (l *Link) Queued() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.queued
+}
+
+// Inflight reports the bytes of read buffers handed out and not yet released
+// (including the reader's current buffer).
+func (l *Link) Inflight() int { return int(l.inflight.Load()) }

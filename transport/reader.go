@@ -1,0 +1,259 @@
+package transport
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/aemp-go/aemp/frame"
+	"github.com/aemp-go/aemp/pool"
+)
+
+// bufFreed is the pool.Buf.OnFree hook of every read buffer; it runs on
+// whichever goroutine releases the buffer last.
+func (l *Link) bufFreed(b *pool.Buf) {
+	if l.inflight.Add(-int64(cap(b.B))) <= int64(l.cfg.MaxInbound) {
+		select {
+		case l.credit <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// getBuf returns a read buffer of at least n bytes (len == cap), counted
+// in inflight until its last release.
+func (l *Link) getBuf(n int) *pool.Buf {
+	b := pool.Get(n)
+	b.B = b.B[:cap(b.B)]
+	l.inflight.Add(int64(cap(b.B)))
+	b.OnFree(l.onFree)
+	return b
+}
+
+// reader holds the reader goroutine's state: the current buffer and the
+// unparsed bytes buf.B[start:end].
+type reader struct {
+	l          *Link
+	buf        *pool.Buf
+	start, end int
+	need       int // bytes the pending message needs in total (0: unknown)
+	json       frame.JSONSplitter
+
+	// credit flow control
+	recvData  int64 // data-frame bytes received from the peer
+	granted   int64 // of those, bytes already granted back
+	recvLimit int64 // recvData may not exceed granted + recvLimit
+}
+
+// readLoop is the link's reader goroutine.
+func (l *Link) readLoop() {
+	r := &reader{l: l}
+	r.json.MaxSize = l.cfg.MaxFrame
+	r.json.MaxDepth = l.cfg.MaxDepth
+	r.recvLimit = int64(l.cfg.Credit) + l.cfg.creditSlack()
+	size := max(l.cfg.ReadBuffer, len(l.buffered))
+	r.buf = l.getBuf(size)
+	r.end = copy(r.buf.B, l.buffered)
+	l.buffered = nil
+	defer func() { r.buf.Release() }()
+	for {
+		if err := r.parse(); err != nil {
+			l.shutdown(err)
+			return
+		}
+		r.makeRoom()
+		if !l.waitInbound(r.buf) {
+			return
+		}
+		if l.creditOn && r.recvData-r.granted >= int64(l.cfg.Credit/2) {
+			// consumed and not paused: let the peer send that much more
+			l.queueGrant(r.recvData - r.granted)
+			r.granted = r.recvData
+		}
+		n, err := l.io.read(r.buf.B[r.end:])
+		r.end += n
+		if err != nil {
+			select {
+			case <-l.quit: // our own close
+			default:
+				if errors.Is(err, io.EOF) || l.io.isEOF(err) {
+					err = fmt.Errorf("%w: %w", ErrPeerClosed, err)
+				} else {
+					err = fmt.Errorf("transport: read: %w", err)
+				}
+			}
+			l.shutdown(err)
+			return
+		}
+	}
+}
+
+// parse delivers every complete message in buf.B[start:end].
+func (r *reader) parse() error {
+	l := r.l
+	for r.start < r.end {
+		select {
+		case <-l.quit:
+			return nil
+		default:
+		}
+		data := r.buf.B[r.start:r.end]
+		if l.recvGo {
+			f, n, err := frame.Parse(data, l.cfg.MaxFrame)
+			if err != nil {
+				return fmt.Errorf("%w: %w", ErrFraming, err)
+			}
+			if n == 0 {
+				r.need, _ = frame.Need(data, l.cfg.MaxFrame)
+				return nil
+			}
+			r.start += n
+			if f.Flags&frame.FlagCredit != 0 {
+				if err := r.credit(f); err != nil {
+					return err
+				}
+				continue
+			}
+			if l.creditOn {
+				if r.recvData += int64(n); r.recvData-r.granted > r.recvLimit {
+					return fmt.Errorf("%w: peer sent %d bytes beyond its credit", ErrInboundOverflow, r.recvData-r.granted-int64(l.cfg.Credit))
+				}
+			}
+			if err := r.deliverFrame(f); err != nil {
+				return err
+			}
+			continue
+		}
+		msg, n, err := r.json.Next(data)
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrFraming, err)
+		}
+		if n == 0 {
+			return nil
+		}
+		r.start += n
+		if msg != nil {
+			l.h.OnMessage(r.buf, msg)
+		}
+	}
+	return nil
+}
+
+func (r *reader) credit(f frame.Frame) error {
+	if !r.l.creditOn {
+		return fmt.Errorf("%w: credit frame on a link without flow control", ErrFraming)
+	}
+	g, err := frame.ParseCredit(f)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrFraming, err)
+	}
+	r.l.addCredit(g)
+	return nil
+}
+
+func (r *reader) deliverFrame(f frame.Frame) error {
+	l := r.l
+	buf, p := r.buf, f.Payload
+	if f.Flags&frame.FlagS2 != 0 {
+		n, err := frame.DecodedLen(p, l.cfg.MaxFrame)
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrFraming, err)
+		}
+		buf = l.getBuf(n)
+		d, err := frame.Decompress(buf.B[:0], p, l.cfg.MaxFrame)
+		if err != nil {
+			buf.Release()
+			return fmt.Errorf("%w: %w", ErrFraming, err)
+		}
+		p = d
+		defer buf.Release()
+	}
+	if f.Flags&frame.FlagBatch == 0 {
+		l.h.OnMessage(buf, p)
+		return nil
+	}
+	it := frame.NewBatch(p)
+	for msg, ok := it.Next(); ok; msg, ok = it.Next() {
+		l.h.OnMessage(buf, msg)
+	}
+	if err := it.Err(); err != nil {
+		return fmt.Errorf("%w: %w", ErrFraming, err)
+	}
+	return nil
+}
+
+// makeRoom ensures the buffer has free space after end, and room for the
+// whole pending frame when its size is known, moving the pending bytes to
+// the front or into a new buffer. Bytes before end in a buffer a handler
+// still holds are never overwritten.
+func (r *reader) makeRoom() {
+	l := r.l
+	pending := r.end - r.start
+	exclusive := r.buf.Refs() == 1
+	if exclusive && pending == 0 {
+		r.start, r.end = 0, 0
+	}
+	total := pending + l.cfg.ReadBuffer/4 // capacity wanted from start
+	if r.need > total {
+		total = r.need
+	}
+	r.need = 0
+	if len(r.buf.B)-r.start >= total {
+		return
+	}
+	if exclusive && len(r.buf.B) >= total {
+		copy(r.buf.B, r.buf.B[r.start:r.end])
+		r.start, r.end = 0, pending
+		return
+	}
+	size := max(total, l.cfg.ReadBuffer)
+	if !l.recvGo {
+		size = max(size, 2*pending) // JSON text of unknown size: grow geometrically
+	}
+	nb := l.getBuf(size)
+	copy(nb.B, r.buf.B[r.start:r.end])
+	r.buf.Release()
+	r.buf, r.start, r.end = nb, 0, pending
+}
+
+// waitInbound blocks while the buffers handed out (besides the reader's own
+// current buffer) exceed MaxInbound. It returns false when the link closes.
+func (l *Link) waitInbound(cur *pool.Buf) bool {
+	own := int64(cap(cur.B))
+	for {
+		in := l.inflight.Load()
+		if in <= int64(l.cfg.MaxInbound) || in <= own {
+			return true
+		}
+		var tick <-chan time.Time
+		var t *time.Timer
+		if l.io.eagerBuffered() >= 0 {
+			t = time.NewTimer(10 * time.Millisecond)
+			tick = t.C
+		}
+		ok := true
+		select {
+		case <-l.credit:
+		case <-l.quit:
+			ok = false
+		case <-tick:
+			// netpoll keeps reading into its own buffer while we pause;
+			// bound that too.
+			limit := int64(l.cfg.MaxInbound)
+			if l.creditOn { // the peer's credit bounds it; allow what we granted
+				limit = max(limit, int64(l.cfg.Credit)+l.cfg.creditSlack())
+			}
+			if n := l.io.eagerBuffered(); int64(n) > limit {
+				l.shutdown(fmt.Errorf("%w: %d bytes buffered by the poller while paused, limit %d", ErrInboundOverflow, n, limit))
+				ok = false
+			}
+		}
+		if t != nil {
+			t.Stop()
+		}
+		if !ok {
+			return false
+		}
+	}
+}

@@ -1,0 +1,200 @@
+package transport
+
+import (
+	"fmt"
+	"time"
+	"unsafe"
+
+	"github.com/aemp-go/aemp/frame"
+	"github.com/aemp-go/aemp/pool"
+)
+
+// Begin locks the link's outbound batch and returns it. The caller appends
+// exactly one encoded message (for both framings: the JSON envelope text) to
+// the returned slice — append only, never modify what is already there — and
+// then calls Commit with the result or Abort. Between Begin and
+// Commit/Abort the link is locked for other senders: keep it short and do
+// not call other methods of this link. Any goroutine may call Begin.
+func (l *Link) Begin() []byte {
+	l.mu.Lock()
+	n := len(l.chunks)
+	if n == 0 || len(l.chunks[n-1].B) >= l.cfg.BatchBytes || l.curMsgs >= l.cfg.BatchMessages {
+		c := pool.Get(l.cfg.BatchBytes)
+		c.B = c.B[:0]
+		l.chunks = append(l.chunks, c)
+		l.curMsgs = 0
+		n++
+	}
+	c := l.chunks[n-1]
+	l.mark = len(c.B)
+	if l.sendGo {
+		c.B = append(c.B, 0, 0, 0, 0, 0) // header, filled by Commit
+	}
+	return c.B
+}
+
+// Abort drops what was appended since Begin and unlocks the batch.
+func (l *Link) Abort(b []byte) {
+	c := l.chunks[len(l.chunks)-1]
+	c.B = c.B[:l.mark]
+	l.mu.Unlock()
+}
+
+// Commit frames the message appended to b since Begin, queues it, unlocks
+// the batch and wakes the writer. It never blocks on the network: for
+// sparse traffic (std backend, plain TCP, nothing else queued, more than
+// 20 µs since the previous Commit) it makes one non-blocking write on the
+// caller's goroutine, which saves the writer's wake-up; anything the socket
+// does not take goes to the writer. Errors:
+//
+//   - ErrClosed: the link is closed or draining; the message is dropped.
+//   - ErrMessageTooLarge: the message exceeds Config.MaxFrame; it is
+//     dropped, the link stays up.
+//   - ErrOutboundFull: queuing it would exceed Config.MaxOutbound; it is
+//     dropped and the link is closed with ErrOutboundFull.
+func (l *Link) Commit(b []byte) error {
+	c := l.chunks[len(l.chunks)-1]
+	if len(b) < l.mark {
+		c.B = c.B[:l.mark]
+		l.mu.Unlock()
+		panic("transport: Commit got a slice shorter than Begin returned")
+	}
+	if cap(b) != cap(c.B) || unsafe.SliceData(b) != unsafe.SliceData(c.B) {
+		// append outgrew the pooled batch: move it into a pooled buffer
+		// that fits, so the writer can release it like any other.
+		nc := pool.Get(len(b))
+		copy(nc.B, b)
+		c.Release()
+		l.chunks[len(l.chunks)-1] = nc
+		c = nc
+	} else {
+		c.B = b
+	}
+	start := l.mark
+	hdr := 0
+	if l.sendGo {
+		hdr = frame.HeaderLen
+	}
+	size := len(c.B) - start - hdr
+	if l.closed {
+		c.B = c.B[:start]
+		l.mu.Unlock()
+		return ErrClosed
+	}
+	if size > l.cfg.MaxFrame {
+		c.B = c.B[:start]
+		l.mu.Unlock()
+		return fmt.Errorf("%w: %d bytes, limit %d", ErrMessageTooLarge, size, l.cfg.MaxFrame)
+	}
+	if l.sendGo {
+		flags := byte(0)
+		if l.cfg.Compress && size > l.cfg.CompressThreshold {
+			payload := c.B[start+hdr:]
+			l.zbuf = frame.Compress(l.zbuf[:0], payload)
+			if len(l.zbuf) < size {
+				copy(payload, l.zbuf)
+				size = len(l.zbuf)
+				c.B = c.B[:start+hdr+size]
+				flags = frame.FlagS2
+			}
+		}
+		frame.PutHeader(c.B[start:], flags, size)
+	}
+	added := len(c.B) - start
+	if l.queued+added > l.cfg.MaxOutbound {
+		c.B = c.B[:start]
+		queued := l.queued
+		l.mu.Unlock()
+		err := fmt.Errorf("%w: %d bytes queued, limit %d", ErrOutboundFull, queued, l.cfg.MaxOutbound)
+		l.shutdown(err)
+		return err
+	}
+	l.queued += added
+	l.curMsgs++
+	now := monoNow()
+	sparse := now-l.lastSend > directGap
+	l.lastSend = now
+	if sparse && !l.writing && len(l.chunks) == 1 && l.headOff == 0 && l.io.canTryWrite() &&
+		(!l.creditOn || l.sendCredit > 0 && l.grantPending == 0) {
+		l.directWrite() // unlocks
+		return nil
+	}
+	l.mu.Unlock()
+	l.kickWriter()
+	return nil
+}
+
+// directGap: a Commit that follows the previous one by more than this is
+// "sparse" traffic and is written at once by the committing goroutine (one
+// non-blocking write, no writer wake-up, lower latency); denser traffic is
+// left to the writer goroutine, which batches it.
+const directGap = int64(20 * time.Microsecond)
+
+var epoch = time.Now()
+
+func monoNow() int64 { return int64(time.Since(epoch)) }
+
+// directWrite writes the only queued batch with one non-blocking write on
+// the caller's goroutine. Called with mu held; returns with it released.
+// Whatever the socket does not take goes back to the writer goroutine.
+func (l *Link) directWrite() {
+	c := l.chunks[0]
+	l.chunks[0] = nil
+	l.chunks = l.chunks[:0]
+	l.curMsgs = 0
+	l.writing = true
+	l.sendCredit -= int64(len(c.B))
+	l.mu.Unlock()
+
+	n, err := l.io.tryWrite(c.B)
+
+	l.mu.Lock()
+	l.writing = false
+	if err != nil {
+		l.mu.Unlock()
+		c.Release()
+		l.shutdown(fmt.Errorf("transport: write: %w", err))
+		return
+	}
+	l.queued -= n
+	l.sendCredit += int64(len(c.B) - n) // the writer counts the rest
+	if n == len(c.B) {
+		// committed meanwhile (the writer saw writing and slept), or a Drain
+		// waits for the writer to notice the empty queue, or a grant is due
+		more := len(l.chunks) > 0 || l.draining || l.grantPending > 0
+		if len(l.chunks) == 0 {
+			// keep the batch buffer for the next message (no pool round trip)
+			c.B = c.B[:0]
+			l.chunks = append(l.chunks, c)
+			l.mu.Unlock()
+			if more {
+				l.kickWriter()
+			}
+			return
+		}
+		l.mu.Unlock()
+		c.Release()
+		l.kickWriter()
+		return
+	}
+	// partial: put the rest back in front of anything committed meanwhile
+	l.chunks = append(l.chunks, nil)
+	copy(l.chunks[1:], l.chunks)
+	l.chunks[0] = c
+	l.headOff = n
+	l.mu.Unlock()
+	l.kickWriter()
+}
+
+// Send queues one message by copying msg; a convenience over
+// Begin/Commit for callers that already hold the encoded envelope.
+func (l *Link) Send(msg []byte) error {
+	return l.Commit(append(l.Begin(), msg...))
+}
+
+func (l *Link) kickWriter() {
+	select {
+	case l.kick <- struct{}{}:
+	default:
+	}
+}
