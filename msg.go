@@ -217,6 +217,9 @@ func (m *Msg) wrap(i int, err error) error {
 // strings convert; anything else, or an integer out of range, is an error
 // wrapping [ErrType].
 func (m *Msg) Int(i int) (int64, error) {
+	if j := i - 1; j >= 0 && j < inlineArgs && j < int(m.n) && m.kinds[j] == kInt && m.flags == 0 {
+		return int64(m.inl[j].n), nil // the common case, without building a value
+	}
 	if m.isRemote() && i > 0 {
 		v, err := remoteArg(m, i-1, wire.DecodeInt)
 		if err != nil {
@@ -256,6 +259,9 @@ func (m *Msg) Float(i int) (float64, error) {
 // String returns element i as a string (numbers give their decimal text).
 // The result is always a copy that stays valid after the handler returns.
 func (m *Msg) String(i int) (string, error) {
+	if j := i - 1; j >= 0 && j < inlineArgs && j < int(m.n) && m.kinds[j] == kString && m.flags == 0 {
+		return m.inl[j].s, nil
+	}
 	if m.isRemote() && i > 0 {
 		v, err := remoteArg(m, i-1, wire.DecodeString)
 		if err != nil {

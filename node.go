@@ -21,6 +21,7 @@ type Node struct {
 
 	counter atomic.Uint64
 	ports   sync.Map // local part → *Port
+	recent  [portCacheSize]atomic.Pointer[Port]
 	sched   *scheduler
 
 	closeOnce sync.Once
@@ -89,6 +90,39 @@ func (n *Node) Close() error {
 		n.sched.stop()
 	})
 	return err
+}
+
+// portCacheSize slots of a direct-mapped cache in front of the port table:
+// a hit costs an atomic load and a short string compare instead of hashing
+// an interface key. Dead ports are removed from it (Port.die).
+const portCacheSize = 256
+
+func portCacheSlot(local string) int {
+	h := uint(len(local))
+	if len(local) > 0 {
+		h = h*31 + uint(local[len(local)-1])
+	}
+	if len(local) > 1 {
+		h = h*31 + uint(local[len(local)-2])
+	}
+	return int(h % portCacheSize)
+}
+
+// lookup returns the live local port with that local part, or nil.
+func (n *Node) lookup(local string) *Port {
+	slot := &n.recent[portCacheSlot(local)]
+	if p := slot.Load(); p != nil && p.local == local {
+		return p
+	}
+	v, ok := n.ports.Load(local)
+	if !ok {
+		return nil
+	}
+	p := v.(*Port)
+	if p.Alive() {
+		slot.Store(p)
+	}
+	return p
 }
 
 func (n *Node) newPort(local string) *Port {
@@ -171,8 +205,8 @@ func (n *Node) sndMsg(to PortID, m *Msg) error {
 		if local == "" {
 			return n.nodeRequest(nil, m)
 		}
-		if v, ok := n.ports.Load(local); ok {
-			return v.(*Port).push(m)
+		if p := n.lookup(local); p != nil {
+			return p.push(m)
 		}
 		return nil
 	}

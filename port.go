@@ -94,6 +94,7 @@ type Port struct {
 	// (see Msg.argRaw); argsBase identifies that message's argument text.
 	args     wire.ArgIter
 	argsBase *byte
+	handling *Msg // the message whose handler runs (released if it panics)
 
 	mu      sync.Mutex // guards handler updates, monitors, and draining a dead port
 	mons    map[*Monitor]struct{}
@@ -214,9 +215,12 @@ func (p *Port) schedule() {
 	}
 }
 
-// run handles up to one batch of messages on a worker goroutine.
+// run handles up to one batch of messages on a worker goroutine. A panic
+// in a handler ends the batch and kills the port (one deferred recover per
+// batch rather than per message).
 func (p *Port) run() {
 	q := p.mailbox()
+	defer p.recoverHandler()
 	for range p.node.cfg.Batch {
 		if p.overflowed.Load() {
 			p.die(Reason{"overflow", fmt.Sprintf("mailbox limit of %d messages exceeded", p.node.cfg.MailboxLimit)})
@@ -252,7 +256,7 @@ func (p *Port) deliver(e *Msg) {
 		p.die(e.inl[0].x.(Reason))
 		return
 	case entExec:
-		if err := p.protect(e.inl[0].x.(func() error), nil, nil); err != nil {
+		if err := e.inl[0].x.(func() error)(); err != nil {
 			p.die(reasonOf(err))
 		}
 		return
@@ -268,7 +272,9 @@ func (p *Port) deliver(e *Msg) {
 		p.args.Reset(raw)
 		p.argsBase = &raw[0]
 	}
-	err := p.protect(nil, h, e)
+	p.handling = e
+	err := h(e)
+	p.handling = nil
 	p.argsBase = nil
 	e.release()
 	if err != nil {
@@ -281,17 +287,20 @@ type errPanic struct{ v any }
 
 func (e errPanic) Error() string { return fmt.Sprint(e.v) }
 
-func (p *Port) protect(fn func() error, h Handler, m *Msg) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			p.node.log.Debug("aemp: handler panicked", "port", p.id, "panic", r, "stack", string(debug.Stack()))
-			err = errPanic{r}
-		}
-	}()
-	if h != nil {
-		return h(m)
+// recoverHandler turns a panic in a handler (or an Exec function) into the
+// death of its port with ("die", text).
+func (p *Port) recoverHandler() {
+	r := recover()
+	if r == nil {
+		return
 	}
-	return fn()
+	p.node.log.Debug("aemp: handler panicked", "port", p.id, "panic", r, "stack", string(debug.Stack()))
+	if e := p.handling; e != nil {
+		p.handling = nil
+		p.argsBase = nil
+		e.release()
+	}
+	p.die(reasonOf(errPanic{r}))
 }
 
 // reasonOf maps a handler's error to the port's kill reason.
@@ -310,6 +319,7 @@ func (p *Port) die(reason Reason) {
 		return
 	}
 	p.node.ports.CompareAndDelete(p.local, p)
+	p.node.recent[portCacheSlot(p.local)].CompareAndSwap(p, nil)
 	p.mu.Lock()
 	p.reason = reason
 	mons := p.mons

@@ -33,8 +33,12 @@ type Queue[T any] struct {
 	_           [64]byte
 	tail        atomic.Uint64
 	_           [56]byte
-	head        atomic.Uint64 // written by the consumer only; read by Pending
-	_           [56]byte
+	// head is the consumer's position. The consumer keeps it in headLocal
+	// and publishes it to head (for Pending) only when the queue runs
+	// empty, which saves a fenced store per element.
+	head      atomic.Uint64
+	_         [56]byte
+	headLocal uint64
 
 	mu      sync.Mutex
 	over    []T // overflow list (FIFO), guarded by mu
@@ -105,16 +109,17 @@ func (q *Queue[T]) Pop() (v T, ok bool) {
 		q.pendPos++
 		return v, true
 	}
-	head := q.head.Load()
+	head := q.headLocal
 	s := &q.ring[head&q.mask]
 	if s.seq.Load() == head+1 {
 		v = s.v
 		var zero T
 		s.v = zero
 		s.seq.Store(head + q.mask + 1)
-		q.head.Store(head + 1)
+		q.headLocal = head + 1
 		return v, true
 	}
+	q.head.Store(head)
 	if !q.overflowing.Load() || q.tail.Load() != head {
 		// Empty, or a push into the head slot is still in flight: later
 		// slots (and the overflow list) must wait for it. Its producer
@@ -143,11 +148,12 @@ func (q *Queue[T]) Peek() (v *T, ok bool) {
 	if q.pendPos < len(q.pending) {
 		return &q.pending[q.pendPos], true
 	}
-	head := q.head.Load()
+	head := q.headLocal
 	s := &q.ring[head&q.mask]
 	if s.seq.Load() == head+1 {
 		return &s.v, true
 	}
+	q.head.Store(head) // running empty: publish the position for Pending
 	if !q.overflowing.Load() || q.tail.Load() != head {
 		return nil, false
 	}
@@ -174,14 +180,14 @@ func (q *Queue[T]) Advance() {
 		q.pendPos++
 		return
 	}
-	head := q.head.Load()
+	head := q.headLocal
 	q.ring[head&q.mask].seq.Store(head + q.mask + 1)
-	q.head.Store(head + 1)
+	q.headLocal = head + 1
 }
 
 // Ready reports whether Pop would return an element. Consumer only.
 func (q *Queue[T]) Ready() bool {
-	head := q.head.Load()
+	head := q.headLocal
 	return q.pendPos < len(q.pending) ||
 		q.ring[head&q.mask].seq.Load() == head+1 ||
 		q.overflowing.Load() && q.tail.Load() == head
@@ -189,7 +195,9 @@ func (q *Queue[T]) Ready() bool {
 
 // Pending reports whether anything has been pushed and not yet popped,
 // including pushes still in flight. Unlike Ready it may be called from any
-// goroutine; it does not count an overflow list the consumer already took.
+// goroutine, but it is exact only after the consumer's last Pop or Peek
+// found the queue empty (the consumer publishes its position then); it
+// does not count an overflow list the consumer already took.
 func (q *Queue[T]) Pending() bool {
 	return q.tail.Load() != q.head.Load() || q.overflowing.Load()
 }
