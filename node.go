@@ -187,15 +187,16 @@ func (n *Node) Snd(to PortID, tag string, args ...any) error {
 // SndMsg sends a message built with [NewMsg]. A message received by a
 // handler may be passed on as is (it is copied out of the network buffer).
 func (n *Node) SndMsg(to PortID, m Msg) error {
-	if m.isRemote() && m.buf() != nil {
-		m = m.Clone()
-	}
-	return n.sndMsg(to, &m)
+	return n.sndMsg(to, &m) // small enough to inline: no copy of m at call sites
 }
 
 func (n *Node) sndMsg(to PortID, m *Msg) error {
 	if n.closed.Load() {
 		return ErrClosed
+	}
+	if m.flags != 0 && m.buf() != nil {
+		c := m.Clone() // a received message passed on: copy it out of the network buffer
+		m = &c
 	}
 	node, local := splitPortID(to)
 	if node == "" {
