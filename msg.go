@@ -160,6 +160,15 @@ func (m Msg) AppendFloat(v float64) Msg { m.appendValue(valueOf(v)); return m }
 // AppendString returns m with a string argument appended.
 func (m Msg) AppendString(v string) Msg { m.appendValue(value{k: kString, s: v}); return m }
 
+// AppendBytes returns m with a byte-slice argument appended, without
+// boxing it. The slice is not copied: it must not be modified after the
+// message is sent. Over the network it travels as AEMP's byte string (code
+// points U+0000…U+00FF).
+func (m Msg) AppendBytes(v []byte) Msg {
+	m.appendValue(value{k: kBytes, s: unsafe.String(unsafe.SliceData(v), len(v))})
+	return m
+}
+
 // AppendBool returns m with a boolean argument appended.
 func (m Msg) AppendBool(v bool) Msg { m.appendValue(valueOf(v)); return m }
 
@@ -171,13 +180,12 @@ func (m Msg) Append(v any) Msg { m.appendValue(valueOf(v)); return m }
 // (the number 1 matches tag "1", as in Perl).
 func (m *Msg) Tag() string { return m.tag }
 
-// Len is the number of elements including the tag.
+// Len is the number of elements including the tag. For a malformed
+// message from another node it counts the elements up to the first bad one
+// (Values and the accessors report the error).
 func (m *Msg) Len() int {
 	if m.isRemote() {
-		n, err := remoteCount(m.raw())
-		if err != nil {
-			return 1
-		}
+		n, _ := remoteCount(m.raw())
 		return n + 1
 	}
 	return int(m.n) + 1
@@ -383,6 +391,13 @@ func (m *Msg) Scan(dst ...any) error {
 // [Msg.Value]).
 func (m *Msg) Values() ([]any, error) {
 	n := m.Len()
+	if m.isRemote() {
+		c, err := remoteCount(m.raw())
+		if err != nil {
+			return nil, m.wrap(1, fmt.Errorf("%w: %w", ErrType, err))
+		}
+		n = c + 1
+	}
 	out := make([]any, n)
 	out[0] = m.tag
 	for i := 1; i < n; i++ {

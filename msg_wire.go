@@ -47,6 +47,8 @@ func encodeLocal(b []byte, v value) ([]byte, error) {
 		return wire.AppendBool(b, v.n != 0), nil
 	case kString:
 		return wire.AppendString(b, v.s), nil
+	case kBytes:
+		return wire.AppendBytes(b, bytesOf(v.s)), nil
 	}
 	switch x := v.x.(type) {
 	case PortID:

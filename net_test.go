@@ -396,3 +396,28 @@ func TestRemoteAllocs(t *testing.T) {
 		}
 	}
 }
+
+// Bytes travel as AEMP byte strings (Latin-1 code points) and come back
+// as the same bytes, locally and remotely, built with AppendBytes or Snd.
+func TestBytesRoundTrip(t *testing.T) {
+	p := newNetPair(t, Config{}, Config{Framings: []string{"json"}})
+	payload := []byte{0, 1, 'a', 0x7f, 0x80, 0xc3, 0xff, '"', '\\'}
+	got := make(chan []byte, 4)
+	recvPort := func(n *Node) *Port {
+		return n.NewPort().Rcv("b", func(m *Msg) error {
+			v, err := m.Bytes(1)
+			got <- append([]byte(nil), v...)
+			return err
+		})
+	}
+	local, remote := recvPort(p.b), recvPort(p.a)
+	for _, to := range []PortID{local.ID(), remote.ID()} {
+		p.b.SndMsg(to, NewMsg("b").AppendBytes(payload))
+		p.b.Snd(to, "b", payload)
+		for range 2 {
+			if v := recv(t, got); !bytes.Equal(v, payload) {
+				t.Fatalf("to %s: got %q, want %q", to, v, payload)
+			}
+		}
+	}
+}

@@ -527,7 +527,7 @@ func (rn *remoteNode) fireRemote(local string, r Reason) {
 
 // deliver routes one inbound envelope; it runs on the link's reader.
 func (rn *remoteNode) deliver(buf *pool.Buf, text []byte) {
-	env, err := wire.ScanEnvelope(text)
+	env, err := wire.ScanHead(text) // arguments are validated when a handler reads them
 	if err != nil {
 		rn.nw.n.log.Warn("aemp: malformed message dropped", "peer", rn.id, "err", err)
 		return

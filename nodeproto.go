@@ -83,7 +83,7 @@ func (n *Node) monitorRequest(src *remoteNode, m *Msg) error {
 	case "kil0":
 		if src != nil {
 			vals, err := m.Values()
-			if err != nil {
+			if err != nil || len(vals) < 2 {
 				return n.badRequest(src, m, err)
 			}
 			src.fireRemote(local, Reason(vals[2:]))
@@ -91,7 +91,7 @@ func (n *Node) monitorRequest(src *remoteNode, m *Msg) error {
 	case "kil1": // never kills the node port, whatever the peer sends
 		if p != nil {
 			vals, err := m.Values()
-			if err != nil {
+			if err != nil || len(vals) < 2 {
 				return n.badRequest(src, m, err)
 			}
 			p.Kill(vals[2:]...)

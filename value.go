@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"unsafe"
 )
 
 // kind is the storage class of one message element held by value.
@@ -16,7 +17,8 @@ const (
 	kFloat
 	kBool
 	kString
-	kAny // any other Go value, kept in x
+	kBytes // a []byte kept unboxed in s (aliasing the caller's slice, not copied)
+	kAny   // any other Go value, kept in x
 )
 
 // value is one message element of a local message. Scalars are stored
@@ -65,6 +67,8 @@ func valueOf(a any) value {
 			return value{k: kBool, n: 1}
 		}
 		return value{k: kBool}
+	case []byte:
+		return value{k: kBytes, s: unsafe.String(unsafe.SliceData(x), len(x))}
 	}
 	return value{k: kAny, x: a}
 }
@@ -83,11 +87,16 @@ func (v value) iface() any {
 		return v.n != 0
 	case kString:
 		return v.s
+	case kBytes:
+		return bytesOf(v.s)
 	case kAny:
 		return v.x
 	}
 	return nil
 }
+
+// bytesOf returns the []byte stored (unboxed) in a kBytes value.
+func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
 func (v value) kindName() string {
 	switch v.k {
@@ -101,6 +110,8 @@ func (v value) kindName() string {
 		return "bool"
 	case kString:
 		return "string"
+	case kBytes:
+		return "bytes"
 	}
 	return fmt.Sprintf("%T", v.x)
 }
@@ -156,6 +167,8 @@ func (v value) toString() (string, error) {
 	switch v.k {
 	case kString:
 		return v.s, nil
+	case kBytes:
+		return string(bytesOf(v.s)), nil
 	case kInt:
 		return strconv.FormatInt(int64(v.n), 10), nil
 	case kUint:
@@ -196,6 +209,8 @@ func (v value) toBytes() ([]byte, error) {
 	switch v.k {
 	case kString:
 		return []byte(v.s), nil
+	case kBytes:
+		return bytesOf(v.s), nil
 	case kNil:
 		return nil, nil
 	case kAny:

@@ -14,6 +14,7 @@ import (
 	"math/big"
 	"net"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/aemp-go/aemp"
@@ -23,7 +24,7 @@ import (
 //
 //	aemp.NewNode(aemp.Config{NodeID, Binds, Nodes, Secret, Cert, Backend, MaxFrame, Logger})
 //	(*Node).NewPort, (*Port).Rcv(tag, func(*aemp.Msg) error), (*Port).ID
-//	aemp.NewMsg(tag).AppendUint(sender).AppendUint(seq).Append(body) and (*Node).SndMsg
+//	aemp.NewMsg(tag).AppendUint(sender).AppendUint(seq).AppendBytes(body) and (*Node).SndMsg
 //	(*Msg).Tag, (*Msg).Int(1), (*Msg).Int(2), (*Msg).Bytes(3); (*Node).Close
 //
 // Each node has one receiving port per message kind, as an aemp user would
@@ -57,10 +58,11 @@ func aempConfig(id string) aemp.Config {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	return aemp.Config{
-		NodeID:   id,
-		Secret:   "bench-secret",
-		MaxFrame: aempMaxFrame,
-		Logger:   logger,
+		NodeID:      id,
+		Secret:      "bench-secret",
+		MaxFrame:    aempMaxFrame,
+		Logger:      logger,
+		MailboxRing: ringFromEnv(),
 	}
 }
 
@@ -94,12 +96,11 @@ func decodeAemp(m *aemp.Msg, k Kind) Msg {
 	return Msg{Kind: k, Sender: uint32(sender), Seq: uint64(seq), Body: body}
 }
 
-// Send builds the message with the unboxed Append methods and sends it.
-// The []byte body goes through Append(any), which boxes it: the one
-// allocation per local message (the API has no AppendBytes yet).
+// Send builds the message with the unboxed Append methods (no allocation)
+// and sends it.
 func (an *aempNode) Send(m Msg) error {
 	return an.n.SndMsg(an.peer[m.Kind], aemp.NewMsg(m.Kind.Tag()).
-		AppendUint(uint64(m.Sender)).AppendUint(m.Seq).Append(m.Body))
+		AppendUint(uint64(m.Sender)).AppendUint(m.Seq).AppendBytes(m.Body))
 }
 
 // aempRemote is two networking nodes in the child process.
@@ -232,3 +233,5 @@ func selfSignedPEM() (string, error) {
 	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})) +
 		string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: pkcs8})), nil
 }
+
+func ringFromEnv() int { n, _ := strconv.Atoi(os.Getenv("BENCH_RING")); return n }

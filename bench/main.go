@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"runtime/pprof"
 	"time"
 )
 
@@ -45,6 +46,16 @@ func main() {
 	}
 
 	if *cell != "" {
+		if path := os.Getenv("BENCH_CPUPROFILE"); path != "" { // profile one cell: see README
+			f, err := os.Create(path)
+			if err == nil {
+				pprof.StartCPUProfile(f)
+				code := childMain(*cell, p)
+				pprof.StopCPUProfile()
+				f.Close()
+				os.Exit(code)
+			}
+		}
 		os.Exit(childMain(*cell, p))
 	}
 	var filter *regexp.Regexp

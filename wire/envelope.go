@@ -110,6 +110,70 @@ func ScanEnvelope(b []byte) (Envelope, error) {
 	return e, nil
 }
 
+// ScanHead scans one complete message like ScanEnvelope, but validates
+// only the local part, the tag and the array's brackets: Args is the rest
+// of the array, left unvalidated, and NArgs is -1. The argument accessors
+// (ArgAt, ArgIter, CountArgs, the Decode functions) validate what they
+// touch, so malformed arguments surface as errors when a handler reads
+// them. It is for the receive path, where most handlers read a few
+// arguments once; a JSON text from the json framing's splitter has been
+// validated already. It does not allocate on success.
+func ScanHead(b []byte) (Envelope, error) {
+	var e Envelope
+	end := len(b)
+	for end > 0 && isWS(b[end-1]) {
+		end--
+	}
+	i := skipWS(b, 0)
+	if i >= end {
+		return e, truncErr(i)
+	}
+	if b[i] != '[' {
+		if k := KindOf(b[i:]); k != KindNone {
+			return e, typeErrNotArray(k)
+		}
+		return e, syntaxErr(i, "message does not start with '['")
+	}
+	if b[end-1] != ']' || end-1 == i {
+		return e, syntaxErr(end-1, "message does not end with ']'")
+	}
+	b = b[:end] // the closing ']' is the last byte
+	i = skipWS(b, i+1)
+	if b[i] == ']' && i == end-1 {
+		return e, nil
+	}
+	var err error
+	if e.Local, e.LocalKind, e.LocalEscaped, i, err = scanHead(b, i); err != nil {
+		return Envelope{}, err
+	}
+	if i, err = afterHead(b, i); err != nil {
+		return Envelope{}, err
+	}
+	if b[i] == ']' {
+		return e, checkEnd(b, i)
+	}
+	if e.Tag, e.TagKind, e.TagEscaped, i, err = scanHead(b, i); err != nil {
+		return Envelope{}, err
+	}
+	if i, err = afterHead(b, i); err != nil {
+		return Envelope{}, err
+	}
+	if b[i] == ']' {
+		return e, checkEnd(b, i)
+	}
+	e.Args = trimWS(b[i : end-1])
+	e.NArgs = -1
+	return e, nil
+}
+
+// checkEnd reports an error unless the ']' at i is the last byte of b.
+func checkEnd(b []byte, i int) error {
+	if i != len(b)-1 {
+		return syntaxErr(i+1, "data after message")
+	}
+	return nil
+}
+
 // ScanNextEnvelope scans the message at the start of b (after optional
 // whitespace) and returns it with the number of bytes it used, for
 // reading the back-to-back JSON stream of the Perl json framing. An

@@ -57,6 +57,22 @@ func FuzzScanEnvelope(f *testing.F) {
 		if !errors.Is(err, ErrSyntax) && !errors.Is(err, ErrTooDeep) && !errors.Is(err, ErrNotArray) && err != nil {
 			t.Fatalf("ScanEnvelope(%q) error %v matches no sentinel", data, err)
 		}
+		// ScanHead accepts everything ScanEnvelope accepts, with the same
+		// head and arguments; what it accepts beyond that has arguments
+		// that the lazy accessors reject.
+		if h, herr := ScanHead(data); err == nil {
+			if herr != nil || !bytes.Equal(h.Local, e.Local) || !bytes.Equal(h.Tag, e.Tag) || !bytes.Equal(h.Args, e.Args) ||
+				h.LocalKind != e.LocalKind || h.TagKind != e.TagKind || h.LocalEscaped != e.LocalEscaped || h.TagEscaped != e.TagEscaped {
+				t.Fatalf("ScanHead(%q) = %+v, %v; ScanEnvelope = %+v", data, h, herr, e)
+			}
+		} else if herr == nil && errors.Is(err, ErrSyntax) {
+			if _, cerr := CountArgs(h.Args); cerr == nil && len(h.Args) > 0 {
+				// the head and brackets were fine, the arguments must be the problem
+				if _, err2 := ScanEnvelope(append(append([]byte(`["",""`), ","...), append(h.Args, ']')...)); err2 != nil {
+					t.Fatalf("ScanHead(%q) accepted arguments %q that CountArgs accepts but ScanEnvelope rejects: %v", data, h.Args, err2)
+				}
+			}
+		}
 		// The stream scanner agrees on the first message.
 		se, n, serr := ScanNextEnvelope(data)
 		if serr == nil {

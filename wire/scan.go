@@ -80,6 +80,9 @@ func skipWS(b []byte, i int) int {
 	return i
 }
 
+// isWS reports whether c is JSON whitespace.
+func isWS(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
 // trimWS removes JSON whitespace from both ends of b.
 func trimWS(b []byte) []byte {
 	i := skipWS(b, 0)
