@@ -70,10 +70,10 @@ bench-baseline:
 
 ## bench-compare: side-by-side benchmarks against NATS, protoactor-go and raw baselines
 bench-compare:
-	$(MAKE) -C bench compare
+	$(MAKE) -C bench compare BENCH_COMMAND="make bench-compare"
 
 bench-compare-short:
-	$(MAKE) -C bench compare-short
+	$(MAKE) -C bench compare-short BENCH_COMMAND="make bench-compare-short"
 
 clean:
 	$(GO) clean -testcache
