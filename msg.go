@@ -228,40 +228,12 @@ func (m *Msg) Int(i int) (int64, error) {
 	if j := i - 1; j >= 0 && j < inlineArgs && j < int(m.n) && m.kinds[j] == kInt && m.flags == 0 {
 		return int64(m.inl[j].n), nil // the common case, without building a value
 	}
-	if m.isRemote() && i > 0 {
-		v, err := remoteArg(m, i-1, wire.DecodeInt)
-		if err != nil {
-			return 0, m.wrap(i, err)
-		}
-		return v, nil
-	}
-	v, err := m.local(i)
-	if err == nil {
-		var n int64
-		if n, err = v.toInt(); err == nil {
-			return n, nil
-		}
-	}
-	return 0, m.wrap(i, err)
+	return element(m, i, wire.DecodeInt, value.toInt)
 }
 
 // Float returns element i as a float64 (numbers and numeric strings).
 func (m *Msg) Float(i int) (float64, error) {
-	if m.isRemote() && i > 0 {
-		v, err := remoteArg(m, i-1, wire.DecodeFloat)
-		if err != nil {
-			return 0, m.wrap(i, err)
-		}
-		return v, nil
-	}
-	v, err := m.local(i)
-	if err == nil {
-		var f float64
-		if f, err = v.toFloat(); err == nil {
-			return f, nil
-		}
-	}
-	return 0, m.wrap(i, err)
+	return element(m, i, wire.DecodeFloat, value.toFloat)
 }
 
 // String returns element i as a string (numbers give their decimal text).
@@ -270,62 +242,20 @@ func (m *Msg) String(i int) (string, error) {
 	if j := i - 1; j >= 0 && j < inlineArgs && j < int(m.n) && m.kinds[j] == kString && m.flags == 0 {
 		return m.inl[j].s, nil
 	}
-	if m.isRemote() && i > 0 {
-		v, err := remoteArg(m, i-1, wire.DecodeString)
-		if err != nil {
-			return "", m.wrap(i, err)
-		}
-		return v, nil
-	}
-	v, err := m.local(i)
-	if err == nil {
-		var s string
-		if s, err = v.toString(); err == nil {
-			return s, nil
-		}
-	}
-	return "", m.wrap(i, err)
+	return element(m, i, wire.DecodeString, value.toString)
 }
 
 // Bool returns element i with Perl's truthiness: false, null, 0, "" and "0"
 // are false, other numbers and strings true.
 func (m *Msg) Bool(i int) (bool, error) {
-	if m.isRemote() && i > 0 {
-		v, err := remoteArg(m, i-1, wire.DecodeBool)
-		if err != nil {
-			return false, m.wrap(i, err)
-		}
-		return v, nil
-	}
-	v, err := m.local(i)
-	if err == nil {
-		var b bool
-		if b, err = v.toBool(); err == nil {
-			return b, nil
-		}
-	}
-	return false, m.wrap(i, err)
+	return element(m, i, wire.DecodeBool, value.toBool)
 }
 
 // Bytes returns element i as bytes. Over the AEMP JSON framing bytes travel
 // as a string of code points U+0000…U+00FF (as Perl byte strings do); a
 // local []byte is returned as is (not copied).
 func (m *Msg) Bytes(i int) ([]byte, error) {
-	if m.isRemote() && i > 0 {
-		v, err := remoteArg(m, i-1, wire.DecodeBytes)
-		if err != nil {
-			return nil, m.wrap(i, err)
-		}
-		return v, nil
-	}
-	v, err := m.local(i)
-	if err == nil {
-		var b []byte
-		if b, err = v.toBytes(); err == nil {
-			return b, nil
-		}
-	}
-	return nil, m.wrap(i, err)
+	return element(m, i, wire.DecodeBytes, value.toBytes)
 }
 
 // Value returns element i as a generic Go value: nil, bool, int64, uint64
@@ -437,6 +367,26 @@ func (m *Msg) Clone() Msg {
 		c.inl[0].x = nil
 	}
 	return c
+}
+
+// element converts element i: a remote argument with its wire decoder, a
+// local value (or the tag) with its conversion; errors name the element.
+func element[T any](m *Msg, i int, remote func([]byte) (T, error), local func(value) (T, error)) (T, error) {
+	var v T
+	var err error
+	if m.isRemote() && i > 0 {
+		v, err = remoteArg(m, i-1, remote)
+	} else {
+		var x value
+		if x, err = m.local(i); err == nil {
+			v, err = local(x)
+		}
+	}
+	if err != nil {
+		var zero T
+		return zero, m.wrap(i, err)
+	}
+	return v, nil
 }
 
 // remoteArg decodes argument i of a remote message with dec.

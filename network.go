@@ -394,18 +394,12 @@ func (rn *remoteNode) down(text string, wasUp bool) {
 }
 
 // send queues one encoded envelope for the node, connecting on demand.
-// It takes ownership of env only when it has to queue it.
+// While the link is down the envelope is encoded into a pending buffer
+// and flushed, in order, once the link is up.
 func (rn *remoteNode) send(enc func(b []byte) ([]byte, error)) error {
 	rn.mu.Lock()
 	if l := rn.link; l != nil {
-		b := l.Begin()
-		b, err := enc(b)
-		if err != nil {
-			l.Abort(b)
-			rn.mu.Unlock()
-			return err
-		}
-		err = l.Commit(b)
+		err := commit(l, enc)
 		rn.mu.Unlock()
 		return err
 	}
@@ -439,14 +433,18 @@ func (rn *remoteNode) sendIfUp(enc func(b []byte) ([]byte, error)) {
 	rn.mu.Lock()
 	defer rn.mu.Unlock()
 	if l := rn.link; l != nil {
-		b := l.Begin()
-		b, err := enc(b)
-		if err != nil {
-			l.Abort(b)
-			return
-		}
-		l.Commit(b)
+		commit(l, enc)
 	}
+}
+
+// commit encodes one envelope straight into the link's outbound batch.
+func commit(l *transport.Link, enc func(b []byte) ([]byte, error)) error {
+	b, err := enc(l.Begin())
+	if err != nil {
+		l.Abort(b)
+		return err
+	}
+	return l.Commit(b)
 }
 
 func (n *Node) sndRemote(node, local string, m *Msg) error {

@@ -102,43 +102,15 @@ func (q *Queue[T]) Push(v *T) (overflow int) {
 // ok is false when no element is ready; an element whose push is still in
 // progress is not ready (its producer will see that and notify the consumer).
 func (q *Queue[T]) Pop() (v T, ok bool) {
-	if q.pendPos < len(q.pending) {
-		v = q.pending[q.pendPos]
-		var zero T
-		q.pending[q.pendPos] = zero
-		q.pendPos++
-		return v, true
-	}
-	head := q.headLocal
-	s := &q.ring[head&q.mask]
-	if s.seq.Load() == head+1 {
-		v = s.v
-		var zero T
-		s.v = zero
-		s.seq.Store(head + q.mask + 1)
-		q.headLocal = head + 1
-		return v, true
-	}
-	q.head.Store(head)
-	if !q.overflowing.Load() || q.tail.Load() != head {
-		// Empty, or a push into the head slot is still in flight: later
-		// slots (and the overflow list) must wait for it. Its producer
-		// notifies the consumer when it completes.
+	p, ok := q.Peek()
+	if !ok {
 		return v, false
 	}
-	// Take the overflow list over, but only if the ring is still empty with
-	// the lock held: a producer that published into the ring before
-	// appending to the list must have its ring element consumed first.
-	q.mu.Lock()
-	if q.tail.Load() != head {
-		q.mu.Unlock()
-		return q.Pop()
-	}
-	q.pending, q.over = q.over, q.pending[:0]
-	q.pendPos = 0
-	q.overflowing.Store(false)
-	q.mu.Unlock()
-	return q.Pop()
+	v = *p
+	var zero T
+	*p = zero // drop references now rather than when the slot is reused
+	q.Advance()
+	return v, true
 }
 
 // Peek returns a pointer to the oldest element without removing it, so the
