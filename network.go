@@ -374,6 +374,10 @@ func (h *linkHandler) OnClose(err error) {
 // node fires with ("transport_error", node, text) (spec §5.2).
 func (rn *remoteNode) down(text string, wasUp bool) {
 	rn.mu.Lock()
+	if !wasUp && rn.link != nil {
+		rn.mu.Unlock() // the attempt failed, but the node connected to us meanwhile
+		return
+	}
 	if wasUp {
 		rn.link = nil
 	}
