@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
 	"sync"
 	"time"
 
@@ -34,6 +35,12 @@ type network struct {
 	closed bool
 	wg     sync.WaitGroup // accept loops, handshakes, connect attempts
 }
+
+// creditWindow is the receive window announced to Go peers: a link that
+// uses goframe1 both ways and whose peer announced the same window runs
+// credit-based flow control, so a peer can never push more than this ahead
+// of what the handlers consumed, whatever the backend buffers.
+const creditWindow = 4 << 20
 
 // remoteNode is this node's view of another node: its link (when up), the
 // messages queued while connecting, and the local monitors on its ports.
@@ -79,6 +86,9 @@ func (n *Node) startNetwork() error {
 		return fmt.Errorf("%w: networking needs a Secret or a Cert to authenticate peers", ErrConfig)
 	}
 	nw.hs.IsConnected = nw.isUp
+	// Capability: credit-based flow control between Go nodes (Perl nodes
+	// ignore unknown greeting keys). See attach.
+	nw.hs.Extra = []wire.KV{{Key: "credit", Value: strconv.Itoa(creditWindow), HasValue: true}}
 	nw.tcfg = transport.Config{MaxFrame: cfg.MaxFrame}
 	switch cfg.Backend {
 	case "netpoll":
@@ -333,7 +343,12 @@ func (rn *remoteNode) attach(res *transport.HandshakeResult) {
 		res.Conn.Close() // lost a race with another connection (or closing)
 		return
 	}
-	l, err := transport.NewLink(res.Conn, res.Buffered, res.SendFraming, res.RecvFraming, (*linkHandler)(rn), rn.nw.tcfg)
+	tcfg := rn.nw.tcfg
+	if v, ok := res.Peer.Get("credit"); ok && v == strconv.Itoa(creditWindow) &&
+		res.SendFraming == "goframe1" && res.RecvFraming == "goframe1" {
+		tcfg.Credit = creditWindow // both sides see the same facts and agree
+	}
+	l, err := transport.NewLink(res.Conn, res.Buffered, res.SendFraming, res.RecvFraming, (*linkHandler)(rn), tcfg)
 	if err != nil {
 		res.Conn.Close()
 		rn.nw.n.log.Warn("aemp: link setup failed", "peer", rn.id, "err", err)
