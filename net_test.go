@@ -434,7 +434,7 @@ func TestSlowHandlerBackPressure(t *testing.T) {
 			p := newNetPair(t, Config{Backend: backend}, Config{Backend: backend})
 			release := make(chan struct{})
 			var got atomic.Int64
-			const N = 12000 // 12000 × 1 KiB: three times the credit window
+			const N = 30000 // 30000 × 1 KiB: past the inbound bound (8 MiB) plus netpoll's own buffering
 			done := make(chan struct{})
 			slow := p.a.NewPort().Rcv("bulk", func(m *Msg) error {
 				<-release
