@@ -185,7 +185,7 @@ func (m *Msg) Tag() string { return m.tag }
 // (Values and the accessors report the error).
 func (m *Msg) Len() int {
 	if m.isRemote() {
-		n, _ := remoteCount(m.raw())
+		n, _ := m.argCount()
 		return n + 1
 	}
 	return int(m.n) + 1
@@ -320,9 +320,9 @@ func (m *Msg) Scan(dst ...any) error {
 // Values returns all elements, tag first, as generic Go values (see
 // [Msg.Value]).
 func (m *Msg) Values() ([]any, error) {
-	n := m.Len()
+	n := int(m.n) + 1
 	if m.isRemote() {
-		c, err := remoteCount(m.raw())
+		c, err := m.argCount()
 		if err != nil {
 			return nil, m.wrap(1, fmt.Errorf("%w: %w", ErrType, err))
 		}

@@ -112,18 +112,25 @@ func decodeLocal(v value, dst any) error {
 	return nil
 }
 
-// argRaw returns the JSON text of argument i (0-based) of a remote
-// message. While its handler runs, the port's ArgIter remembers where the
-// arguments start, so reading them in order is linear; otherwise (a Clone)
-// the list is scanned from the start.
-func (m *Msg) argRaw(i int) ([]byte, error) {
+// iter returns the port's argument index for m while m's handler runs (it
+// remembers where the arguments start, so reading them in order is
+// linear), or nil for a message outside its handler (a Clone).
+func (m *Msg) iter() *wire.ArgIter {
 	args := m.raw()
+	if p := m.port; p != nil && len(args) > 0 && p.argsBase == &args[0] {
+		return &p.args
+	}
+	return nil
+}
+
+// argRaw returns the JSON text of argument i (0-based) of a remote message.
+func (m *Msg) argRaw(i int) ([]byte, error) {
 	var raw []byte
 	var err error
-	if p := m.port; p != nil && len(args) > 0 && p.argsBase == &args[0] {
-		raw, err = p.args.At(i)
+	if it := m.iter(); it != nil {
+		raw, err = it.At(i)
 	} else {
-		raw, err = wire.ArgAt(args, i)
+		raw, err = wire.ArgAt(m.raw(), i)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrIndex, err)
@@ -131,4 +138,11 @@ func (m *Msg) argRaw(i int) ([]byte, error) {
 	return raw, nil
 }
 
-func remoteCount(args []byte) (int, error) { return wire.CountArgs(args) }
+// argCount returns the number of arguments of a remote message.
+func (m *Msg) argCount() (int, error) {
+	if it := m.iter(); it != nil {
+		return it.Len()
+	}
+	return wire.CountArgs(m.raw())
+}
+
