@@ -145,4 +145,3 @@ func (m *Msg) argCount() (int, error) {
 	}
 	return wire.CountArgs(m.raw())
 }
-
