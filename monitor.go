@@ -29,7 +29,7 @@ func MonKill(rcv PortID) MonAction { return MonAction{kind: monKill, rcv: rcv} }
 // MonSend sends (tag, args…, reason…) to rcv (AnyEvent::MP's
 // mon $port, $rcvport, @msg).
 func MonSend(rcv PortID, tag string, args ...any) MonAction {
-	return MonAction{kind: monSend, rcv: rcv, msg: NewMsg(tag, args...)}
+	return MonAction{kind: monSend, rcv: rcv, msg: *NewMsg(tag, args...)}
 }
 
 // Monitor is an active monitor: it fires once, when its port dies (or the

@@ -99,9 +99,12 @@ func (m *Msg) setRemote(args []byte, buf *pool.Buf, src *remoteNode) {
 }
 
 // NewMsg builds a message from a tag and arguments. Scalars (all integer
-// kinds, floats, bools, strings) are stored unboxed.
-func NewMsg(tag string, args ...any) Msg {
-	m := Msg{tag: tag}
+// kinds, floats, bools, strings) are stored unboxed. Add arguments with the
+// Append methods and send it with [Node.SndMsg], which copies it: the same
+// *Msg may be reused afterwards. A message that does not escape (the usual
+// NewMsg(…).Append…(…) passed straight to SndMsg) lives on the stack.
+func NewMsg(tag string, args ...any) *Msg {
+	m := &Msg{tag: tag}
 	m.setArgs(args)
 	return m
 }
@@ -147,33 +150,33 @@ func (m *Msg) appendValue(v value) {
 	m.n++
 }
 
-// AppendInt returns m with an integer argument appended (no allocation while
+// AppendInt appends an integer argument and returns m (no allocation while
 // the message has at most three arguments).
-func (m Msg) AppendInt(v int64) Msg { m.appendValue(value{k: kInt, n: uint64(v)}); return m }
+func (m *Msg) AppendInt(v int64) *Msg { m.appendValue(value{k: kInt, n: uint64(v)}); return m }
 
 // AppendUint returns m with an unsigned integer argument appended.
-func (m Msg) AppendUint(v uint64) Msg { m.appendValue(value{k: kUint, n: v}); return m }
+func (m *Msg) AppendUint(v uint64) *Msg { m.appendValue(value{k: kUint, n: v}); return m }
 
 // AppendFloat returns m with a float argument appended.
-func (m Msg) AppendFloat(v float64) Msg { m.appendValue(valueOf(v)); return m }
+func (m *Msg) AppendFloat(v float64) *Msg { m.appendValue(valueOf(v)); return m }
 
 // AppendString returns m with a string argument appended.
-func (m Msg) AppendString(v string) Msg { m.appendValue(value{k: kString, s: v}); return m }
+func (m *Msg) AppendString(v string) *Msg { m.appendValue(value{k: kString, s: v}); return m }
 
 // AppendBytes returns m with a byte-slice argument appended, without
 // boxing it. The slice is not copied: it must not be modified after the
 // message is sent. Over the network it travels as AEMP's byte string (code
 // points U+0000…U+00FF).
-func (m Msg) AppendBytes(v []byte) Msg {
+func (m *Msg) AppendBytes(v []byte) *Msg {
 	m.appendValue(value{k: kBytes, s: unsafe.String(unsafe.SliceData(v), len(v))})
 	return m
 }
 
 // AppendBool returns m with a boolean argument appended.
-func (m Msg) AppendBool(v bool) Msg { m.appendValue(valueOf(v)); return m }
+func (m *Msg) AppendBool(v bool) *Msg { m.appendValue(valueOf(v)); return m }
 
 // Append returns m with an argument of any type appended.
-func (m Msg) Append(v any) Msg { m.appendValue(valueOf(v)); return m }
+func (m *Msg) Append(v any) *Msg { m.appendValue(valueOf(v)); return m }
 
 // Tag returns the message's first element as a string. A message from
 // another node whose first element is not a string has its text form as tag
@@ -356,7 +359,7 @@ func (m *Msg) Raw(i int) ([]byte, error) {
 
 // Clone returns a copy of the message that stays valid after the handler
 // returns (remote arguments are copied out of the network buffer).
-func (m *Msg) Clone() Msg {
+func (m *Msg) Clone() *Msg {
 	c := *m
 	c.port = nil
 	if m.more != nil {
@@ -366,7 +369,7 @@ func (m *Msg) Clone() Msg {
 		c.inl[0].s = strings.Clone(m.inl[0].s)
 		c.inl[0].x = nil
 	}
-	return c
+	return &c
 }
 
 // element converts element i: a remote argument with its wire decoder, a

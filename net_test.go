@@ -333,7 +333,7 @@ func TestUnknownNode(t *testing.T) {
 // and the network buffer it came in is released (poisoned under test).
 func TestRemoteMsgCloneOutlivesHandler(t *testing.T) {
 	p := newNetPair(t, Config{}, Config{})
-	kept := make(chan Msg, 1)
+	kept := make(chan *Msg, 1)
 	target := p.a.NewPortFunc(func(m *Msg) error {
 		kept <- m.Clone()
 		return nil

@@ -485,7 +485,7 @@ func (rn *remoteNode) sendKil0(local string, r Reason) {
 	for _, v := range r {
 		m.appendValue(valueOf(v))
 	}
-	rn.sendIfUp(func(b []byte) ([]byte, error) { return appendEnvelope(b, "", &m) })
+	rn.sendIfUp(func(b []byte) ([]byte, error) { return appendEnvelope(b, "", m) })
 }
 
 func (n *Node) monRemote(node, local string, m *Monitor) {
@@ -511,7 +511,7 @@ func (n *Node) monRemote(node, local string, m *Monitor) {
 	// a node port is watched locally only and triggers no connection.
 	if first && local != "" {
 		req := NewMsg("mon1", local)
-		rn.send(func(b []byte) ([]byte, error) { return appendEnvelope(b, "", &req) })
+		rn.send(func(b []byte) ([]byte, error) { return appendEnvelope(b, "", req) })
 	}
 }
 
@@ -527,7 +527,7 @@ func (rn *remoteNode) removeMonitor(m *Monitor) {
 	rn.mu.Unlock()
 	if last && local != "" {
 		req := NewMsg("mon0", local)
-		rn.sendIfUp(func(b []byte) ([]byte, error) { return appendEnvelope(b, "", &req) })
+		rn.sendIfUp(func(b []byte) ([]byte, error) { return appendEnvelope(b, "", req) })
 	}
 }
 

@@ -184,10 +184,13 @@ func (n *Node) Snd(to PortID, tag string, args ...any) error {
 	return n.sndMsg(to, &m)
 }
 
-// SndMsg sends a message built with [NewMsg]. A message received by a
-// handler may be passed on as is (it is copied out of the network buffer).
-func (n *Node) SndMsg(to PortID, m Msg) error {
-	return n.sndMsg(to, &m) // small enough to inline: no copy of m at call sites
+// SndMsg sends a message built with [NewMsg]. The message itself is copied
+// (into the port's mailbox, or encoded onto the link), so m may be reused
+// or changed once SndMsg returns; values it refers to (strings, byte
+// slices, maps…) must not be modified. A message received by a handler may
+// be passed on as is (it is copied out of the network buffer).
+func (n *Node) SndMsg(to PortID, m *Msg) error {
+	return n.sndMsg(to, m)
 }
 
 func (n *Node) sndMsg(to PortID, m *Msg) error {
@@ -195,8 +198,7 @@ func (n *Node) sndMsg(to PortID, m *Msg) error {
 		return ErrClosed
 	}
 	if m.flags != 0 && m.buf() != nil {
-		c := m.Clone() // a received message passed on: copy it out of the network buffer
-		m = &c
+		m = m.Clone() // a received message passed on: copy it out of the network buffer
 	}
 	node, local := splitPortID(to)
 	if node == "" {
@@ -244,9 +246,9 @@ func (n *Node) Kill(id PortID, reason ...any) error {
 	}
 	m := NewMsg("kil1", local)
 	for _, r := range reason {
-		m = m.Append(r)
+		m.Append(r)
 	}
-	return n.sndRemote(node, "", &m)
+	return n.sndRemote(node, "", m)
 }
 
 // Timer is a pending [Node.After] or [Port.After]; Stop cancels it.
