@@ -221,14 +221,7 @@ func (p *Port) schedule() {
 func (p *Port) run() {
 	q := p.mailbox()
 	defer p.recoverHandler()
-	for n := 0; ; n++ {
-		if n == p.node.cfg.Batch {
-			if !p.node.sched.busy() {
-				n = 0 // nobody else is waiting: keep the worker, no hand-over
-			} else {
-				break
-			}
-		}
+	for range p.node.cfg.Batch {
 		if p.overflowed.Load() {
 			p.die(Reason{"overflow", fmt.Sprintf("mailbox limit of %d messages exceeded", p.node.cfg.MailboxLimit)})
 			return

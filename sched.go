@@ -94,16 +94,6 @@ func (s *scheduler) spin() *Port {
 	return nil
 }
 
-// busy reports whether other ports are waiting for a worker.
-func (s *scheduler) busy() bool {
-	if len(s.runq) > 0 {
-		return true
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.over) > 0
-}
-
 // spill moves ports from the overflow list into the run queue while it has
 // room.
 func (s *scheduler) spill() {
