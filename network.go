@@ -36,11 +36,24 @@ type network struct {
 	wg     sync.WaitGroup // accept loops, handshakes, connect attempts
 }
 
-// creditWindow is the receive window announced to Go peers: a link that
-// uses goframe1 both ways and whose peer announced the same window runs
-// credit-based flow control, so a peer can never push more than this ahead
-// of what the handlers consumed, whatever the backend buffers.
+// creditWindow is the receive window of credit-based flow control between
+// Go nodes (see useCredit): a peer can never push more than this ahead of
+// what the handlers consumed, whatever the backend buffers.
 const creditWindow = 4 << 20
+
+// useCredit decides whether a link runs credit-based flow control: both
+// nodes support it with the same window, goframe1 runs both ways, and at
+// least one of them wants it (its backend cannot push back through TCP).
+// Both nodes see both greetings, so both decide the same. On the std
+// backend credit costs ~7% of throughput and is not needed.
+func (nw *network) useCredit(res *transport.HandshakeResult) bool {
+	v, ok := res.Peer.Get("credit")
+	if !ok || v != strconv.Itoa(creditWindow) || res.SendFraming != "goframe1" || res.RecvFraming != "goframe1" {
+		return false
+	}
+	want, _ := res.Peer.Get("credit-want")
+	return want == "1" || nw.tcfg.Backend == transport.BackendNetpoll
+}
 
 // remoteNode is this node's view of another node: its link (when up), the
 // messages queued while connecting, and the local monitors on its ports.
@@ -86,15 +99,19 @@ func (n *Node) startNetwork() error {
 		return fmt.Errorf("%w: networking needs a Secret or a Cert to authenticate peers", ErrConfig)
 	}
 	nw.hs.IsConnected = nw.isUp
-	// Capability: credit-based flow control between Go nodes (Perl nodes
-	// ignore unknown greeting keys). See attach.
-	nw.hs.Extra = []wire.KV{{Key: "credit", Value: strconv.Itoa(creditWindow), HasValue: true}}
 	nw.tcfg = transport.Config{MaxFrame: cfg.MaxFrame}
 	switch cfg.Backend {
 	case "netpoll":
 		nw.tcfg.Backend = transport.BackendNetpoll
 	case "std":
 		nw.tcfg.Backend = transport.BackendStd
+	}
+	// Capability: credit-based flow control between Go nodes (Perl nodes
+	// ignore unknown greeting keys). Every node supports it; a node whose
+	// backend reads eagerly (netpoll) also wants it. See attach.
+	nw.hs.Extra = []wire.KV{{Key: "credit", Value: strconv.Itoa(creditWindow), HasValue: true}}
+	if nw.tcfg.Backend == transport.BackendNetpoll {
+		nw.hs.Extra = append(nw.hs.Extra, wire.KV{Key: "credit-want", Value: "1", HasValue: true})
 	}
 	for _, b := range cfg.Binds {
 		ln, err := net.Listen("tcp", b)
@@ -344,9 +361,8 @@ func (rn *remoteNode) attach(res *transport.HandshakeResult) {
 		return
 	}
 	tcfg := rn.nw.tcfg
-	if v, ok := res.Peer.Get("credit"); ok && v == strconv.Itoa(creditWindow) &&
-		res.SendFraming == "goframe1" && res.RecvFraming == "goframe1" {
-		tcfg.Credit = creditWindow // both sides see the same facts and agree
+	if rn.nw.useCredit(res) {
+		tcfg.Credit = creditWindow
 	}
 	l, err := transport.NewLink(res.Conn, res.Buffered, res.SendFraming, res.RecvFraming, (*linkHandler)(rn), tcfg)
 	if err != nil {
