@@ -29,20 +29,11 @@ import (
 // int64. null, booleans, arrays and objects are ErrType.
 func DecodeInt(raw []byte) (int64, error) {
 	var scratch [64]byte
-	num, kind, err := numberText(raw, scratch[:0])
-	if err != nil {
-		return 0, err
-	}
-	if kind != KindNumber && kind != KindString {
-		return 0, typeErr("integer", kind)
-	}
-	neg, mag, st := intMagnitude(num)
+	num, neg, mag, err := integer(raw, scratch[:0], "integer", "int64")
 	switch {
-	case st == intNotIntegral:
-		return 0, notIntegral(num)
-	case st == intOverflow,
-		!neg && mag > math.MaxInt64,
-		neg && mag > 1<<63:
+	case err != nil:
+		return 0, err
+	case !neg && mag > math.MaxInt64, neg && mag > 1<<63:
 		return 0, rangeErr("int64", num)
 	case neg:
 		return -int64(mag), nil // for mag == 1<<63 this is MinInt64
@@ -50,22 +41,36 @@ func DecodeInt(raw []byte) (int64, error) {
 	return int64(mag), nil
 }
 
+// integer reads raw (a number or a numeric string) as an integral value:
+// its text, sign and magnitude. what names the expected kind in a type
+// error, target the Go type in a range error.
+func integer(raw, scratch []byte, what, target string) (num []byte, neg bool, mag uint64, err error) {
+	num, kind, err := numberText(raw, scratch)
+	if err != nil {
+		return nil, false, 0, err
+	}
+	if kind != KindNumber && kind != KindString {
+		return nil, false, 0, typeErr(what, kind)
+	}
+	neg, mag, st := intMagnitude(num)
+	switch st {
+	case intNotIntegral:
+		return nil, false, 0, notIntegral(num)
+	case intOverflow:
+		return nil, false, 0, rangeErr(target, num)
+	}
+	return num, neg, mag, nil
+}
+
 // DecodeUint decodes a non-negative integer (see DecodeInt); negative
 // values (other than -0) and values above MaxUint64 are ErrRange.
 func DecodeUint(raw []byte) (uint64, error) {
 	var scratch [64]byte
-	num, kind, err := numberText(raw, scratch[:0])
-	if err != nil {
-		return 0, err
-	}
-	if kind != KindNumber && kind != KindString {
-		return 0, typeErr("unsigned integer", kind)
-	}
-	neg, mag, st := intMagnitude(num)
+	num, neg, mag, err := integer(raw, scratch[:0], "unsigned integer", "uint64")
 	switch {
-	case st == intNotIntegral:
-		return 0, notIntegral(num)
-	case st == intOverflow, neg && mag != 0:
+	case err != nil:
+		return 0, err
+	case neg && mag != 0:
 		return 0, rangeErr("uint64", num)
 	}
 	return mag, nil
