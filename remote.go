@@ -1,0 +1,205 @@
+package aemp
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/aemp-go/aemp/pool"
+	"github.com/aemp-go/aemp/transport"
+	"github.com/aemp-go/aemp/wire"
+)
+
+// Traffic with another node over its link: sending (connecting on demand),
+// remote monitors (mon1/mon0/kil0) and routing what arrives. Connection
+// management is in network.go.
+
+// remoteNode is this node's view of another node: its link (when up), the
+// messages queued while connecting, and the local monitors on its ports.
+type remoteNode struct {
+	nw *network
+	id string
+
+	mu         sync.Mutex
+	link       *transport.Link
+	connecting bool
+	pending    [][]byte                         // encoded envelopes queued while connecting
+	mons       map[string]map[*Monitor]struct{} // local part → monitors ("" = node port)
+	tags       map[string]string                // interned tags, reader goroutine only
+}
+
+// send queues one encoded envelope for the node, connecting on demand.
+// While the link is down the envelope is encoded into a pending buffer
+// and flushed, in order, once the link is up.
+func (rn *remoteNode) send(enc func(b []byte) ([]byte, error)) error {
+	rn.mu.Lock()
+	if l := rn.link; l != nil {
+		err := commit(l, enc)
+		rn.mu.Unlock()
+		return err
+	}
+	env, err := enc(nil)
+	if err != nil {
+		rn.mu.Unlock()
+		return err
+	}
+	rn.pending = append(rn.pending, env)
+	start := !rn.connecting
+	rn.connecting = true
+	rn.mu.Unlock()
+	if start {
+		rn.nw.mu.Lock()
+		closed := rn.nw.closed
+		if !closed {
+			rn.nw.wg.Add(1)
+		}
+		rn.nw.mu.Unlock()
+		if closed {
+			return ErrClosed
+		}
+		go rn.dial()
+	}
+	return nil
+}
+
+// sendIfUp sends only over an established link (kil0, mon0: Perl sends
+// these only to connected nodes).
+func (rn *remoteNode) sendIfUp(enc func(b []byte) ([]byte, error)) {
+	rn.mu.Lock()
+	defer rn.mu.Unlock()
+	if l := rn.link; l != nil {
+		commit(l, enc)
+	}
+}
+
+// commit encodes one envelope straight into the link's outbound batch.
+func commit(l *transport.Link, enc func(b []byte) ([]byte, error)) error {
+	b, err := enc(l.Begin())
+	if err != nil {
+		l.Abort(b)
+		return err
+	}
+	return l.Commit(b)
+}
+
+func (n *Node) sndRemote(node, local string, m *Msg) error {
+	if n.net == nil {
+		m.release()
+		return fmt.Errorf("%w: %s (networking is not configured)", ErrNoRoute, node)
+	}
+	if !validNodeID(node) {
+		m.release()
+		return fmt.Errorf("%w: node ID %q", ErrBadPortID, node)
+	}
+	err := n.net.node(node).send(func(b []byte) ([]byte, error) { return appendEnvelope(b, local, m) })
+	m.release()
+	return err
+}
+
+func (rn *remoteNode) sendKil0(local string, r Reason) {
+	m := NewMsg("kil0", local)
+	for _, v := range r {
+		m.appendValue(valueOf(v))
+	}
+	rn.sendIfUp(func(b []byte) ([]byte, error) { return appendEnvelope(b, "", m) })
+}
+
+func (n *Node) monRemote(node, local string, m *Monitor) {
+	if n.net == nil || !validNodeID(node) {
+		go m.fire(transportReason(node, "no known address"))
+		return
+	}
+	rn := n.net.node(node)
+	rn.mu.Lock()
+	if rn.mons == nil {
+		rn.mons = make(map[string]map[*Monitor]struct{})
+	}
+	set := rn.mons[local]
+	if set == nil {
+		set = make(map[*Monitor]struct{})
+		rn.mons[local] = set
+	}
+	first := len(set) == 0
+	set[m] = struct{}{}
+	m.rn = rn
+	rn.mu.Unlock()
+	// One mon1 per (node, port), whatever the number of local monitors;
+	// a node port is watched locally only and triggers no connection.
+	if first && local != "" {
+		req := NewMsg("mon1", local)
+		rn.send(func(b []byte) ([]byte, error) { return appendEnvelope(b, "", req) })
+	}
+}
+
+func (rn *remoteNode) removeMonitor(m *Monitor) {
+	local := m.target.Local()
+	rn.mu.Lock()
+	set := rn.mons[local]
+	delete(set, m)
+	last := set != nil && len(set) == 0
+	if last {
+		delete(rn.mons, local)
+	}
+	rn.mu.Unlock()
+	if last && local != "" {
+		req := NewMsg("mon0", local)
+		rn.sendIfUp(func(b []byte) ([]byte, error) { return appendEnvelope(b, "", req) })
+	}
+}
+
+// fireRemote fires the local monitors of rn's port local (kil0).
+func (rn *remoteNode) fireRemote(local string, r Reason) {
+	rn.mu.Lock()
+	set := rn.mons[local]
+	delete(rn.mons, local)
+	rn.mu.Unlock()
+	for m := range set {
+		m.fire(r)
+	}
+}
+
+// deliver routes one inbound envelope; it runs on the link's reader.
+func (rn *remoteNode) deliver(buf *pool.Buf, text []byte) {
+	env, err := wire.ScanHead(text) // arguments are validated when a handler reads them
+	if err != nil {
+		rn.nw.n.log.Warn("aemp: malformed message dropped", "peer", rn.id, "err", err)
+		return
+	}
+	var scratch [64]byte
+	local := env.Local
+	if env.LocalEscaped {
+		local = env.LocalText(scratch[:0])
+	}
+	m := Msg{tag: rn.intern(env.Tag, env.TagEscaped, &env)}
+	m.setRemote(env.Args, buf, rn)
+	if len(local) == 0 {
+		buf.Retain()
+		rn.nw.n.nodeRequest(rn, &m)
+		return
+	}
+	v, ok := rn.nw.n.ports.Load(string(local))
+	if !ok {
+		return // AEMP drops messages to ports that do not exist
+	}
+	buf.Retain()
+	v.(*Port).push(&m)
+}
+
+// intern returns the tag as a string that outlives the network buffer,
+// without allocating for tags seen before (a per-link cache owned by the
+// reader goroutine).
+func (rn *remoteNode) intern(tag []byte, escaped bool, env *wire.Envelope) string {
+	if escaped {
+		return string(env.TagText(nil))
+	}
+	if s, ok := rn.tags[string(tag)]; ok {
+		return s
+	}
+	s := string(tag)
+	if rn.tags == nil {
+		rn.tags = make(map[string]string)
+	}
+	if len(rn.tags) < 1024 && len(s) <= 64 {
+		rn.tags[s] = s
+	}
+	return s
+}
