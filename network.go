@@ -413,4 +413,3 @@ func (rn *remoteNode) down(text string, wasUp bool) {
 		}
 	}
 }
-
