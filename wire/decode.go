@@ -139,12 +139,8 @@ func DecodeBool(raw []byte) (bool, error) {
 		}
 		return raw[0] == 't', nil
 	case KindNumber:
-		end, err := scanNumber(raw, 0)
-		if err != nil {
+		if err := wholeNumber(raw); err != nil {
 			return false, err
-		}
-		if end != len(raw) {
-			return false, syntaxErr(end, "data after JSON value")
 		}
 		for _, c := range raw {
 			if c == 'e' || c == 'E' {
@@ -394,12 +390,8 @@ func stringContent(raw []byte) ([]byte, bool, error) {
 		}
 		return raw[1 : end-1], esc, nil
 	case KindNumber:
-		end, err := scanNumber(raw, 0)
-		if err != nil {
+		if err := wholeNumber(raw); err != nil {
 			return nil, false, err
-		}
-		if end != len(raw) {
-			return nil, false, syntaxErr(end, "data after JSON value")
 		}
 		return raw, false, nil
 	default:
@@ -412,6 +404,18 @@ func stringContent(raw []byte) ([]byte, bool, error) {
 	}
 }
 
+// wholeNumber checks that raw is exactly one JSON number literal.
+func wholeNumber(raw []byte) error {
+	end, err := scanNumber(raw, 0)
+	if err != nil {
+		return err
+	}
+	if end != len(raw) {
+		return syntaxErr(end, "data after JSON value")
+	}
+	return nil
+}
+
 // numberText returns the numeric text of raw: a JSON number literal as is,
 // or the contents of a numeric string, trimmed of ASCII whitespace, with
 // an optional leading '+' and leading zeros allowed. kind is the JSON
@@ -422,12 +426,8 @@ func numberText(raw, scratch []byte) (num []byte, kind Kind, err error) {
 	kind = KindOf(raw)
 	switch kind {
 	case KindNumber:
-		end, err := scanNumber(raw, 0)
-		if err != nil {
+		if err := wholeNumber(raw); err != nil {
 			return nil, kind, err
-		}
-		if end != len(raw) {
-			return nil, kind, syntaxErr(end, "data after JSON value")
 		}
 		return raw, kind, nil
 	case KindString:
