@@ -3,7 +3,6 @@ package transport
 import (
 	"errors"
 	"testing"
-	"time"
 
 	"github.com/aemp-go/aemp/frame"
 	"github.com/aemp-go/aemp/internal/leakcheck"
@@ -43,27 +42,7 @@ func TestLinkCreditBounds(t *testing.T) {
 			p := newPair(t, ca, cb, "goframe1", "goframe1", cfg, cfg, ra, rb)
 			defer p.close()
 			const n = 20000
-			msg := bigMsg(1, 1000)
-			go func() {
-				for i := 0; i < n; i++ {
-					if err := p.a.Send(msg); err != nil {
-						return
-					}
-				}
-			}()
-			waitFor(t, "some messages", func() bool { return rb.n.Load() > 10 })
-			var last int64 = -1
-			for stable := 0; stable < 5; {
-				time.Sleep(20 * time.Millisecond)
-				if c := rb.n.Load(); c == last {
-					stable++
-				} else {
-					last, stable = c, 0
-				}
-			}
-			if last >= n {
-				t.Fatal("reader never paused")
-			}
+			floodUntilPaused(t, p, rb, n)
 			if io, ok := p.b.io.(*netpollIO); ok {
 				if buffered := io.eagerBuffered(); buffered > 256<<10+int(cfg.populated().creditSlack()) {
 					t.Fatalf("netpoll buffered %d bytes", buffered)

@@ -197,3 +197,32 @@ func tlsPair(t testing.TB) (client, server net.Conn) {
 	}
 	return cc, sc
 }
+
+// floodUntilPaused sends n messages of 1 KiB from p.a in the background
+// while rb holds what it receives, and fails the test unless b's reader
+// stops: the received count must stay put for 100 ms before all of them
+// arrived.
+func floodUntilPaused(t *testing.T, p *pair, rb *recorder, n int64) {
+	t.Helper()
+	msg := bigMsg(1, 1000)
+	go func() {
+		for i := int64(0); i < n; i++ {
+			if err := p.a.Send(msg); err != nil {
+				return
+			}
+		}
+	}()
+	waitFor(t, "some messages", func() bool { return rb.n.Load() > 10 })
+	var last int64 = -1
+	for stable := 0; stable < 5; {
+		time.Sleep(20 * time.Millisecond)
+		if c := rb.n.Load(); c == last {
+			stable++
+		} else {
+			last, stable = c, 0
+		}
+	}
+	if last >= n {
+		t.Fatal("reader never paused")
+	}
+}

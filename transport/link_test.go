@@ -328,29 +328,9 @@ func TestLinkInboundBound(t *testing.T) {
 			rb.hold = true
 			p := newPair(t, ca, cb, "goframe1", "goframe1", cfg, Config{Backend: be, MaxInbound: 256 << 10, ReadBuffer: 16 << 10}, ra, rb)
 			defer p.close()
-			const n = 20000 // ~ 20000 * 1 KiB = 20 MiB, far above the bound
-			msg := bigMsg(1, 1000)
-			go func() {
-				for i := 0; i < n; i++ {
-					if err := p.a.Send(msg); err != nil {
-						return
-					}
-				}
-			}()
 			// the reader must stop: the count stays put and inflight bounded
-			waitFor(t, "some messages", func() bool { return rb.n.Load() > 10 })
-			var last int64 = -1
-			for stable := 0; stable < 5; {
-				time.Sleep(20 * time.Millisecond)
-				if c := rb.n.Load(); c == last {
-					stable++
-				} else {
-					last, stable = c, 0
-				}
-			}
-			if last >= n {
-				t.Fatal("reader never paused")
-			}
+			const n = 20000 // ~ 20000 * 1 KiB = 20 MiB, far above the bound
+			floodUntilPaused(t, p, rb, n)
 			if in := p.b.Inflight(); in > 256<<10+64<<10 {
 				t.Fatalf("inflight %d beyond bound", in)
 			}
