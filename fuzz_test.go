@@ -37,6 +37,21 @@ func FuzzInbound(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
+	for _, m := range []*Msg{ // blob envelopes, as a Go peer sends them
+		NewMsg("b").AppendBytes([]byte{0, 0xff, '"'}),
+		NewMsg("b", 1, "x").AppendBytes(nil).AppendInt(2).AppendBytes([]byte("yz")),
+		NewMsg("snd").AppendString("fuzz#b").AppendBytes([]byte("relayed")),
+	} {
+		local := "b"
+		if m.tag == "snd" {
+			local = ""
+		}
+		env, err := appendEnvelope(nil, local, m, true)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(env)
+	}
 	n, err := NewNode(Config{NodeID: "fuzz", Workers: 1, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		f.Fatal(err)
@@ -52,6 +67,7 @@ func FuzzInbound(f *testing.F) {
 			m.String(i)
 			m.Bool(i)
 			m.Bytes(i)
+			m.BytesView(i)
 			m.Value(i)
 			var v any
 			m.Decode(i, &v)
@@ -60,6 +76,8 @@ func FuzzInbound(f *testing.F) {
 		}
 		m.Values()
 		m.Clone()
+		appendEnvelope(nil, "x", m, true) // relaying, to a Go peer and to a Perl one
+		appendEnvelope(nil, "x", m, false)
 		return nil
 	})
 	f.Fuzz(func(t *testing.T, text []byte) {

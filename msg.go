@@ -49,7 +49,12 @@ type Msg struct {
 //	          pooled buffer: see remoteRaw)
 //	inl[0].x  the *pool.Buf holding it (nil once cloned)
 //	inl[1].x  the *remoteNode it came from
-const msgRemote uint8 = 1
+//	inl[2].s  the blob section of a blob envelope (msgBlobs), aliasing the
+//	          same buffer: its byte-string arguments as raw bytes
+const (
+	msgRemote uint8 = 1 << iota
+	msgBlobs
+)
 
 // slotv is an inline value without its kind.
 type slotv struct {
@@ -77,6 +82,59 @@ func (m *Msg) buf() *pool.Buf {
 	return b
 }
 
+// blobs returns the blob section of a remote message that came as a blob
+// envelope (nil otherwise).
+func (m *Msg) blobs() wire.Blobs {
+	if m.flags&msgBlobs == 0 {
+		return nil
+	}
+	s := m.inl[2].s
+	return unsafe.Slice(unsafe.StringData(s), len(s))
+}
+
+// blob returns argument i (0-based) of a remote message when it travelled
+// as a blob, aliasing the network buffer.
+func (m *Msg) blob(i int) ([]byte, bool) {
+	if m.flags&msgBlobs == 0 {
+		return nil, false
+	}
+	return m.blobs().Get(i)
+}
+
+// kindOf is the kind of argument i (0-based) of a local message.
+func (m *Msg) kindOf(i int) kind {
+	if i < inlineArgs {
+		return m.kinds[i]
+	}
+	return m.more[i-inlineArgs].k
+}
+
+// bytesHint is how many bytes of byte-string arguments a local message
+// carries when that is worth reserving room for before encoding (0 for
+// small messages).
+func (m *Msg) bytesHint() int {
+	if m.isRemote() {
+		if n := len(m.inl[0].s) + len(m.inl[2].s); n >= bigMessage {
+			return n
+		}
+		return 0
+	}
+	n := 0
+	for i := 0; i < int(m.n); i++ {
+		if m.kindOf(i) == kBytes {
+			n += len(m.arg(i).s)
+		}
+	}
+	if n < bigMessage {
+		return 0
+	}
+	return n + 512 // and the envelope around them
+}
+
+// bigMessage: messages with at least this many bytes of byte strings get
+// room reserved in the outbound batch before they are encoded.
+const bigMessage = 16 << 10
+
 func (m *Msg) src() *remoteNode {
 	if !m.isRemote() {
 		return nil
@@ -86,10 +144,15 @@ func (m *Msg) src() *remoteNode {
 }
 
 // setRemote makes m a received message whose arguments are the JSON text
-// args inside buf (which the message now holds a reference to).
-func (m *Msg) setRemote(args []byte, buf *pool.Buf, src *remoteNode) {
+// args inside buf (which the message now holds a reference to), with the
+// blob section bs of a blob envelope (nil for a JSON envelope).
+func (m *Msg) setRemote(args []byte, bs wire.Blobs, buf *pool.Buf, src *remoteNode) {
 	m.flags |= msgRemote
 	m.inl[0].s = unsafe.String(unsafe.SliceData(args), len(args))
+	if bs != nil {
+		m.flags |= msgBlobs
+		m.inl[2].s = unsafe.String(unsafe.SliceData(bs), len(bs))
+	}
 	if buf != nil {
 		m.inl[0].x = buf
 	}
@@ -255,10 +318,32 @@ func (m *Msg) Bool(i int) (bool, error) {
 }
 
 // Bytes returns element i as bytes. Over the AEMP JSON framing bytes travel
-// as a string of code points U+0000…U+00FF (as Perl byte strings do); a
-// local []byte is returned as is (not copied).
+// as a string of code points U+0000…U+00FF (as Perl byte strings do);
+// between Go nodes a []byte sent with [Msg.AppendBytes] travels as raw
+// bytes. For a message from another node the result is a copy that stays
+// valid after the handler returns; a local []byte is returned as is (not
+// copied). See [Msg.BytesView] for reading large bytes without a copy.
 func (m *Msg) Bytes(i int) ([]byte, error) {
+	if m.flags&msgBlobs != 0 && i > 0 {
+		if b, ok := m.blob(i - 1); ok {
+			return append([]byte{}, b...), nil
+		}
+	}
 	return element(m, i, wire.DecodeBytes, value.toBytes)
+}
+
+// BytesView is Bytes without the copy where the bytes can be read in
+// place: for a []byte another Go node sent with [Msg.AppendBytes] it
+// returns the bytes inside the network buffer, which is valid only while
+// the handler runs (like [Msg.Raw]; [Msg.Clone] the message to keep it).
+// In every other case it returns what Bytes does.
+func (m *Msg) BytesView(i int) ([]byte, error) {
+	if m.flags&msgBlobs != 0 && i > 0 {
+		if b, ok := m.blob(i - 1); ok {
+			return b, nil
+		}
+	}
+	return m.Bytes(i)
 }
 
 // Value returns element i as a generic Go value: nil, bool, int64, uint64
@@ -286,6 +371,12 @@ func (m *Msg) Value(i int) (any, error) {
 // converted through its JSON form, exactly as if it had come from another
 // node.
 func (m *Msg) Decode(i int, dst any) error {
+	if d, ok := dst.(*[]byte); ok && m.flags&msgBlobs != 0 && i > 0 {
+		if b, ok := m.blob(i - 1); ok {
+			*d = append([]byte{}, b...)
+			return nil
+		}
+	}
 	if m.isRemote() && i > 0 {
 		raw, err := m.argRaw(i - 1)
 		if err == nil {
@@ -368,6 +459,7 @@ func (m *Msg) Clone() *Msg {
 	if m.isRemote() {
 		c.inl[0].s = strings.Clone(m.inl[0].s)
 		c.inl[0].x = nil
+		c.inl[2].s = strings.Clone(m.inl[2].s)
 	}
 	return &c
 }
@@ -415,6 +507,8 @@ func (m *Msg) release() {
 	if b := m.buf(); b != nil {
 		m.inl[0].x = nil
 		m.inl[0].s = ""
+		m.inl[2].s = ""
+		m.flags &^= msgBlobs
 		b.Release()
 	}
 }

@@ -12,24 +12,103 @@ import (
 // through package wire. Both use the same JSON form, so a local value and
 // the same value received from another node convert alike.
 
-// appendEnvelope appends the JSON envelope [local, tag, args…] of m.
-func appendEnvelope(b []byte, local string, m *Msg) ([]byte, error) {
-	b = wire.AppendEnvelopeHead(b, local, m.tag)
-	if m.isRemote() { // relaying a received message: its arguments are JSON already
-		if raw := m.raw(); len(raw) > 0 {
-			b = append(b, ',')
-			b = append(b, raw...)
-		}
-		return append(b, ']'), nil
+// appendEnvelope appends the envelope [local, tag, args…] of m. With blobs
+// (the peer takes blob envelopes) a message with byte-string arguments is
+// encoded as a blob envelope, its bytes copied raw; otherwise, and for
+// every other message, as JSON text.
+func appendEnvelope(b []byte, local string, m *Msg, blobs bool) ([]byte, error) {
+	if m.isRemote() {
+		return appendRelayed(b, local, m, blobs)
 	}
+	k := 0
+	if blobs {
+		for i := 0; i < int(m.n); i++ {
+			if m.kindOf(i) == kBytes {
+				k++
+			}
+		}
+	}
+	var mark int
+	if k > 0 {
+		b, mark = wire.BeginBlobEnvelope(b)
+	}
+	b = wire.AppendEnvelopeHead(b, local, m.tag)
 	var err error
 	for i := 0; i < int(m.n); i++ {
 		b = append(b, ',')
-		if b, err = encodeLocal(b, m.arg(i)); err != nil {
+		v := m.arg(i)
+		if k > 0 && v.k == kBytes {
+			b = wire.AppendNull(b)
+			continue
+		}
+		if b, err = encodeLocal(b, v); err != nil {
 			return b, fmt.Errorf("aemp: message %q argument %d: %w", truncate(m.tag, 30), i+1, err)
 		}
 	}
-	return append(b, ']'), nil
+	b = append(b, ']')
+	if k == 0 {
+		return b, nil
+	}
+	if b, err = wire.EndBlobJSON(b, mark, k); err != nil {
+		return b, fmt.Errorf("aemp: message %q: %w", truncate(m.tag, 30), err)
+	}
+	for i := 0; i < int(m.n); i++ {
+		if m.kindOf(i) == kBytes {
+			b = wire.AppendBlobEntry(b, i, len(m.arg(i).s))
+		}
+	}
+	for i := 0; i < int(m.n); i++ {
+		if v := m.arg(i); v.k == kBytes {
+			b = append(b, v.s...)
+		}
+	}
+	return b, nil
+}
+
+// appendRelayed appends the envelope of a received message sent on (its
+// arguments are encoded already): a blob envelope goes out as it came when
+// the peer takes blob envelopes, or with its blobs turned into JSON strings
+// when it does not.
+func appendRelayed(b []byte, local string, m *Msg, blobs bool) ([]byte, error) {
+	bs := m.blobs()
+	var mark int
+	if blobs && bs != nil {
+		b, mark = wire.BeginBlobEnvelope(b)
+	}
+	b = wire.AppendEnvelopeHead(b, local, m.tag)
+	raw := m.raw()
+	switch {
+	case len(raw) == 0:
+	case bs == nil || blobs:
+		b = append(b, ',')
+		b = append(b, raw...)
+	default:
+		n, err := m.argCount()
+		if err != nil {
+			return b, fmt.Errorf("aemp: relaying message %q: %w", truncate(m.tag, 30), err)
+		}
+		for i := range n {
+			b = append(b, ',')
+			if data, ok := bs.Get(i); ok {
+				b = wire.AppendBytes(b, data)
+				continue
+			}
+			a, err := m.argRaw(i)
+			if err != nil {
+				return b, err
+			}
+			b = append(b, a...)
+		}
+	}
+	b = append(b, ']')
+	if !blobs || bs == nil {
+		return b, nil
+	}
+	b, err := wire.EndBlobJSON(b, mark, bs.Len())
+	if err != nil {
+		return b, err
+	}
+	return append(b, bs[2:]...), nil // the table (after its count) and the data, as received
 }
 
 // encodeLocal appends the JSON form of one local value.
@@ -124,7 +203,12 @@ func (m *Msg) iter() *wire.ArgIter {
 }
 
 // argRaw returns the JSON text of argument i (0-based) of a remote message.
+// An argument that came as a blob is returned as the JSON string it stands
+// for (a new slice), so every accessor treats it exactly like one.
 func (m *Msg) argRaw(i int) ([]byte, error) {
+	if b, ok := m.blob(i); ok {
+		return wire.AppendBytes(nil, b), nil
+	}
 	var raw []byte
 	var err error
 	if it := m.iter(); it != nil {

@@ -366,11 +366,20 @@ func TestRemoteAllocs(t *testing.T) {
 	if race.Enabled {
 		t.Skip("allocation counts are checked by the non-race pass of make test")
 	}
-	for _, framings := range [][]string{nil, {"json"}} {
-		p := newNetPair(t, Config{Framings: framings}, Config{Framings: framings})
+	body := bytes.Repeat([]byte{0xab}, 64)
+	for _, c := range []struct {
+		framings []string
+		bytes    bool // and a 64-byte []byte read with BytesView (a blob between Go nodes)
+	}{{nil, false}, {nil, true}, {[]string{"json"}, false}} {
+		p := newNetPair(t, Config{Framings: c.framings}, Config{Framings: c.framings})
 		pongs := make(chan int64, 1)
 		me := p.b.NewPort().Rcv("pong", func(m *Msg) error {
 			v, err := m.Int(1)
+			if c.bytes {
+				if b, err := m.BytesView(2); err != nil || !bytes.Equal(b, body) {
+					t.Errorf("pong body %q, %v", b, err)
+				}
+			}
 			pongs <- v
 			return err
 		})
@@ -379,12 +388,24 @@ func TestRemoteAllocs(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			return p.a.SndMsg(me.ID(), NewMsg("pong").AppendInt(v))
+			pong := NewMsg("pong").AppendInt(v)
+			if c.bytes {
+				b, err := m.BytesView(2)
+				if err != nil {
+					return err
+				}
+				pong.AppendBytes(b) // encoded before SndMsg returns
+			}
+			return p.a.SndMsg(me.ID(), pong)
 		})
 		i := int64(1000)
 		roundTrip := func() {
 			i++
-			p.b.SndMsg(echo.ID(), NewMsg("ping").AppendInt(i))
+			ping := NewMsg("ping").AppendInt(i)
+			if c.bytes {
+				ping.AppendBytes(body)
+			}
+			p.b.SndMsg(echo.ID(), ping)
 			if v := <-pongs; v != i {
 				t.Fatalf("pong %d, want %d", v, i)
 			}
@@ -393,7 +414,7 @@ func TestRemoteAllocs(t *testing.T) {
 			roundTrip()
 		}
 		if allocs := testing.AllocsPerRun(2000, roundTrip); allocs > 0.05 {
-			t.Errorf("framings %v: a remote round trip allocates %.3f times", framings, allocs)
+			t.Errorf("framings %v, bytes %v: a remote round trip allocates %.3f times", c.framings, c.bytes, allocs)
 		}
 	}
 }

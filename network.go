@@ -55,6 +55,14 @@ func (nw *network) useCredit(res *transport.HandshakeResult) bool {
 	return want == "1" || nw.tcfg.Backend == transport.BackendNetpoll
 }
 
+// useBlobs decides whether this node sends blob envelopes (wire.BlobMagic)
+// on a link: the peer announced it takes them, and our messages travel as
+// goframe1 frames. Inbound blob envelopes are accepted on any goframe1 link.
+func useBlobs(res *transport.HandshakeResult) bool {
+	v, ok := res.Peer.Get("blobs")
+	return ok && v == wire.BlobsVersion && res.SendFraming == "goframe1"
+}
+
 func (n *Node) startNetwork() error {
 	cfg := &n.cfg
 	if len(cfg.Binds) == 0 && len(cfg.Nodes) == 0 {
@@ -95,7 +103,11 @@ func (n *Node) startNetwork() error {
 	// Capability: credit-based flow control between Go nodes (Perl nodes
 	// ignore unknown greeting keys). Every node supports it; a node whose
 	// backend reads eagerly (netpoll) also wants it. See attach.
-	nw.hs.Extra = []wire.KV{{Key: "credit", Value: strconv.Itoa(creditWindow), HasValue: true}}
+	nw.hs.Extra = []wire.KV{
+		{Key: "credit", Value: strconv.Itoa(creditWindow), HasValue: true},
+		// Capability: blob envelopes, byte strings as raw bytes (see useBlobs).
+		{Key: "blobs", Value: wire.BlobsVersion, HasValue: true},
+	}
 	if nw.tcfg.Backend == transport.BackendNetpoll {
 		nw.hs.Extra = append(nw.hs.Extra, wire.KV{Key: "credit-want", Value: "1", HasValue: true})
 	}
@@ -357,6 +369,7 @@ func (rn *remoteNode) attach(res *transport.HandshakeResult) {
 		return
 	}
 	rn.link = l
+	rn.blobs = useBlobs(res)
 	rn.connecting = false
 	rn.nw.n.log.Debug("aemp: link up", "peer", rn.id, "send", res.SendFraming, "recv", res.RecvFraming, "tls", res.TLS)
 	pending := rn.pending
@@ -397,6 +410,7 @@ func (rn *remoteNode) down(text string, wasUp bool) {
 	}
 	if wasUp {
 		rn.link = nil
+		rn.blobs = false
 	}
 	rn.connecting = false
 	rn.pending = nil

@@ -22,22 +22,23 @@ type remoteNode struct {
 	mu         sync.Mutex
 	link       *transport.Link
 	connecting bool
+	blobs      bool                             // the link's peer takes blob envelopes (wire.BlobMagic)
 	pending    [][]byte                         // encoded envelopes queued while connecting
 	mons       map[string]map[*Monitor]struct{} // local part → monitors ("" = node port)
 	tags       map[string]string                // interned tags, reader goroutine only
 }
 
-// send queues one encoded envelope for the node, connecting on demand.
-// While the link is down the envelope is encoded into a pending buffer
-// and flushed, in order, once the link is up.
-func (rn *remoteNode) send(enc func(b []byte) ([]byte, error)) error {
+// send queues the envelope of m for the node's port local, connecting on
+// demand. While the link is down the envelope is encoded (as plain JSON)
+// into a pending buffer and flushed, in order, once the link is up.
+func (rn *remoteNode) send(local string, m *Msg) error {
 	rn.mu.Lock()
 	if l := rn.link; l != nil {
-		err := commit(l, enc)
+		err := commit(l, local, m, rn.blobs)
 		rn.mu.Unlock()
 		return err
 	}
-	env, err := enc(nil)
+	env, err := appendEnvelope(nil, local, m, false)
 	if err != nil {
 		rn.mu.Unlock()
 		return err
@@ -63,17 +64,19 @@ func (rn *remoteNode) send(enc func(b []byte) ([]byte, error)) error {
 
 // sendIfUp sends only over an established link (kil0, mon0: Perl sends
 // these only to connected nodes).
-func (rn *remoteNode) sendIfUp(enc func(b []byte) ([]byte, error)) {
+func (rn *remoteNode) sendIfUp(local string, m *Msg) {
 	rn.mu.Lock()
 	defer rn.mu.Unlock()
 	if l := rn.link; l != nil {
-		commit(l, enc)
+		commit(l, local, m, rn.blobs)
 	}
 }
 
-// commit encodes one envelope straight into the link's outbound batch.
-func commit(l *transport.Link, enc func(b []byte) ([]byte, error)) error {
-	b, err := enc(l.Begin())
+// commit encodes one envelope straight into the link's outbound batch,
+// reserving room first for large byte arguments so that they are copied
+// once. blobs: the peer takes blob envelopes.
+func commit(l *transport.Link, local string, m *Msg, blobs bool) error {
+	b, err := appendEnvelope(l.BeginN(m.bytesHint()), local, m, blobs)
 	if err != nil {
 		l.Abort(b)
 		return err
@@ -90,7 +93,7 @@ func (n *Node) sndRemote(node, local string, m *Msg) error {
 		m.release()
 		return fmt.Errorf("%w: node ID %q", ErrBadPortID, node)
 	}
-	err := n.net.node(node).send(func(b []byte) ([]byte, error) { return appendEnvelope(b, local, m) })
+	err := n.net.node(node).send(local, m)
 	m.release()
 	return err
 }
@@ -100,7 +103,7 @@ func (rn *remoteNode) sendKil0(local string, r Reason) {
 	for _, v := range r {
 		m.appendValue(valueOf(v))
 	}
-	rn.sendIfUp(func(b []byte) ([]byte, error) { return appendEnvelope(b, "", m) })
+	rn.sendIfUp("", m)
 }
 
 func (n *Node) monRemote(node, local string, m *Monitor) {
@@ -126,7 +129,7 @@ func (n *Node) monRemote(node, local string, m *Monitor) {
 	// a node port is watched locally only and triggers no connection.
 	if first && local != "" {
 		req := NewMsg("mon1", local)
-		rn.send(func(b []byte) ([]byte, error) { return appendEnvelope(b, "", req) })
+		rn.send("", req)
 	}
 }
 
@@ -142,7 +145,7 @@ func (rn *remoteNode) removeMonitor(m *Monitor) {
 	rn.mu.Unlock()
 	if last && local != "" {
 		req := NewMsg("mon0", local)
-		rn.sendIfUp(func(b []byte) ([]byte, error) { return appendEnvelope(b, "", req) })
+		rn.sendIfUp("", req)
 	}
 }
 
@@ -159,6 +162,14 @@ func (rn *remoteNode) fireRemote(local string, r Reason) {
 
 // deliver routes one inbound envelope; it runs on the link's reader.
 func (rn *remoteNode) deliver(buf *pool.Buf, text []byte) {
+	var bs wire.Blobs
+	if wire.IsBlobEnvelope(text) {
+		var err error
+		if text, bs, err = wire.SplitBlobEnvelope(text); err != nil {
+			rn.nw.n.log.Warn("aemp: malformed message dropped", "peer", rn.id, "err", err)
+			return
+		}
+	}
 	env, err := wire.ScanHead(text) // arguments are validated when a handler reads them
 	if err != nil {
 		rn.nw.n.log.Warn("aemp: malformed message dropped", "peer", rn.id, "err", err)
@@ -170,7 +181,7 @@ func (rn *remoteNode) deliver(buf *pool.Buf, text []byte) {
 		local = env.LocalText(scratch[:0])
 	}
 	m := Msg{tag: rn.intern(env.Tag, env.TagEscaped, &env)}
-	m.setRemote(env.Args, buf, rn)
+	m.setRemote(env.Args, bs, buf, rn)
 	if len(local) == 0 {
 		buf.Retain()
 		rn.nw.n.nodeRequest(rn, &m)

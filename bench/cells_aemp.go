@@ -25,7 +25,7 @@ import (
 //	aemp.NewNode(aemp.Config{NodeID, Binds, Nodes, Secret, Cert, Backend, MaxFrame, Logger})
 //	(*Node).NewPort, (*Port).Rcv(tag, func(*aemp.Msg) error), (*Port).ID
 //	aemp.NewMsg(tag).AppendUint(sender).AppendUint(seq).AppendBytes(body) and (*Node).SndMsg
-//	(*Msg).Tag, (*Msg).Int(1), (*Msg).Int(2), (*Msg).Bytes(3); (*Node).Close
+//	(*Msg).Tag, (*Msg).Int(1), (*Msg).Int(2), (*Msg).BytesView(3); (*Node).Close
 //
 // Each node has one receiving port per message kind, as an aemp user would
 // have one port per concern.
@@ -89,7 +89,7 @@ func (an *aempNode) listen(h Handler) {
 func decodeAemp(m *aemp.Msg, k Kind) Msg {
 	sender, err1 := m.Int(1)
 	seq, err2 := m.Int(2)
-	body, err3 := m.Bytes(3)
+	body, err3 := m.BytesView(3) // valid during the handler, as Handler allows
 	if err := errors.Join(err1, err2, err3); err != nil || m.Tag() != k.Tag() {
 		return Msg{Kind: k, Sender: ^uint32(0)}
 	}

@@ -15,17 +15,23 @@ import (
 // then calls Commit with the result or Abort. Between Begin and
 // Commit/Abort the link is locked for other senders: keep it short and do
 // not call other methods of this link. Any goroutine may call Begin.
-func (l *Link) Begin() []byte {
+func (l *Link) Begin() []byte { return l.BeginN(0) }
+
+// BeginN is Begin for a message of about n bytes: the returned slice has
+// room for n more bytes (and the frame header), so that appending a large
+// message does not grow and copy the batch. A hint of 0 is Begin.
+func (l *Link) BeginN(n int) []byte {
 	l.mu.Lock()
-	n := len(l.chunks)
-	if n == 0 || len(l.chunks[n-1].B) >= l.cfg.BatchBytes || l.curMsgs >= l.cfg.BatchMessages {
-		c := pool.Get(l.cfg.BatchBytes)
+	k := len(l.chunks)
+	if k == 0 || len(l.chunks[k-1].B) >= l.cfg.BatchBytes || l.curMsgs >= l.cfg.BatchMessages ||
+		n > 0 && cap(l.chunks[k-1].B)-len(l.chunks[k-1].B) < n+frame.HeaderLen {
+		c := pool.Get(max(l.cfg.BatchBytes, n+frame.HeaderLen))
 		c.B = c.B[:0]
 		l.chunks = append(l.chunks, c)
 		l.curMsgs = 0
-		n++
+		k++
 	}
-	c := l.chunks[n-1]
+	c := l.chunks[k-1]
 	l.mark = len(c.B)
 	if l.sendGo {
 		c.B = append(c.B, 0, 0, 0, 0, 0) // header, filled by Commit

@@ -1,0 +1,243 @@
+package aemp
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/aemp-go/aemp/wire"
+)
+
+// allBytes is every byte value, twice, so that escapes, Latin-1 and ASCII
+// all appear.
+func allBytes() []byte {
+	b := make([]byte, 512)
+	for i := range b {
+		b[i] = byte(i)
+	}
+	return b
+}
+
+func (c blobCheck) err() error { return errors.Join(c.errs...) }
+
+// blobCheck is what a handler saw of one message's byte arguments.
+type blobCheck struct {
+	blobs bool     // the message came as a blob envelope
+	errs  []error  // the first error reading each argument
+	view  [][]byte // BytesView of each argument
+	bytes [][]byte // Bytes of each argument
+	str   []string // String of each argument
+	raw   [][]byte // Raw of each argument
+	dec   [][]byte // Decode into *[]byte of each argument
+}
+
+// inspect reads elements 1…Len()-1 every way there is, copying what aliases.
+func inspect(m *Msg) blobCheck {
+	c := blobCheck{blobs: m.flags&msgBlobs != 0}
+	for i := 1; i < m.Len(); i++ {
+		v, err := m.BytesView(i)
+		b, err2 := m.Bytes(i)
+		s, err3 := m.String(i)
+		r, err4 := m.Raw(i)
+		var d []byte
+		err5 := m.Decode(i, &d)
+		c.errs = append(c.errs, errors.Join(err, err2, err3, err4, err5))
+		c.view = append(c.view, bytes.Clone(v))
+		c.bytes = append(c.bytes, b)
+		c.str = append(c.str, s)
+		c.raw = append(c.raw, bytes.Clone(r))
+		c.dec = append(c.dec, d)
+	}
+	return c
+}
+
+// Between Go nodes on goframe1 a []byte travels raw (a blob envelope),
+// and every accessor returns what it would for the same bytes as a JSON
+// string of code points: the encoding differs, the meaning does not.
+func TestBlobRoundTrip(t *testing.T) {
+	p := newNetPair(t, Config{MaxFrame: 4 << 20}, Config{MaxFrame: 4 << 20})
+	got := make(chan blobCheck, 1)
+	port := p.a.NewPort().Rcv("b", func(m *Msg) error {
+		got <- inspect(m)
+		return nil
+	})
+	linkUp(t, p.b, port.ID(), got)
+	big := bytes.Repeat(allBytes(), 4096) // 2 MiB
+	cases := []struct {
+		name string
+		msg  *Msg
+		want [][]byte // the byte arguments, nil for an argument that is not bytes
+	}{
+		{"one", NewMsg("b").AppendBytes(allBytes()), [][]byte{allBytes()}},
+		{"empty", NewMsg("b").AppendBytes([]byte{}), [][]byte{{}}},
+		{"mixed", NewMsg("b").AppendInt(7).AppendBytes([]byte("x\x00y")).AppendString("s").
+			AppendBytes([]byte{0xff}).AppendBytes([]byte("\"\\")), [][]byte{nil, []byte("x\x00y"), nil, {0xff}, []byte("\"\\")}},
+		{"large", NewMsg("b").AppendBytes(big), [][]byte{big}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if err := p.b.SndMsg(port.ID(), c.msg); err != nil {
+				t.Fatal(err)
+			}
+			r := recv(t, got)
+			if !r.blobs {
+				t.Fatal("message did not travel as a blob envelope")
+			}
+			if len(r.view) != len(c.want) {
+				t.Fatalf("%d arguments, want %d", len(r.view), len(c.want))
+			}
+			for i, w := range c.want {
+				if w == nil {
+					continue
+				}
+				if r.errs[i] != nil {
+					t.Fatalf("arg %d: %v", i+1, r.errs[i])
+				}
+				jsonForm := wire.AppendBytes(nil, w)
+				wantStr, _ := wire.DecodeString(jsonForm)
+				switch {
+				case !bytes.Equal(r.view[i], w):
+					t.Errorf("arg %d: BytesView %d bytes, differs", i+1, len(r.view[i]))
+				case !bytes.Equal(r.bytes[i], w) || r.bytes[i] == nil:
+					t.Errorf("arg %d: Bytes differs", i+1)
+				case !bytes.Equal(r.dec[i], w) || r.dec[i] == nil:
+					t.Errorf("arg %d: Decode(&[]byte) differs", i+1)
+				case r.str[i] != wantStr:
+					t.Errorf("arg %d: String differs from the JSON string's", i+1)
+				case !bytes.Equal(r.raw[i], jsonForm):
+					t.Errorf("arg %d: Raw is not the JSON string", i+1)
+				}
+			}
+		})
+	}
+}
+
+// A received blob envelope sent on goes raw to a Go peer and as JSON
+// strings to a peer that does not take blobs (a json-framing node stands
+// in for Perl here); a Clone keeps the bytes after the handler returns.
+func TestBlobRelay(t *testing.T) {
+	p := newNetPair(t, Config{}, Config{}) // its cleanup checks for leaks after ours has run
+	c, err := NewNode(Config{NodeID: "nodeC", Secret: "test-secret", Binds: []string{"127.0.0.1:0"},
+		Framings: []string{"json"}, ConnectTimeout: 2 * time.Second, Logger: p.logB.logger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	p.b.AddNode("nodeC", c.Binds()...)
+	c.AddNode("nodeB", p.b.Binds()...)
+
+	payload := allBytes()
+	got := make(chan blobCheck, 2)
+	rcvAt := func(n *Node) PortID {
+		return n.NewPort().Rcv("b", func(m *Msg) error {
+			got <- inspect(m)
+			return nil
+		}).ID()
+	}
+	atA, atC := rcvAt(p.a), rcvAt(c)
+	linkUp(t, p.b, atA, got)
+	linkUp(t, p.b, atC, got)
+	kept := make(chan *Msg, 1)
+	up := make(chan struct{}, 1)
+	relay := p.b.NewPort().Rcv("b", func(m *Msg) error {
+		if v, _ := m.BytesView(1); string(v) == "up" {
+			up <- struct{}{}
+			return nil
+		}
+		kept <- m.Clone()
+		if err := p.b.SndMsg(atC, m); err != nil {
+			return err
+		}
+		return p.b.SndMsg(atA, m)
+	})
+	p.a.SndMsg(relay.ID(), NewMsg("b").AppendBytes([]byte("up"))) // link A→B
+	recv(t, up)
+	if err := p.a.SndMsg(relay.ID(), NewMsg("b").AppendBytes(payload)); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[bool]bool{}
+	for range 2 {
+		r := recv(t, got)
+		if r.err() != nil || len(r.view) != 1 || !bytes.Equal(r.view[0], payload) {
+			t.Fatalf("relayed message: err %v, %d args", r.err(), len(r.view))
+		}
+		seen[r.blobs] = true
+	}
+	if !seen[true] || !seen[false] {
+		t.Fatalf("want one blob envelope (to nodeA) and one JSON one (to nodeC), saw %v", seen)
+	}
+	m := recv(t, kept)
+	time.Sleep(10 * time.Millisecond) // the handler has returned and the buffer may be reused
+	if v, err := m.BytesView(1); err != nil || !bytes.Equal(v, payload) {
+		t.Fatalf("clone: %v, equal %v", err, bytes.Equal(v, payload))
+	}
+}
+
+// A Perl-compatible node that does not announce blobs never gets one: a
+// json-framing pair moves the same bytes as JSON strings.
+func TestNoBlobsWithoutCapability(t *testing.T) {
+	p := newNetPair(t, Config{}, Config{Framings: []string{"json"}})
+	got := make(chan blobCheck, 1)
+	port := p.a.NewPort().Rcv("b", func(m *Msg) error {
+		got <- inspect(m)
+		return nil
+	})
+	p.b.SndMsg(port.ID(), NewMsg("b").AppendBytes(allBytes()))
+	r := recv(t, got)
+	if r.err() != nil || r.blobs || !bytes.Equal(r.view[0], allBytes()) {
+		t.Fatalf("err %v, blobs %v", r.err(), r.blobs)
+	}
+}
+
+// Malformed blob envelopes are dropped with a warning; the link and the
+// node stay up and the next message arrives.
+func TestMalformedBlobEnvelopeDropped(t *testing.T) {
+	p := newNetPair(t, Config{}, Config{})
+	got := make(chan blobCheck, 4)
+	port := p.a.NewPort().Rcv("b", func(m *Msg) error {
+		got <- inspect(m)
+		return nil
+	})
+	linkUp(t, p.b, port.ID(), got)
+	good, err := appendEnvelope(nil, port.ID().Local(), NewMsg("b").AppendBytes([]byte("abc")), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rn := p.b.net.node("nodeA")
+	rn.mu.Lock()
+	l := rn.link
+	rn.mu.Unlock()
+	noTable, mark := wire.BeginBlobEnvelope(nil)
+	noTable = append(noTable, `["b","b",null]`...)
+	noTable, _ = wire.EndBlobJSON(noTable, mark, 1)
+	noTable = noTable[:len(noTable)-2] // without the count
+	for _, bad := range [][]byte{
+		good[:len(good)-1],                 // data short
+		append(bytes.Clone(good), 'x'),     // data long
+		{wire.BlobMagic, 0, 0, 0, 99, '['}, // JSON length beyond the end
+		noTable,
+	} {
+		if err := l.Send(bad); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.b.SndMsg(port.ID(), NewMsg("b").AppendBytes([]byte("after")))
+	if r := recv(t, got); !bytes.Equal(r.view[0], []byte("after")) {
+		t.Fatalf("got %q after the malformed ones", r.view[0])
+	}
+	waitFor(t, "warnings", func() bool {
+		return bytes.Count([]byte(p.logA.String()), []byte("malformed message dropped")) == 4
+	})
+}
+
+// linkUp sends one message from n to port and waits for it, so that the
+// link is up and later messages are encoded for it (messages queued while
+// connecting are plain JSON).
+func linkUp(t *testing.T, n *Node, port PortID, got chan blobCheck) {
+	t.Helper()
+	if err := n.SndMsg(port, NewMsg("b").AppendBytes([]byte("up"))); err != nil {
+		t.Fatal(err)
+	}
+	recv(t, got)
+}
