@@ -2,6 +2,7 @@ package aemp
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"io"
 	"log/slog"
@@ -245,4 +246,22 @@ func BenchmarkRawTCPPingPong(b *testing.B) {
 		rtts = append(rtts, time.Since(t0))
 	}
 	reportRTT(b, rtts)
+}
+
+// BenchmarkEncodeEnvelope is the sender's encoding of the W1 message
+// (tag, two integers, a 64-byte []byte) into a batch, JSON and blob forms.
+func BenchmarkEncodeEnvelope(b *testing.B) {
+	body := bytes.Repeat([]byte{0xab}, 64)
+	buf := make([]byte, 0, 4096)
+	for _, blobs := range []bool{false, true} {
+		b.Run(map[bool]string{false: "json", true: "blob"}[blobs], func(b *testing.B) {
+			for i := range b.N {
+				m := NewMsg("data").AppendUint(1).AppendUint(uint64(i)).AppendBytes(body)
+				var err error
+				if buf, err = appendEnvelope(buf[:0], "b", m, blobs); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

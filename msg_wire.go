@@ -36,12 +36,11 @@ func appendEnvelope(b []byte, local string, m *Msg, blobs bool) ([]byte, error) 
 	var err error
 	for i := 0; i < int(m.n); i++ {
 		b = append(b, ',')
-		v := m.arg(i)
-		if k > 0 && v.k == kBytes {
+		if k > 0 && m.kindOf(i) == kBytes {
 			b = wire.AppendNull(b)
 			continue
 		}
-		if b, err = encodeLocal(b, v); err != nil {
+		if b, err = m.encodeArg(b, i); err != nil {
 			return b, fmt.Errorf("aemp: message %q argument %d: %w", truncate(m.tag, 30), i+1, err)
 		}
 	}
@@ -54,12 +53,12 @@ func appendEnvelope(b []byte, local string, m *Msg, blobs bool) ([]byte, error) 
 	}
 	for i := 0; i < int(m.n); i++ {
 		if m.kindOf(i) == kBytes {
-			b = wire.AppendBlobEntry(b, i, len(m.arg(i).s))
+			b = wire.AppendBlobEntry(b, i, len(m.bytesArg(i)))
 		}
 	}
 	for i := 0; i < int(m.n); i++ {
-		if v := m.arg(i); v.k == kBytes {
-			b = append(b, v.s...)
+		if m.kindOf(i) == kBytes {
+			b = append(b, m.bytesArg(i)...)
 		}
 	}
 	return b, nil
@@ -109,6 +108,27 @@ func appendRelayed(b []byte, local string, m *Msg, blobs bool) ([]byte, error) {
 		return b, err
 	}
 	return append(b, bs[2:]...), nil // the table (after its count) and the data, as received
+}
+
+// encodeArg appends the JSON form of argument i (0-based) of a local
+// message. The scalar kinds are encoded from the slot in place: copying the
+// slot into a value first costs a store-forwarding stall.
+func (m *Msg) encodeArg(b []byte, i int) ([]byte, error) {
+	if i >= inlineArgs {
+		return encodeLocal(b, m.more[i-inlineArgs])
+	}
+	sv := &m.inl[i]
+	switch m.kinds[i] {
+	case kInt:
+		return wire.AppendInt(b, int64(sv.n)), nil
+	case kUint:
+		return wire.AppendUint(b, sv.n), nil
+	case kString:
+		return wire.AppendString(b, sv.s), nil
+	case kBytes:
+		return wire.AppendBytes(b, bytesOf(sv.s)), nil
+	}
+	return encodeLocal(b, m.arg(i))
 }
 
 // encodeLocal appends the JSON form of one local value.
