@@ -196,6 +196,14 @@ func (nw *network) close() error {
 }
 
 // node returns the remoteNode for id, creating it.
+// known returns the view of another node if there is one (node creates it).
+func (nw *network) known(id string) *remoteNode {
+	if v, ok := nw.nodes.Load(id); ok {
+		return v.(*remoteNode)
+	}
+	return nil
+}
+
 func (nw *network) node(id string) *remoteNode {
 	if v, ok := nw.nodes.Load(id); ok {
 		return v.(*remoteNode)

@@ -97,7 +97,7 @@ func (n *Node) Close() error {
 // an interface key. Dead ports are removed from it (Port.die).
 const portCacheSize = 256
 
-func portCacheSlot(local string) int {
+func portCacheSlot[S string | []byte](local S) int {
 	h := uint(len(local))
 	if len(local) > 0 {
 		h = h*31 + uint(local[len(local)-1])
@@ -109,12 +109,16 @@ func portCacheSlot(local string) int {
 }
 
 // lookup returns the live local port with that local part, or nil.
-func (n *Node) lookup(local string) *Port {
+func (n *Node) lookup(local string) *Port { return lookupPort(n, local) }
+
+// lookupPort is lookup for a local part given as a string or as bytes (a
+// received envelope's, without converting it to a string).
+func lookupPort[S string | []byte](n *Node, local S) *Port {
 	slot := &n.recent[portCacheSlot(local)]
-	if p := slot.Load(); p != nil && p.local == local {
+	if p := slot.Load(); p != nil && p.local == string(local) {
 		return p
 	}
-	v, ok := n.ports.Load(local)
+	v, ok := n.ports.Load(string(local))
 	if !ok {
 		return nil
 	}

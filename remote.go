@@ -26,6 +26,7 @@ type remoteNode struct {
 	pending    [][]byte                         // encoded envelopes queued while connecting
 	mons       map[string]map[*Monitor]struct{} // local part → monitors ("" = node port)
 	tags       map[string]string                // interned tags, reader goroutine only
+	lastTag    string                           // the last tag interned, reader goroutine only
 }
 
 // send queues the envelope of m for the node's port local, connecting on
@@ -89,11 +90,15 @@ func (n *Node) sndRemote(node, local string, m *Msg) error {
 		m.release()
 		return fmt.Errorf("%w: %s (networking is not configured)", ErrNoRoute, node)
 	}
-	if !validNodeID(node) {
-		m.release()
-		return fmt.Errorf("%w: node ID %q", ErrBadPortID, node)
+	rn := n.net.known(node)
+	if rn == nil {
+		if !validNodeID(node) {
+			m.release()
+			return fmt.Errorf("%w: node ID %q", ErrBadPortID, node)
+		}
+		rn = n.net.node(node)
 	}
-	err := n.net.node(node).send(local, m)
+	err := rn.send(local, m)
 	m.release()
 	return err
 }
@@ -187,12 +192,12 @@ func (rn *remoteNode) deliver(buf *pool.Buf, text []byte) {
 		rn.nw.n.nodeRequest(rn, &m)
 		return
 	}
-	v, ok := rn.nw.n.ports.Load(string(local))
-	if !ok {
+	p := lookupPort(rn.nw.n, local)
+	if p == nil {
 		return // AEMP drops messages to ports that do not exist
 	}
 	buf.Retain()
-	v.(*Port).push(&m)
+	p.push(&m)
 }
 
 // intern returns the tag as a string that outlives the network buffer,
@@ -202,7 +207,11 @@ func (rn *remoteNode) intern(tag []byte, escaped bool, env *wire.Envelope) strin
 	if escaped {
 		return string(env.TagText(nil))
 	}
+	if rn.lastTag == string(tag) { // runs of one tag skip the map's hashing
+		return rn.lastTag
+	}
 	if s, ok := rn.tags[string(tag)]; ok {
+		rn.lastTag = s
 		return s
 	}
 	s := string(tag)
