@@ -28,6 +28,12 @@ import (
 // value is integral (2.0 and 1e3 are integers; 2.5 is not) and within
 // int64. null, booleans, arrays and objects are ErrType.
 func DecodeInt(raw []byte) (int64, error) {
+	if neg, mag, ok := plainInt(raw); ok { // at most 18 digits: no overflow
+		if neg {
+			return -int64(mag), nil
+		}
+		return int64(mag), nil
+	}
 	var scratch [64]byte
 	num, neg, mag, err := integer(raw, scratch[:0], "integer", "int64")
 	switch {
@@ -39,6 +45,28 @@ func DecodeInt(raw []byte) (int64, error) {
 		return -int64(mag), nil // for mag == 1<<63 this is MinInt64
 	}
 	return int64(mag), nil
+}
+
+// plainInt parses the common case of an integer argument without the
+// general number scanner: an optional '-' and 1…18 digits without a
+// leading zero, nothing else (ok is false for anything else, which the
+// full path then decodes or rejects).
+func plainInt(raw []byte) (neg bool, mag uint64, ok bool) {
+	b := raw
+	if len(b) > 0 && b[0] == '-' {
+		neg, b = true, b[1:]
+	}
+	if len(b) == 0 || len(b) > 18 || b[0] == '0' && len(b) > 1 {
+		return false, 0, false
+	}
+	for _, c := range b {
+		d := c - '0'
+		if d > 9 {
+			return false, 0, false
+		}
+		mag = mag*10 + uint64(d)
+	}
+	return neg, mag, true
 }
 
 // integer reads raw (a number or a numeric string) as an integral value:
@@ -65,6 +93,9 @@ func integer(raw, scratch []byte, what, target string) (num []byte, neg bool, ma
 // DecodeUint decodes a non-negative integer (see DecodeInt); negative
 // values (other than -0) and values above MaxUint64 are ErrRange.
 func DecodeUint(raw []byte) (uint64, error) {
+	if neg, mag, ok := plainInt(raw); ok && (!neg || mag == 0) {
+		return mag, nil
+	}
 	var scratch [64]byte
 	num, neg, mag, err := integer(raw, scratch[:0], "unsigned integer", "uint64")
 	switch {

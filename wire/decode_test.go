@@ -358,3 +358,43 @@ func TestSonicNative(t *testing.T) {
 		t.Errorf("Decode's sonic API is the fallback implementation (%T)", sonicAPI)
 	}
 }
+
+// slowInt is DecodeInt without its plain-digits shortcut.
+func slowInt(raw []byte) (int64, error) {
+	var scratch [64]byte
+	num, neg, mag, err := integer(raw, scratch[:0], "integer", "int64")
+	switch {
+	case err != nil:
+		return 0, err
+	case !neg && mag > math.MaxInt64, neg && mag > 1<<63:
+		return 0, rangeErr("int64", num)
+	case neg:
+		return -int64(mag), nil
+	}
+	return int64(mag), nil
+}
+
+// FuzzPlainInt: the shortcut for plain integers agrees with the full
+// number scanner on every input (value, and whether it is an error).
+func FuzzPlainInt(f *testing.F) {
+	for _, s := range []string{"0", "-0", "7", "-1", "01", "-01", "1.0", "1e3", " 1", "+1", "-", "",
+		"123456789012345678", "-123456789012345678", "1234567890123456789", "9223372036854775808", `"12"`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		got, err := DecodeInt(raw)
+		want, werr := slowInt(raw)
+		if got != want || (err == nil) != (werr == nil) {
+			t.Fatalf("%q: DecodeInt %d, %v; scanner %d, %v", raw, got, err, want, werr)
+		}
+		u, err := DecodeUint(raw)
+		var scratch [64]byte
+		_, neg, mag, werr := integer(raw, scratch[:0], "unsigned integer", "uint64")
+		if werr == nil && neg && mag != 0 {
+			werr = ErrRange
+		}
+		if (err == nil) != (werr == nil) || err == nil && u != mag {
+			t.Fatalf("%q: DecodeUint %d, %v; scanner %d, %v", raw, u, err, mag, werr)
+		}
+	})
+}
