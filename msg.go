@@ -96,10 +96,16 @@ func (m *Msg) blobs() wire.Blobs {
 // blob returns argument i (0-based) of a remote message when it travelled
 // as a blob, aliasing the network buffer.
 func (m *Msg) blob(i int) ([]byte, bool) {
-	if m.flags&msgBlobs == 0 {
+	if m.flags&msgBlobs == 0 || i < 0 {
 		return nil, false
 	}
 	return m.blobs().Get(i)
+}
+
+// blobValue is a blob as the local []byte value it was sent as, aliasing
+// b: only for conversions that copy (not toBytes, iface or decodeLocal).
+func blobValue(b []byte) value {
+	return value{k: kBytes, s: unsafe.String(unsafe.SliceData(b), len(b))}
 }
 
 // bytesArg is the bytes of argument i (0-based) of a local message whose
@@ -335,11 +341,13 @@ func (m *Msg) Bool(i int) (bool, error) {
 }
 
 // Bytes returns element i as bytes. Over the AEMP JSON framing bytes travel
-// as a string of code points U+0000…U+00FF (as Perl byte strings do);
-// between Go nodes a []byte sent with [Msg.AppendBytes] travels as raw
-// bytes. For a message from another node the result is a copy that stays
-// valid after the handler returns; a local []byte is returned as is (not
-// copied). See [Msg.BytesView] for reading large bytes without a copy.
+// as a string of code points U+0000…U+00FF (as Perl byte strings do).
+// Between Go nodes a []byte sent with [Msg.AppendBytes] (or given to Snd)
+// travels as raw bytes and converts exactly as the local []byte would:
+// String returns its bytes unchanged, Value a []byte. For a message from
+// another node the result is a copy that stays valid after the handler
+// returns; a local []byte is returned as is (not copied). See
+// [Msg.BytesView] for reading large bytes without a copy.
 func (m *Msg) Bytes(i int) ([]byte, error) {
 	if j := i - 1; j >= 0 && j < inlineArgs && j < int(m.n) && m.flags == 0 && m.kinds[j] == kBytes {
 		return bytesOf(m.inl[j].s), nil
@@ -371,6 +379,9 @@ func (m *Msg) BytesView(i int) ([]byte, error) {
 // messages), or the Go value that was sent (local messages; scalars
 // normalised to int64, uint64, float64).
 func (m *Msg) Value(i int) (any, error) {
+	if b, ok := m.blob(i - 1); ok && i > 0 {
+		return append([]byte{}, b...), nil
+	}
 	if m.isRemote() && i > 0 {
 		v, err := remoteArg(m, i-1, wire.DecodeAny)
 		if err != nil {
@@ -391,11 +402,12 @@ func (m *Msg) Value(i int) (any, error) {
 // converted through its JSON form, exactly as if it had come from another
 // node.
 func (m *Msg) Decode(i int, dst any) error {
-	if d, ok := dst.(*[]byte); ok && m.flags&msgBlobs != 0 && i > 0 {
-		if b, ok := m.blob(i - 1); ok {
-			*d = append([]byte{}, b...)
-			return nil
+	if b, ok := m.blob(i - 1); ok && i > 0 { // as the local []byte it was sent as, copied
+		c := append([]byte{}, b...)
+		if err := decodeLocal(value{k: kBytes, s: unsafe.String(unsafe.SliceData(c), len(c))}, dst); err != nil {
+			return m.wrap(i, err)
 		}
+		return nil
 	}
 	if m.isRemote() && i > 0 {
 		raw, err := m.argRaw(i - 1)
@@ -489,7 +501,9 @@ func (m *Msg) Clone() *Msg {
 func element[T any](m *Msg, i int, remote func([]byte) (T, error), local func(value) (T, error)) (T, error) {
 	var v T
 	var err error
-	if m.isRemote() && i > 0 {
+	if b, ok := m.blob(i - 1); ok && i > 0 {
+		v, err = local(blobValue(b)) // a []byte from a Go node converts as a local one
+	} else if m.isRemote() && i > 0 {
 		v, err = remoteArg(m, i-1, remote)
 	} else {
 		var x value

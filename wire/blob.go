@@ -21,8 +21,9 @@ import (
 //	                      the blob's length
 //	the blobs' bytes      concatenated in table order, and nothing after
 //
-// A blob argument means exactly what the JSON string of the same bytes
-// would mean (see AppendBytes): only the encoding differs.
+// On the wire a blob stands for the JSON string of the same bytes (see
+// AppendBytes): that is what a node sends on when it relays the message to
+// a peer that does not take blobs. A Go receiver knows it was a []byte.
 
 // BlobMagic is the first byte of a blob envelope.
 const BlobMagic byte = 0x01
