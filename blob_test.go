@@ -3,6 +3,7 @@ package aemp
 import (
 	"bytes"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -245,8 +246,7 @@ func TestMalformedBlobEnvelopeDropped(t *testing.T) {
 }
 
 // linkUp sends one message from n to port and waits for it, so that the
-// link is up and later messages are encoded for it (messages queued while
-// connecting are plain JSON).
+// link is up before the test's own messages.
 func linkUp(t *testing.T, n *Node, port PortID, got chan blobCheck) {
 	t.Helper()
 	if err := n.SndMsg(port, NewMsg("b").AppendBytes([]byte("up"))); err != nil {
@@ -260,4 +260,71 @@ func isBytes(got, want any) bool {
 	g, ok1 := got.([]byte)
 	w, ok2 := want.([]byte)
 	return ok1 && ok2 && bytes.Equal(g, w)
+}
+
+// Messages sent while the link is still connecting are queued as blob
+// envelopes and flushed as such to a Go peer, or turned into JSON for a
+// peer that does not take blobs.
+func TestBlobQueuedWhileConnecting(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		framings  []string
+		wantBlobs bool
+	}{{"goframe1", nil, true}, {"json", []string{"json"}, false}} {
+		t.Run(c.name, func(t *testing.T) {
+			p := newNetPair(t, Config{Framings: c.framings}, Config{Framings: c.framings})
+			got := make(chan blobCheck, 3)
+			port := p.a.NewPort().Rcv("b", func(m *Msg) error {
+				got <- inspect(m)
+				return nil
+			})
+			msgs := []*Msg{ // all before the link is up
+				NewMsg("b").AppendBytes(allBytes()),
+				NewMsg("b").AppendString("no bytes"),
+				NewMsg("b").AppendBytes([]byte("x")).AppendInt(1).AppendBytes(nil),
+			}
+			for _, m := range msgs {
+				if err := p.b.SndMsg(port.ID(), m); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for k, m := range msgs {
+				r := recv(t, got)
+				if r.blobs != (c.wantBlobs && k != 1) {
+					t.Errorf("message %d: blob envelope %v", k, r.blobs)
+				}
+				want, _ := m.Values()
+				for i := range r.view {
+					if e := r.errs[i]; e != nil && (m.kindOf(i) == kBytes) {
+						t.Fatalf("message %d arg %d: %v", k, i+1, e)
+					}
+					if b, ok := want[i+1].([]byte); ok && !bytes.Equal(r.view[i], b) {
+						t.Errorf("message %d arg %d: %q, want %q", k, i+1, r.view[i], b)
+					}
+				}
+			}
+		})
+	}
+}
+
+// A queued message that turns out too large for the link is dropped on its
+// own: the messages queued after it still go out, and the link stays up.
+func TestQueuedTooLargeDropsOnlyItself(t *testing.T) {
+	p := newNetPair(t, Config{}, Config{MaxFrame: 64 << 10})
+	got := make(chan blobCheck, 3)
+	port := p.a.NewPort().Rcv("b", func(m *Msg) error {
+		got <- inspect(m)
+		return nil
+	})
+	for _, n := range []int{1, 100 << 10, 2} {
+		if err := p.b.SndMsg(port.ID(), NewMsg("b").AppendBytes(bytes.Repeat([]byte{'z'}, n))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, n := range []int{1, 2} {
+		if r := recv(t, got); len(r.view) != 1 || len(r.view[0]) != n {
+			t.Fatalf("got %d args, first of %d bytes; want %d bytes", len(r.view), len(r.view[0]), n)
+		}
+	}
+	waitFor(t, "the warning", func() bool { return strings.Contains(p.logB.String(), "queued message dropped") })
 }

@@ -383,7 +383,18 @@ func (rn *remoteNode) attach(res *transport.HandshakeResult) {
 	pending := rn.pending
 	rn.pending = nil
 	for _, env := range pending {
+		if !rn.blobs && wire.IsBlobEnvelope(env) { // encoded before we knew the peer
+			var err error
+			if env, err = wire.BlobEnvelopeToJSON(nil, env); err != nil {
+				rn.nw.n.log.Warn("aemp: queued message dropped", "peer", rn.id, "err", err)
+				continue
+			}
+		}
 		if err := l.Send(env); err != nil {
+			if errors.Is(err, transport.ErrMessageTooLarge) { // this one only; the link stays up
+				rn.nw.n.log.Warn("aemp: queued message dropped", "peer", rn.id, "err", err)
+				continue
+			}
 			break // the link closes itself; OnClose reports it
 		}
 	}

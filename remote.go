@@ -30,8 +30,10 @@ type remoteNode struct {
 }
 
 // send queues the envelope of m for the node's port local, connecting on
-// demand. While the link is down the envelope is encoded (as plain JSON)
-// into a pending buffer and flushed, in order, once the link is up.
+// demand. While the link is down the envelope is encoded into a pending
+// buffer (as a blob envelope when it has byte strings: attach turns it
+// into JSON if the peer does not take blobs) and flushed, in order, once
+// the link is up.
 func (rn *remoteNode) send(local string, m *Msg) error {
 	rn.mu.Lock()
 	if l := rn.link; l != nil {
@@ -39,7 +41,7 @@ func (rn *remoteNode) send(local string, m *Msg) error {
 		rn.mu.Unlock()
 		return err
 	}
-	env, err := appendEnvelope(nil, local, m, false)
+	env, err := appendEnvelope(nil, local, m, true)
 	if err != nil {
 		rn.mu.Unlock()
 		return err

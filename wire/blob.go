@@ -3,6 +3,7 @@ package wire
 import (
 	"encoding/binary"
 	"fmt"
+	"unsafe"
 )
 
 // Blob envelopes: an extension between Go nodes that carries byte-string
@@ -153,4 +154,46 @@ func (bs Blobs) Get(arg int) ([]byte, bool) {
 		off += n
 	}
 	return nil, false
+}
+
+// BlobEnvelopeToJSON appends the JSON envelope that the blob envelope msg
+// stands for: every blob becomes the JSON string of its bytes
+// (AppendBytes), everything else is copied as it is. A node uses it for
+// messages it encoded as blob envelopes before it knew that the peer does
+// not take them.
+func BlobEnvelopeToJSON(b, msg []byte) ([]byte, error) {
+	text, bs, err := SplitBlobEnvelope(msg)
+	if err != nil {
+		return b, err
+	}
+	env, err := ScanHead(text)
+	if err != nil {
+		return b, err
+	}
+	if len(env.Args) == 0 {
+		return append(b, text...), nil
+	}
+	start := int(uintptr(unsafe.Pointer(unsafe.SliceData(env.Args))) - uintptr(unsafe.Pointer(unsafe.SliceData(text))))
+	b = append(b, text[:start]...)
+	var it ArgIter
+	it.Reset(env.Args)
+	n, err := it.Len()
+	if err != nil {
+		return b, err
+	}
+	for i := range n {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if d, ok := bs.Get(i); ok {
+			b = AppendBytes(b, d)
+			continue
+		}
+		a, err := it.At(i)
+		if err != nil {
+			return b, err
+		}
+		b = append(b, a...)
+	}
+	return append(b, text[start+len(env.Args):]...), nil // "]" and what follows it
 }

@@ -85,6 +85,26 @@ func TestBlobEnvelopeErrors(t *testing.T) {
 	}
 }
 
+func TestBlobEnvelopeToJSON(t *testing.T) {
+	data := [][]byte{{0, 0xff, '"'}, []byte("x")}
+	env := buildBlob(t, `["p\u0041","t",null, 1 ,null,[2]]`, []int{0, 2}, data)
+	got, err := BlobEnvelopeToJSON([]byte("keep"), env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `keep["p\u0041","t",` + string(AppendBytes(nil, data[0])) + `,1,` + string(AppendBytes(nil, data[1])) + `,[2]]`
+	if string(got) != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+	noArgs := buildBlob(t, `["p","t"]`, []int{0}, [][]byte{{}})
+	if got, err := BlobEnvelopeToJSON(nil, noArgs); err != nil || string(got) != `["p","t"]` {
+		t.Fatalf("no arguments: %s, %v", got, err)
+	}
+	if _, err := BlobEnvelopeToJSON(nil, env[:len(env)-1]); err == nil {
+		t.Fatal("malformed blob envelope converted")
+	}
+}
+
 // FuzzSplitBlobEnvelope: never panics; what it accepts is self-consistent
 // (At and Get agree and the blobs cover the data exactly).
 func FuzzSplitBlobEnvelope(f *testing.F) {
@@ -109,6 +129,11 @@ func FuzzSplitBlobEnvelope(f *testing.F) {
 		}
 		if total != len(in) {
 			t.Fatalf("accounted for %d of %d bytes", total, len(in))
+		}
+		if out, err := BlobEnvelopeToJSON(nil, in); err == nil {
+			if _, err := ScanEnvelope(out); err != nil {
+				t.Fatalf("converted %q into invalid %q: %v", in, out, err)
+			}
 		}
 	})
 }
