@@ -197,6 +197,11 @@ func (r *reader) makeRoom() {
 	total := pending + l.cfg.ReadBuffer/4 // capacity wanted from start
 	if r.need > total {
 		total = r.need
+	} else if r.need > l.cfg.ReadBuffer {
+		// a large frame: room for exactly that frame, so that its buffer
+		// comes from the pool's size class (with read-ahead on top it
+		// could exceed the class and be allocated and collected every time)
+		total = r.need
 	}
 	r.need = 0
 	if len(r.buf.B)-r.start >= total {
