@@ -3,10 +3,13 @@ package aemp
 import (
 	"bytes"
 	"errors"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aemp-go/aemp/internal/race"
+	"github.com/aemp-go/aemp/pool"
 	"github.com/aemp-go/aemp/wire"
 )
 
@@ -327,4 +330,48 @@ func TestQueuedTooLargeDropsOnlyItself(t *testing.T) {
 		}
 	}
 	waitFor(t, "the warning", func() bool { return strings.Contains(p.logB.String(), "queued message dropped") })
+}
+
+// TestLargeMessageAllocs: 1 MiB []byte messages between Go nodes come
+// from pooled buffers on both sides and are read in place. (A read buffer
+// sized with read-ahead on top of a nearly complete 1 MiB frame used to
+// exceed the pool's largest class: an unpooled 1 MiB allocation for about
+// one frame in twenty, and a garbage collection every few frames.)
+func TestLargeMessageAllocs(t *testing.T) {
+	if race.Enabled {
+		t.Skip("allocation counts are checked by the non-race pass of make test")
+	}
+	old := pool.SetDebug(false) // no quarantine: buffers are reused
+	defer pool.SetDebug(old)
+	p := newNetPair(t, Config{MaxFrame: 2 << 20}, Config{MaxFrame: 2 << 20})
+	got := make(chan int, 8)
+	port := p.a.NewPort().Rcv("b", func(m *Msg) error {
+		v, err := m.BytesView(1)
+		got <- len(v)
+		return err
+	})
+	body := bytes.Repeat([]byte{1}, 1<<20)
+	rounds := func(n int) { // n rounds of 8 messages in flight
+		for range n {
+			for range 8 {
+				if err := p.b.SndMsg(port.ID(), NewMsg("b").AppendBytes(body)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for range 8 {
+				if n := recv(t, got); n != len(body) {
+					t.Fatalf("got %d bytes", n)
+				}
+			}
+		}
+	}
+	rounds(5) // connect, warm the pools
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	const n = 50
+	rounds(n)
+	runtime.ReadMemStats(&after)
+	if per := (after.TotalAlloc - before.TotalAlloc) / (8 * n); per > 32<<10 {
+		t.Errorf("%d bytes allocated per 1 MiB message, want buffers from the pool", per)
+	}
 }
