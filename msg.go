@@ -47,7 +47,7 @@ type Msg struct {
 // its network fields in the inline slots it does not otherwise use:
 //
 //	inl[0].s  the JSON text of the arguments after the tag (aliasing the
-//	          pooled buffer: see remoteRaw)
+//	          pooled buffer)
 //	inl[0].x  the *pool.Buf holding it (nil once cloned)
 //	inl[1].x  the *remoteNode it came from
 //	inl[2].s  the blob section of a blob envelope (msgBlobs), aliasing the
@@ -377,7 +377,8 @@ func (m *Msg) BytesView(i int) ([]byte, error) {
 // Value returns element i as a generic Go value: nil, bool, int64, uint64
 // (above MaxInt64), float64, string, []any, map[string]any (remote
 // messages), or the Go value that was sent (local messages; scalars
-// normalised to int64, uint64, float64).
+// normalised to int64, uint64, float64). A []byte another Go node sent
+// with [Msg.AppendBytes] is a []byte (a copy).
 func (m *Msg) Value(i int) (any, error) {
 	if b, ok := m.blob(i - 1); ok && i > 0 {
 		return append([]byte{}, b...), nil

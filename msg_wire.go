@@ -224,7 +224,9 @@ func (m *Msg) iter() *wire.ArgIter {
 
 // argRaw returns the JSON text of argument i (0-based) of a remote message.
 // An argument that came as a blob is returned as the JSON string it stands
-// for (a new slice), so every accessor treats it exactly like one.
+// for on the wire (a new slice): that is what Raw and a relay to a peer
+// without blobs need (the typed accessors convert blobs as local []byte
+// values before they get here).
 func (m *Msg) argRaw(i int) ([]byte, error) {
 	if b, ok := m.blob(i); ok {
 		return wire.AppendBytes(nil, b), nil

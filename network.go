@@ -195,7 +195,6 @@ func (nw *network) close() error {
 	return nil
 }
 
-// node returns the remoteNode for id, creating it.
 // known returns the view of another node if there is one (node creates it).
 func (nw *network) known(id string) *remoteNode {
 	if v, ok := nw.nodes.Load(id); ok {
@@ -204,6 +203,7 @@ func (nw *network) known(id string) *remoteNode {
 	return nil
 }
 
+// node returns the remoteNode for id, creating it.
 func (nw *network) node(id string) *remoteNode {
 	if v, ok := nw.nodes.Load(id); ok {
 		return v.(*remoteNode)

@@ -458,3 +458,30 @@ func TestLinkDrainSparse(t *testing.T) {
 		p.close()
 	}
 }
+
+// BeginN returns a batch with room for the announced message, so that
+// appending it does not grow (and copy) the batch; the message arrives whole.
+func TestBeginNReservesRoom(t *testing.T) {
+	defer leakcheck.Check(t)()
+	p := linkPair(t, "goframe1", "goframe1", Config{MaxFrame: 2 << 20})
+	defer p.close()
+	for _, n := range []int{0, 100, 200 << 10, 1 << 20} {
+		b := p.a.BeginN(n)
+		if room := cap(b) - len(b); room < n {
+			p.a.Abort(b)
+			t.Fatalf("BeginN(%d): room for %d bytes", n, room)
+		}
+		msg := bytes.Repeat([]byte{'m'}, max(n, 1))
+		if err := p.a.Commit(append(b, msg...)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "4 messages", func() bool { return p.rb.n.Load() == 4 })
+	p.rb.mu.Lock()
+	defer p.rb.mu.Unlock()
+	for i, n := range []int{0, 100, 200 << 10, 1 << 20} {
+		if len(p.rb.msgs[i]) != max(n, 1) {
+			t.Errorf("message %d: %d bytes, want %d", i, len(p.rb.msgs[i]), max(n, 1))
+		}
+	}
+}
