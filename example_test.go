@@ -2,6 +2,7 @@ package aemp_test
 
 import (
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/aemp-go/aemp"
@@ -167,4 +168,38 @@ func ExamplePort_After() {
 	// Output:
 	// now
 	// later
+}
+
+// Between two Go nodes a []byte travels as raw bytes; BytesView reads it
+// in place in the network buffer (valid while the handler runs), Bytes
+// returns a copy to keep.
+func ExampleMsg_BytesView() {
+	quiet := slog.New(slog.DiscardHandler)
+	a, _ := aemp.NewNode(aemp.Config{NodeID: "a", Binds: []string{"127.0.0.1:0"}, Secret: "s", Logger: quiet})
+	defer a.Close()
+	b, _ := aemp.NewNode(aemp.Config{NodeID: "b", Binds: []string{"127.0.0.1:0"}, Secret: "s", Logger: quiet})
+	defer b.Close()
+	b.AddNode("a", a.Binds()...)
+
+	got := make(chan string)
+	sink := a.NewPortFunc(func(m *aemp.Msg) error {
+		body, err := m.BytesView(1)
+		if err != nil {
+			return err
+		}
+		sum := 0
+		for _, c := range body {
+			sum += int(c)
+		}
+		got <- fmt.Sprint(len(body), " bytes, sum ", sum)
+		return nil
+	})
+
+	body := make([]byte, 1<<16)
+	for i := range body {
+		body[i] = byte(i)
+	}
+	b.SndMsg(sink.ID(), aemp.NewMsg("data").AppendBytes(body))
+	fmt.Println(<-got)
+	// Output: 65536 bytes, sum 8355840
 }
