@@ -55,6 +55,10 @@ func (nw *network) useCredit(res *transport.HandshakeResult) bool {
 	return want == "1" || nw.tcfg.Backend == transport.BackendNetpoll
 }
 
+// expressMax is the largest framed message that may overtake others with
+// Config.OrderPerPort.
+const expressMax = 4 << 10
+
 // useBlobs decides whether this node sends blob envelopes (wire.BlobMagic)
 // on a link: the peer announced it takes them, and our messages travel as
 // goframe1 frames. Inbound blob envelopes are accepted on any goframe1 link.
@@ -93,7 +97,7 @@ func (n *Node) startNetwork() error {
 		return fmt.Errorf("%w: networking needs a Secret or a Cert to authenticate peers", ErrConfig)
 	}
 	nw.hs.IsConnected = nw.isUp
-	nw.tcfg = transport.Config{MaxFrame: cfg.MaxFrame}
+	nw.tcfg = transport.Config{MaxFrame: cfg.MaxFrame, SendBuffer: cfg.SendBuffer}
 	switch cfg.Backend {
 	case "netpoll":
 		nw.tcfg.Backend = transport.BackendNetpoll
@@ -370,6 +374,10 @@ func (rn *remoteNode) attach(res *transport.HandshakeResult) {
 	if rn.nw.useCredit(res) {
 		tcfg.Credit = creditWindow
 	}
+	express := rn.nw.n.cfg.OrderPerPort && res.SendFraming == "goframe1"
+	if express {
+		tcfg.Express = expressMax
+	}
 	l, err := transport.NewLink(res.Conn, res.Buffered, res.SendFraming, res.RecvFraming, (*linkHandler)(rn), tcfg)
 	if err != nil {
 		res.Conn.Close()
@@ -378,6 +386,7 @@ func (rn *remoteNode) attach(res *transport.HandshakeResult) {
 	}
 	rn.link = l
 	rn.blobs = useBlobs(res)
+	rn.express = express
 	rn.connecting = false
 	rn.nw.n.log.Debug("aemp: link up", "peer", rn.id, "send", res.SendFraming, "recv", res.RecvFraming, "tls", res.TLS)
 	pending := rn.pending
@@ -429,7 +438,7 @@ func (rn *remoteNode) down(text string, wasUp bool) {
 	}
 	if wasUp {
 		rn.link = nil
-		rn.blobs = false
+		rn.blobs, rn.express = false, false
 	}
 	rn.connecting = false
 	rn.pending = nil

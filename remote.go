@@ -23,6 +23,7 @@ type remoteNode struct {
 	link       *transport.Link
 	connecting bool
 	blobs      bool                             // the link's peer takes blob envelopes (wire.BlobMagic)
+	express    bool                             // the link orders per port (Config.OrderPerPort)
 	pending    [][]byte                         // encoded envelopes queued while connecting
 	mons       map[string]map[*Monitor]struct{} // local part → monitors ("" = node port)
 	tags       map[string]string                // interned tags, reader goroutine only
@@ -37,7 +38,7 @@ type remoteNode struct {
 func (rn *remoteNode) send(local string, m *Msg) error {
 	rn.mu.Lock()
 	if l := rn.link; l != nil {
-		err := commit(l, local, m, rn.blobs)
+		err := rn.commit(l, local, m)
 		rn.mu.Unlock()
 		return err
 	}
@@ -71,20 +72,38 @@ func (rn *remoteNode) sendIfUp(local string, m *Msg) {
 	rn.mu.Lock()
 	defer rn.mu.Unlock()
 	if l := rn.link; l != nil {
-		commit(l, local, m, rn.blobs)
+		rn.commit(l, local, m)
 	}
 }
 
 // commit encodes one envelope straight into the link's outbound batch,
 // reserving room first for large byte arguments so that they are copied
-// once. blobs: the peer takes blob envelopes.
-func commit(l *transport.Link, local string, m *Msg, blobs bool) error {
-	b, err := appendEnvelope(l.BeginN(m.bytesHint()), local, m, blobs)
+// once. Called with rn.mu held.
+func (rn *remoteNode) commit(l *transport.Link, local string, m *Msg) error {
+	b, err := appendEnvelope(l.BeginN(m.bytesHint()), local, m, rn.blobs)
 	if err != nil {
 		l.Abort(b)
 		return err
 	}
+	if rn.express {
+		return l.CommitKey(b, portKey(local))
+	}
 	return l.Commit(b)
+}
+
+// portKey is the transport's ordering key for messages to port local of
+// the peer (Config.OrderPerPort): FNV-1a of the local part, never 0, the
+// barrier key of node-protocol messages (local part "").
+func portKey(local string) uint64 {
+	if local == "" {
+		return 0
+	}
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(local); i++ {
+		h ^= uint64(local[i])
+		h *= 1099511628211
+	}
+	return h | 1
 }
 
 func (n *Node) sndRemote(node, local string, m *Msg) error {

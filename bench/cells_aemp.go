@@ -39,6 +39,9 @@ func init() {
 	register(&System{Order: 32, Key: "aemp-std", Name: "aemp std net", Group: "aemp",
 		Note:   `as aemp netpoll with Backend "std" (std net)`,
 		Remote: aempRemote{backend: "std"}})
+	register(&System{Order: 34, Key: "aemp-perport", Name: "aemp std, per-port order", Group: "aemp",
+		Note:   `as aemp std net with OrderPerPort (small messages may overtake larger ones queued for other ports) and SendBuffer 256 KiB`,
+		Remote: aempRemote{backend: "std", perPort: true}})
 	register(&System{Order: 33, Key: "aemp-tls", Name: "aemp TLS", Group: "aemp",
 		Note:   "as aemp std net with TLS (Cert: one self-signed ECDSA P-256 certificate shared by both nodes, tls_sha3_512 auth)",
 		Remote: aempRemote{tls: true}})
@@ -107,6 +110,7 @@ func (an *aempNode) Send(m Msg) error {
 type aempRemote struct {
 	backend string // Config.Backend; "" with tls
 	tls     bool
+	perPort bool // Config.OrderPerPort, with a 256 KiB SendBuffer
 }
 
 func (r aempRemote) OpenRemote(_ PairConfig, atA, atB Handler) (*Pair, error) {
@@ -119,6 +123,10 @@ func (r aempRemote) OpenRemote(_ PairConfig, atA, atB Handler) (*Pair, error) {
 	cfgA.Nodes = map[string][]string{"bench-b": {addrs[1]}}
 	cfgB.Nodes = map[string][]string{"bench-a": {addrs[0]}}
 	cfgA.Backend, cfgB.Backend = r.backend, r.backend
+	if r.perPort {
+		cfgA.OrderPerPort, cfgB.OrderPerPort = true, true
+		cfgA.SendBuffer, cfgB.SendBuffer = 256<<10, 256<<10
+	}
 	if r.tls {
 		pemText, err := selfSignedPEM()
 		if err != nil {

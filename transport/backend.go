@@ -33,6 +33,11 @@ func newLinkIO(conn net.Conn, cfg Config) (linkIO, error) {
 		return newNetpollIO(np), nil
 	}
 	setKeepAlive(conn, cfg.KeepAlive)
+	if cfg.SendBuffer > 0 {
+		if tc, ok := netConnOf(conn).(*net.TCPConn); ok {
+			_ = tc.SetWriteBuffer(cfg.SendBuffer) // best effort, like keep-alive
+		}
+	}
 	if cfg.Backend == BackendNetpoll {
 		if tc, ok := conn.(*net.TCPConn); ok {
 			np, err := toNetpoll(tc)
@@ -54,14 +59,19 @@ func newLinkIO(conn net.Conn, cfg Config) (linkIO, error) {
 	return s, nil
 }
 
+// netConnOf is the connection under TLS.
+func netConnOf(conn net.Conn) net.Conn {
+	if tc, ok := conn.(*tls.Conn); ok {
+		return tc.NetConn()
+	}
+	return conn
+}
+
 func setKeepAlive(conn net.Conn, period time.Duration) {
 	if period < 0 {
 		return
 	}
-	if tc, ok := conn.(*tls.Conn); ok {
-		conn = tc.NetConn()
-	}
-	if tc, ok := conn.(*net.TCPConn); ok {
+	if tc, ok := netConnOf(conn).(*net.TCPConn); ok {
 		_ = tc.SetKeepAliveConfig(net.KeepAliveConfig{Enable: true, Idle: period, Interval: period})
 	}
 }

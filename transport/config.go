@@ -89,6 +89,22 @@ type Config struct {
 	// KeepAlive is the TCP keep-alive period set on the connection; zero
 	// means 15 s, negative leaves the socket's setting alone.
 	KeepAlive time.Duration
+
+	// Express lets a message of at most Express bytes (framed) overtake
+	// larger messages queued before it, when they go to other destinations
+	// (see Link.CommitKey): small messages then wait for at most one queued
+	// batch instead of every queued megabyte. Messages with the same key
+	// keep their order, and a message with key 0 (a barrier) is neither
+	// overtaken nor overtakes. 0: off, one FIFO (the AEMP order). With
+	// Express on, every message goes through the writer goroutine (no
+	// direct writes from Commit).
+	Express int
+	// SendBuffer sets the socket's send buffer (SO_SNDBUF) in bytes: a
+	// small one keeps few bytes queued in the kernel, where nothing can
+	// overtake them (what Express needs to help), at some cost on links
+	// with a large bandwidth-delay product. 0 leaves the system's
+	// (autotuned) default.
+	SendBuffer int
 }
 
 // Defaults.
@@ -109,7 +125,8 @@ func (c *Config) Validate() error {
 	case c.MaxFrame < 0 || c.MaxFrame > 1<<30:
 		return fmt.Errorf("%w: MaxFrame %d", ErrConfig, c.MaxFrame)
 	case c.MaxDepth < 0, c.MaxOutbound < 0, c.MaxInbound < 0, c.ReadBuffer < 0,
-		c.BatchBytes < 0, c.BatchMessages < 0, c.CompressThreshold < 0, c.Credit < 0:
+		c.BatchBytes < 0, c.BatchMessages < 0, c.CompressThreshold < 0, c.Credit < 0,
+		c.Express < 0, c.SendBuffer < 0:
 		return fmt.Errorf("%w: negative limit", ErrConfig)
 	}
 	return nil

@@ -56,6 +56,15 @@ type Link struct {
 	headOff  int   // bytes of chunks[0] already written by a partial direct write
 	lastSend int64 // monotonic ns of the previous Commit (direct-write heuristic)
 
+	// Express (Config.Express > 0), guarded by mu: frames that overtake
+	// the queued chunks, the keys of the frames in each queued chunk
+	// (aligned with chunks), how many frames of each key are queued in
+	// chunks or being written, and the keys of the chunk being written.
+	express   *pool.Buf
+	chunkKeys [][]uint64
+	keyCount  map[uint64]int32
+	writeKeys []uint64
+
 	// Credit flow control (Config.Credit > 0), guarded by mu.
 	creditOn     bool
 	sendCredit   int64  // bytes we may still send (may go below zero by one batch)
@@ -118,6 +127,9 @@ func NewLink(conn net.Conn, buffered []byte, sendFraming, recvFraming string, h 
 		}
 		l.creditOn, l.sendCredit = true, int64(cfg.Credit)
 	}
+	if cfg.Express > 0 {
+		l.keyCount = make(map[uint64]int32)
+	}
 	if l.io, err = newLinkIO(conn, cfg); err != nil {
 		return nil, err
 	}
@@ -158,6 +170,11 @@ func (l *Link) exited() {
 		l.chunks[i] = nil
 	}
 	l.chunks = l.chunks[:0]
+	if l.express != nil {
+		l.express.Release()
+		l.express = nil
+	}
+	l.chunkKeys, l.keyCount = nil, nil
 	l.queued = 0
 	l.mu.Unlock()
 	l.reasonMu.Lock()

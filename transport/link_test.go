@@ -9,6 +9,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -482,6 +483,72 @@ func TestBeginNReservesRoom(t *testing.T) {
 	for i, n := range []int{0, 100, 200 << 10, 1 << 20} {
 		if len(p.rb.msgs[i]) != max(n, 1) {
 			t.Errorf("message %d: %d bytes, want %d", i, len(p.rb.msgs[i]), max(n, 1))
+		}
+	}
+}
+
+// With Express on, a small message overtakes large ones queued before it
+// when its key differs, and only then: same key, a barrier (key 0), and
+// anything behind a queued barrier keep their place. Without Express the
+// same sequence arrives in commit order.
+func TestExpressOvertakes(t *testing.T) {
+	defer leakcheck.Check(t)()
+	for _, express := range []bool{true, false} {
+		cfg := Config{MaxFrame: 1 << 20, SendBuffer: 64 << 10}
+		if express {
+			cfg.Express = 4096
+		}
+		ca, cb := tcpPair(t, cfg)
+		rb := newRecorder()
+		gate := make(chan struct{})
+		var once sync.Once
+		rb.onMsg = func([]byte) { once.Do(func() { <-gate }) } // the receiver stalls on the first message
+		p := newPair(t, ca, cb, "goframe1", "goframe1", cfg, Config{MaxFrame: 1 << 20}, newRecorder(), rb)
+
+		big := bytes.Repeat([]byte{'.'}, 512<<10)
+		send := func(name string, key uint64, body []byte) {
+			t.Helper()
+			if err := p.a.CommitKey(append(append(p.a.BeginN(len(name)+len(body)), name...), body...), key); err != nil {
+				t.Fatal(err)
+			}
+		}
+		const nBig = 32 // 16 MiB: more than the kernel buffers hold, so most wait in the link's queue
+		for i := range nBig {
+			send(fmt.Sprintf("L%02d", i), 1, big)
+		}
+		send("S2", 2, nil) // other key: may overtake
+		send("S1", 1, nil) // same key as the large ones: behind them
+		send("B0", 0, nil) // barrier: behind everything
+		send("S3", 3, nil) // behind the barrier
+		close(gate)
+		waitFor(t, "every message", func() bool { return rb.n.Load() == nBig+4 })
+		p.close()
+
+		pos := map[string]int{}
+		rb.mu.Lock()
+		for i, m := range rb.msgs {
+			if m[0] == 'L' {
+				pos[string(m[:3])] = i
+			} else {
+				pos[string(m)] = i
+			}
+		}
+		rb.mu.Unlock()
+		last := pos[fmt.Sprintf("L%02d", nBig-1)]
+		if express {
+			if pos["S2"] > last {
+				t.Errorf("express: S2 at %d did not overtake the queued large messages (last at %d)", pos["S2"], last)
+			}
+		} else if pos["S2"] < last {
+			t.Errorf("FIFO: S2 at %d overtook a large message (last at %d)", pos["S2"], last)
+		}
+		if !(last < pos["S1"] && pos["S1"] < pos["B0"] && pos["B0"] < pos["S3"]) {
+			t.Errorf("express %v: order broken: last large %d, S1 %d, B0 %d, S3 %d", express, last, pos["S1"], pos["B0"], pos["S3"])
+		}
+		for i := 1; i < nBig; i++ {
+			if pos[fmt.Sprintf("L%02d", i-1)] > pos[fmt.Sprintf("L%02d", i)] {
+				t.Fatalf("express %v: large messages out of order", express)
+			}
 		}
 	}
 }

@@ -28,6 +28,9 @@ func (l *Link) BeginN(n int) []byte {
 		c := pool.Get(max(l.cfg.BatchBytes, n+frame.HeaderLen))
 		c.B = c.B[:0]
 		l.chunks = append(l.chunks, c)
+		if l.keyCount != nil {
+			l.chunkKeys = append(l.chunkKeys, nil)
+		}
 		l.curMsgs = 0
 		k++
 	}
@@ -58,7 +61,14 @@ func (l *Link) Abort(b []byte) {
 //     dropped, the link stays up.
 //   - ErrOutboundFull: queuing it would exceed Config.MaxOutbound; it is
 //     dropped and the link is closed with ErrOutboundFull.
-func (l *Link) Commit(b []byte) error {
+func (l *Link) Commit(b []byte) error { return l.CommitKey(b, 0) }
+
+// CommitKey is Commit for a message to destination key (see Config.Express;
+// without Express the key is ignored). Messages with the same key are sent
+// in the order they are committed; a small message may overtake queued
+// messages with other keys; key 0 is a barrier, kept in order with every
+// message.
+func (l *Link) CommitKey(b []byte, key uint64) error {
 	c := l.chunks[len(l.chunks)-1]
 	if len(b) < l.mark {
 		c.B = c.B[:l.mark]
@@ -115,6 +125,10 @@ func (l *Link) Commit(b []byte) error {
 		l.shutdown(err)
 		return err
 	}
+	if l.keyCount != nil {
+		l.commitExpress(c, start, added, key) // unlocks
+		return nil
+	}
 	l.queued += added
 	l.curMsgs++
 	now := monoNow()
@@ -128,6 +142,31 @@ func (l *Link) Commit(b []byte) error {
 	l.mu.Unlock()
 	l.kickWriter()
 	return nil
+}
+
+// commitExpress queues the frame at c.B[start:] (added bytes, header
+// included) with Express on: into the express buffer when it may overtake
+// what is queued, otherwise behind it, counting its key. Called with mu
+// held; unlocks.
+func (l *Link) commitExpress(c *pool.Buf, start, added int, key uint64) {
+	l.queued += added
+	ahead := start > 0 || len(l.chunks) > 1 // frames queued before this one
+	if l.express == nil {
+		l.express = pool.Get(l.cfg.BatchBytes)
+		l.express.B = l.express.B[:0]
+	}
+	if ahead && key != 0 && added <= l.cfg.Express && l.keyCount[key] == 0 && l.keyCount[0] == 0 &&
+		len(l.express.B)+added <= cap(l.express.B) { // (full: the frame waits in line)
+		l.express.B = append(l.express.B, c.B[start:]...)
+		c.B = c.B[:start]
+	} else {
+		last := len(l.chunkKeys) - 1
+		l.chunkKeys[last] = append(l.chunkKeys[last], key)
+		l.keyCount[key]++
+		l.curMsgs++
+	}
+	l.mu.Unlock()
+	l.kickWriter()
 }
 
 // directGap: a Commit that follows the previous one by more than this is

@@ -25,7 +25,8 @@ func (l *Link) writeLoop() {
 		}
 		for {
 			l.mu.Lock()
-			hasData := !(len(l.chunks) == 0 || len(l.chunks) == 1 && len(l.chunks[0].B) == l.headOff)
+			hasData := !(len(l.chunks) == 0 || len(l.chunks) == 1 && len(l.chunks[0].B) == l.headOff) ||
+				l.express != nil && len(l.express.B) > 0
 			canData := hasData && (!l.creditOn || l.sendCredit > 0)
 			grant := l.grantPending
 			if l.writing || !canData && grant == 0 {
@@ -63,6 +64,12 @@ func (l *Link) writeLoop() {
 			clear(iov[:cap(iov)])
 			l.mu.Lock()
 			l.writing = false
+			for _, k := range l.writeKeys { // Express: these frames are in the kernel now
+				if l.keyCount[k]--; l.keyCount[k] <= 0 {
+					delete(l.keyCount, k)
+				}
+			}
+			l.writeKeys = l.writeKeys[:0]
 			if err != nil {
 				l.mu.Unlock()
 				l.shutdown(fmt.Errorf("transport: write: %w", err))
@@ -81,6 +88,9 @@ func (l *Link) writeLoop() {
 // list and their bytes into iov. With flow control only as many as the
 // send credit covers (at least one). Called with mu held.
 func (l *Link) takeBatches(iov *[][]byte) (batch []*pool.Buf, total int) {
+	if l.keyCount != nil {
+		return l.takeExpress(iov)
+	}
 	k := len(l.chunks)
 	if l.creditOn {
 		sum := int64(len(l.chunks[0].B) - l.headOff)
@@ -110,6 +120,42 @@ func (l *Link) takeBatches(iov *[][]byte) (batch []*pool.Buf, total int) {
 		if len(b) > 0 {
 			*iov = append(*iov, b)
 			total += len(b)
+		}
+	}
+	l.sendCredit -= int64(total)
+	return batch, total
+}
+
+// takeExpress is takeBatches with Config.Express on: the express frames
+// first, then at most one queued chunk, so that express frames committed
+// while this write runs wait for one chunk at most. The chunk's keys stay
+// counted until the write returns (writeKeys). Called with mu held; there
+// are no direct writes in this mode, so headOff is 0.
+func (l *Link) takeExpress(iov *[][]byte) (batch []*pool.Buf, total int) {
+	batch = l.spare[:0]
+	l.spare = nil
+	if e := l.express; e != nil && len(e.B) > 0 {
+		l.express = nil // commitExpress gets a new one
+		batch = append(batch, e)
+		*iov = append(*iov, e.B)
+		total += len(e.B)
+	}
+	if len(l.chunks) > 0 && (!l.creditOn || l.sendCredit > int64(total)) {
+		c := l.chunks[0]
+		batch = append(batch, c)
+		if len(c.B) > 0 {
+			*iov = append(*iov, c.B)
+			total += len(c.B)
+		}
+		l.writeKeys = append(l.writeKeys, l.chunkKeys[0]...)
+		n := copy(l.chunks, l.chunks[1:])
+		l.chunks[n] = nil
+		l.chunks = l.chunks[:n]
+		copy(l.chunkKeys, l.chunkKeys[1:])
+		l.chunkKeys[n] = nil
+		l.chunkKeys = l.chunkKeys[:n]
+		if n == 0 {
+			l.curMsgs = 0
 		}
 	}
 	l.sendCredit -= int64(total)
