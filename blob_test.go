@@ -286,11 +286,13 @@ func TestBlobQueuedWhileConnecting(t *testing.T) {
 				NewMsg("b").AppendString("no bytes"),
 				NewMsg("b").AppendBytes([]byte("x")).AppendInt(1).AppendBytes(nil),
 			}
-			for _, m := range msgs {
-				if err := p.b.SndMsg(port.ID(), m); err != nil {
-					t.Fatal(err)
+			queueThenConnect(p.b, "nodeA", func() {
+				for _, m := range msgs {
+					if err := p.b.SndMsg(port.ID(), m); err != nil {
+						t.Fatal(err)
+					}
 				}
-			}
+			})
 			for k, m := range msgs {
 				r := recv(t, got)
 				if r.blobs != (c.wantBlobs && k != 1) {
@@ -319,11 +321,13 @@ func TestQueuedTooLargeDropsOnlyItself(t *testing.T) {
 		got <- inspect(m)
 		return nil
 	})
-	for _, n := range []int{1, 100 << 10, 2} {
-		if err := p.b.SndMsg(port.ID(), NewMsg("b").AppendBytes(bytes.Repeat([]byte{'z'}, n))); err != nil {
-			t.Fatal(err)
+	queueThenConnect(p.b, "nodeA", func() {
+		for _, n := range []int{1, 100 << 10, 2} {
+			if err := p.b.SndMsg(port.ID(), NewMsg("b").AppendBytes(bytes.Repeat([]byte{'z'}, n))); err != nil {
+				t.Fatal(err)
+			}
 		}
-	}
+	})
 	for _, n := range []int{1, 2} {
 		if r := recv(t, got); len(r.view) != 1 || len(r.view[0]) != n {
 			t.Fatalf("got %d args, first of %d bytes; want %d bytes", len(r.view), len(r.view[0]), n)
@@ -374,4 +378,19 @@ func TestLargeMessageAllocs(t *testing.T) {
 	if per := (after.TotalAlloc - before.TotalAlloc) / (8 * n); per > 32<<10 {
 		t.Errorf("%d bytes allocated per 1 MiB message, want buffers from the pool", per)
 	}
+}
+
+// queueThenConnect runs send while n's link to node id cannot come up, so
+// that everything it sends is queued, then starts the connection attempt
+// as the first send would have.
+func queueThenConnect(n *Node, id string, send func()) {
+	rn := n.net.node(id)
+	rn.mu.Lock()
+	rn.connecting = true // sends queue and leave the dialling to us
+	rn.mu.Unlock()
+	send()
+	rn.nw.mu.Lock()
+	rn.nw.wg.Add(1)
+	rn.nw.mu.Unlock()
+	go rn.dial()
 }
