@@ -34,6 +34,12 @@ func DecodeInt(raw []byte) (int64, error) {
 		}
 		return int64(mag), nil
 	}
+	return scanInt(raw)
+}
+
+// scanInt is DecodeInt through the full number scanner (every input the
+// plainInt shortcut does not take).
+func scanInt(raw []byte) (int64, error) {
 	var scratch [64]byte
 	num, neg, mag, err := integer(raw, scratch[:0], "integer", "int64")
 	switch {
@@ -96,6 +102,11 @@ func DecodeUint(raw []byte) (uint64, error) {
 	if neg, mag, ok := plainInt(raw); ok && (!neg || mag == 0) {
 		return mag, nil
 	}
+	return scanUint(raw)
+}
+
+// scanUint is DecodeUint through the full number scanner.
+func scanUint(raw []byte) (uint64, error) {
 	var scratch [64]byte
 	num, neg, mag, err := integer(raw, scratch[:0], "unsigned integer", "uint64")
 	switch {
