@@ -82,21 +82,9 @@ func appendRelayed(b []byte, local string, m *Msg, blobs bool) ([]byte, error) {
 		b = append(b, ',')
 		b = append(b, raw...)
 	default:
-		n, err := m.argCount()
-		if err != nil {
+		var err error
+		if b, err = wire.AppendArgsWithBlobs(append(b, ','), raw, bs); err != nil {
 			return b, fmt.Errorf("aemp: relaying message %q: %w", truncate(m.tag, 30), err)
-		}
-		for i := range n {
-			b = append(b, ',')
-			if data, ok := bs.Get(i); ok {
-				b = wire.AppendBytes(b, data)
-				continue
-			}
-			a, err := m.argRaw(i)
-			if err != nil {
-				return b, err
-			}
-			b = append(b, a...)
 		}
 	}
 	b = append(b, ']')

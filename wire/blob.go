@@ -175,8 +175,18 @@ func BlobEnvelopeToJSON(b, msg []byte) ([]byte, error) {
 	}
 	start := int(uintptr(unsafe.Pointer(unsafe.SliceData(env.Args))) - uintptr(unsafe.Pointer(unsafe.SliceData(text))))
 	b = append(b, text[:start]...)
+	if b, err = AppendArgsWithBlobs(b, env.Args, bs); err != nil {
+		return b, err
+	}
+	return append(b, text[start+len(env.Args):]...), nil // "]" and what follows it
+}
+
+// AppendArgsWithBlobs appends the argument list args (Envelope.Args of a
+// blob envelope) with every argument that bs carries as a blob replaced by
+// the JSON string of its bytes (AppendBytes).
+func AppendArgsWithBlobs(b, args []byte, bs Blobs) ([]byte, error) {
 	var it ArgIter
-	it.Reset(env.Args)
+	it.Reset(args)
 	n, err := it.Len()
 	if err != nil {
 		return b, err
@@ -195,5 +205,5 @@ func BlobEnvelopeToJSON(b, msg []byte) ([]byte, error) {
 		}
 		b = append(b, a...)
 	}
-	return append(b, text[start+len(env.Args):]...), nil // "]" and what follows it
+	return b, nil
 }
