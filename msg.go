@@ -94,7 +94,8 @@ func (m *Msg) blobs() wire.Blobs {
 }
 
 // blob returns argument i (0-based) of a remote message when it travelled
-// as a blob, aliasing the network buffer.
+// as a blob, aliasing the network buffer; false for a message without
+// blobs and for i < 0 (the tag), so callers pass element-1 unchecked.
 func (m *Msg) blob(i int) ([]byte, bool) {
 	if m.flags&msgBlobs == 0 || i < 0 {
 		return nil, false
@@ -352,10 +353,8 @@ func (m *Msg) Bytes(i int) ([]byte, error) {
 	if j := i - 1; j >= 0 && j < inlineArgs && j < int(m.n) && m.flags == 0 && m.kinds[j] == kBytes {
 		return bytesOf(m.inl[j].s), nil
 	}
-	if m.flags&msgBlobs != 0 && i > 0 {
-		if b, ok := m.blob(i - 1); ok {
-			return append([]byte{}, b...), nil
-		}
+	if b, ok := m.blob(i - 1); ok {
+		return append([]byte{}, b...), nil
 	}
 	return element(m, i, wire.DecodeBytes, value.toBytes)
 }
@@ -366,10 +365,8 @@ func (m *Msg) Bytes(i int) ([]byte, error) {
 // the handler runs (like [Msg.Raw]; [Msg.Clone] the message to keep it).
 // In every other case it returns what Bytes does.
 func (m *Msg) BytesView(i int) ([]byte, error) {
-	if m.flags&msgBlobs != 0 && i > 0 {
-		if b, ok := m.blob(i - 1); ok {
-			return b, nil
-		}
+	if b, ok := m.blob(i - 1); ok {
+		return b, nil
 	}
 	return m.Bytes(i)
 }
@@ -380,7 +377,7 @@ func (m *Msg) BytesView(i int) ([]byte, error) {
 // normalised to int64, uint64, float64). A []byte another Go node sent
 // with [Msg.AppendBytes] is a []byte (a copy).
 func (m *Msg) Value(i int) (any, error) {
-	if b, ok := m.blob(i - 1); ok && i > 0 {
+	if b, ok := m.blob(i - 1); ok {
 		return append([]byte{}, b...), nil
 	}
 	if m.isRemote() && i > 0 {
@@ -403,7 +400,7 @@ func (m *Msg) Value(i int) (any, error) {
 // converted through its JSON form, exactly as if it had come from another
 // node.
 func (m *Msg) Decode(i int, dst any) error {
-	if b, ok := m.blob(i - 1); ok && i > 0 { // as the local []byte it was sent as, copied
+	if b, ok := m.blob(i - 1); ok { // as the local []byte it was sent as, copied
 		c := append([]byte{}, b...)
 		if err := decodeLocal(value{k: kBytes, s: unsafe.String(unsafe.SliceData(c), len(c))}, dst); err != nil {
 			return m.wrap(i, err)
@@ -502,7 +499,7 @@ func (m *Msg) Clone() *Msg {
 func element[T any](m *Msg, i int, remote func([]byte) (T, error), local func(value) (T, error)) (T, error) {
 	var v T
 	var err error
-	if b, ok := m.blob(i - 1); ok && i > 0 {
+	if b, ok := m.blob(i - 1); ok {
 		v, err = local(blobValue(b)) // a []byte from a Go node converts as a local one
 	} else if m.isRemote() && i > 0 {
 		v, err = remoteArg(m, i-1, remote)
