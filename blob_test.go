@@ -389,8 +389,5 @@ func queueThenConnect(n *Node, id string, send func()) {
 	rn.connecting = true // sends queue and leave the dialling to us
 	rn.mu.Unlock()
 	send()
-	rn.nw.mu.Lock()
-	rn.nw.wg.Add(1)
-	rn.nw.mu.Unlock()
-	go rn.dial()
+	rn.nw.goTracked(rn.dial)
 }

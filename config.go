@@ -3,6 +3,7 @@ package aemp
 import (
 	"fmt"
 	"log/slog"
+	"net"
 	"runtime"
 	"strings"
 	"time"
@@ -44,7 +45,7 @@ type Config struct {
 	// lost, unmonitored ports dying). Default: slog.Default().
 	Logger *slog.Logger
 
-	// Networking. A node with no Binds and no Nodes/Seeds is local-only.
+	// Networking. A node with no Binds, Nodes or Seeds is local-only.
 
 	// Binds are the listen endpoints, "host:port" ("127.0.0.1:4040",
 	// "[::1]:0"; port 0 picks a free port). Node.Binds reports the bound
@@ -54,6 +55,26 @@ type Config struct {
 	// Nodes maps node IDs to the addresses they listen on, for nodes this
 	// node may have to connect to ("host:port" each).
 	Nodes map[string][]string
+
+	// Seeds are the "host:port" endpoints of seed nodes (AnyEvent::MP's
+	// seeds, spec §4.8). The node keeps a link to every seed it can reach
+	// (retrying with back-off), tells each to run the global service, and
+	// takes the first one that is up as its master: the node it publishes
+	// its part of the global database to and asks where other nodes
+	// listen. A seed endpoint that turns out to be this node makes it a
+	// global node. All nodes of a mesh should use the same seed list.
+	Seeds []string
+
+	// Global makes the node a global node from the start (AnyEvent::MP's
+	// global service): it holds the merged global database and serves it
+	// to the nodes that use it as their master. A node also becomes
+	// global when it is its own seed or another node asks it to (g_slave).
+	Global bool
+
+	// MonitorTimeout caps the back-off of seed reconnects and of the links
+	// a global node keeps to the other global nodes (AnyEvent::MP's
+	// monitor_timeout). Default: 30s.
+	MonitorTimeout time.Duration
 
 	// Secret is the shared secret for hmac_sha3_512 authentication.
 	Secret string
@@ -118,6 +139,7 @@ const (
 	DefaultBatch            = 64
 	DefaultHandshakeTimeout = 10 * time.Second
 	DefaultConnectTimeout   = 5 * time.Second
+	DefaultMonitorTimeout   = 30 * time.Second
 	DefaultMaxFrame         = 1 << 20
 )
 
@@ -135,7 +157,7 @@ func (c *Config) Validate() error {
 	if c.Workers < 0 || c.MailboxRing < 0 || c.Batch < 0 || c.MaxFrame < 0 || c.SendBuffer < 0 {
 		return bad("negative Workers, MailboxRing, Batch, MaxFrame or SendBuffer")
 	}
-	if c.HandshakeTimeout < 0 || c.ConnectTimeout < 0 {
+	if c.HandshakeTimeout < 0 || c.ConnectTimeout < 0 || c.MonitorTimeout < 0 {
 		return bad("negative timeout")
 	}
 	switch c.Backend {
@@ -149,6 +171,11 @@ func (c *Config) Validate() error {
 		}
 		if len(addrs) == 0 {
 			return bad("Nodes: no address for node %q", id)
+		}
+	}
+	for _, s := range c.Seeds {
+		if _, port, err := net.SplitHostPort(s); err != nil || port == "" || port == "0" {
+			return bad("Seeds: %q is not host:port with a port (seeds have no default port)", s)
 		}
 	}
 	for _, f := range c.Framings {
@@ -185,11 +212,15 @@ func (c Config) withDefaults() Config {
 	if c.MaxFrame == 0 {
 		c.MaxFrame = DefaultMaxFrame
 	}
+	if c.MonitorTimeout == 0 {
+		c.MonitorTimeout = DefaultMonitorTimeout
+	}
 	if len(c.Framings) == 0 {
 		c.Framings = []string{"goframe1", "json"}
 	}
 	// Never share the caller's slices and maps.
 	c.Binds = append([]string(nil), c.Binds...)
+	c.Seeds = append([]string(nil), c.Seeds...)
 	c.Framings = append([]string(nil), c.Framings...)
 	c.AuthAccept = append([]string(nil), c.AuthAccept...)
 	nodes := make(map[string][]string, len(c.Nodes))

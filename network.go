@@ -11,6 +11,7 @@ import (
 
 	"github.com/aemp-go/aemp/auth"
 	"github.com/aemp-go/aemp/pool"
+	"github.com/aemp-go/aemp/registry"
 	"github.com/aemp-go/aemp/transport"
 	"github.com/aemp-go/aemp/wire"
 )
@@ -27,6 +28,7 @@ type network struct {
 
 	lns   []net.Listener
 	binds []string
+	seeds seeds
 
 	nodes sync.Map // node ID → *remoteNode (lock-free lookup on every remote send)
 
@@ -69,7 +71,7 @@ func useBlobs(res *transport.HandshakeResult) bool {
 
 func (n *Node) startNetwork() error {
 	cfg := &n.cfg
-	if len(cfg.Binds) == 0 && len(cfg.Nodes) == 0 {
+	if len(cfg.Binds) == 0 && len(cfg.Nodes) == 0 && len(cfg.Seeds) == 0 {
 		return nil
 	}
 	nw := &network{
@@ -129,7 +131,49 @@ func (n *Node) startNetwork() error {
 		nw.wg.Add(1)
 		go nw.accept(ln)
 	}
+	// Publish where this node listens ('l), as AnyEvent::MP's configure does.
+	published := publishedBinds(nw.binds)
+	n.reg.run(func(out *registry.Out) { n.reg.st.Set(registry.FamilyListeners, n.id, published, out) })
+	nw.startSeeds()
 	return nil
+}
+
+// publishedBinds lists the bound addresses as other nodes can dial them: a
+// listener on the unspecified address (0.0.0.0, ::) is published with each
+// interface address (loopback only if there is nothing else), as
+// AnyEvent::MP expands "*".
+func publishedBinds(binds []string) []any {
+	out := []any{}
+	for _, b := range binds {
+		host, port, err := net.SplitHostPort(b)
+		if err != nil {
+			continue
+		}
+		ip := net.ParseIP(host)
+		if ip == nil || !ip.IsUnspecified() {
+			out = append(out, b)
+			continue
+		}
+		var loop []any
+		addrs, _ := net.InterfaceAddrs()
+		n := len(out)
+		for _, a := range addrs {
+			ipn, ok := a.(*net.IPNet)
+			if !ok || ipn.IP.IsLinkLocalUnicast() || ip.To4() != nil && ipn.IP.To4() == nil {
+				continue
+			}
+			hp := net.JoinHostPort(ipn.IP.String(), port)
+			if ipn.IP.IsLoopback() {
+				loop = append(loop, hp)
+			} else {
+				out = append(out, hp)
+			}
+		}
+		if len(out) == n {
+			out = append(out, loop...)
+		}
+	}
+	return out
 }
 
 // Binds returns the addresses the node listens on ("ip:port").
@@ -286,19 +330,28 @@ func (nw *network) accept(ln net.Listener) {
 }
 
 // dial tries each known address of rn until a handshake succeeds or the
-// deadline passes; the first failure reason is what monitors get.
+// deadline passes; the first failure reason is what monitors get. The
+// addresses come from Config.Nodes (and AddNode), else from the global
+// database: a global node looks them up, a normal node asks its master
+// (g_find).
 func (rn *remoteNode) dial() {
 	nw := rn.nw
-	defer nw.wg.Done()
 	nw.mu.Lock()
 	addrs := append([]string(nil), nw.n.cfg.Nodes[rn.id]...)
 	nw.mu.Unlock()
-	if len(addrs) == 0 {
-		rn.down("no known address", false)
-		return
-	}
 	ctx, cancel := context.WithTimeout(nw.ctx, nw.n.cfg.ConnectTimeout)
 	defer cancel()
+	if len(addrs) == 0 && (len(nw.n.cfg.Seeds) > 0 || nw.n.reg.global.Load()) {
+		addrs = nw.n.reg.resolve(ctx, rn.id)
+	}
+	if len(addrs) == 0 {
+		text := "no known address"
+		if ctx.Err() != nil {
+			text = "connect timeout"
+		}
+		rn.down(text, false)
+		return
+	}
 	var lastErr error
 	for backoff := 50 * time.Millisecond; ; backoff = min(2*backoff, time.Second) {
 		for _, addr := range addrs {
@@ -388,6 +441,7 @@ func (rn *remoteNode) attach(res *transport.HandshakeResult) {
 	rn.blobs = useBlobs(res)
 	rn.express = express
 	rn.connecting = false
+	rn.retryDelay = 0
 	rn.nw.n.log.Debug("aemp: link up", "peer", rn.id, "send", res.SendFraming, "recv", res.RecvFraming, "tls", res.TLS)
 	pending := rn.pending
 	rn.pending = nil
@@ -407,6 +461,7 @@ func (rn *remoteNode) attach(res *transport.HandshakeResult) {
 			break // the link closes itself; OnClose reports it
 		}
 	}
+	rn.nw.n.reg.nodeUp(rn.id) // queued under rn.mu: ordered with nodeDown
 }
 
 // linkHandler is the transport.Handler of a remote node's link.
@@ -436,9 +491,13 @@ func (rn *remoteNode) down(text string, wasUp bool) {
 		rn.mu.Unlock() // the attempt failed, but the node connected to us meanwhile
 		return
 	}
+	r := transportReason(rn.id, text)
 	if wasUp {
 		rn.link = nil
 		rn.blobs, rn.express = false, false
+		rn.nw.n.reg.nodeDown(rn.id, r) // queued under rn.mu: ordered with nodeUp
+	} else {
+		rn.backOff()
 	}
 	rn.connecting = false
 	rn.pending = nil
@@ -448,7 +507,6 @@ func (rn *remoteNode) down(text string, wasUp bool) {
 	if wasUp {
 		rn.nw.n.log.Info("aemp: link down", "peer", rn.id, "reason", text)
 	}
-	r := transportReason(rn.id, text)
 	for _, set := range mons {
 		for m := range set {
 			m.fire(r)

@@ -28,7 +28,8 @@ type Node struct {
 	closed    atomic.Bool
 	done      chan struct{}
 
-	net *network // nil for a local-only node
+	net *network      // nil for a local-only node
+	reg *registryHost // the global database and node events
 }
 
 // NewNode creates a node from cfg (copied; see [Config] for the defaults).
@@ -59,10 +60,12 @@ func NewNode(cfg Config) (*Node, error) {
 	if !randomised {
 		n.uniq = newUNIQ()
 	}
+	n.startRegistry()
 	if err := n.startNetwork(); err != nil {
 		n.sched.stop()
 		return nil, err
 	}
+	n.startGlobal()
 	return n, nil
 }
 

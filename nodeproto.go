@@ -13,6 +13,11 @@ import (
 var nodeRequests = map[string]bool{
 	"": true, "devnull": true, "snd": true, "time": true, "can": true,
 	"mon1": true, "mon0": true, "kil0": true, "kil1": true,
+	// the global database (spec §4.5), served by the registry
+	"g_slave": true, "g_global": true, "g_set": true, "g_upd": true,
+	"g_find": true, "g_found": true, "g_db_family": true, "g_db_keys": true,
+	"g_db_values": true, "g_reply": true, "g_mon1": true, "g_mon0": true,
+	"g_chg1": true, "g_chg2": true,
 }
 
 func (n *Node) nodeRequest(src *remoteNode, m *Msg) error {
@@ -47,8 +52,16 @@ func (n *Node) nodeRequest(src *remoteNode, m *Msg) error {
 		}
 		return n.reply(vals[2:], can)
 	}
-	// eval, function calls (spawn) and the global database (g_*) are not
-	// served by this node; like Perl, no error reply is ever sent.
+	if nodeRequests[m.tag] { // the g_* requests
+		from := n.id
+		if src != nil {
+			from = src.id
+		}
+		n.reg.request(from, m)
+		return nil
+	}
+	// eval and function calls (spawn) are not served by this node; like
+	// Perl, no error reply is ever sent.
 	n.log.Debug("aemp: unsupported node request ignored", "request", m.tag, "from", m.From())
 	return nil
 }

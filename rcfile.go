@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // RCPath returns the path of AnyEvent::MP's configuration file:
@@ -30,7 +31,8 @@ func RCPath() string {
 // returns the effective settings of the named profile (default: the host
 // name) as a Config: the file's top level, overridden along the profile's
 // parent chain down to the profile itself (spec §7.2). Keys it understands:
-// nodeid, secret, cert, binds, framing_format, auth_accept; values may be
+// nodeid, secret, cert, binds, seeds, monitor_timeout, framing_format,
+// auth_accept; values may be
 // strings where Perl writes them as strings. A missing file gives an empty
 // Config and an error wrapping os.ErrNotExist.
 func ReadConfigFile(path, profile string) (Config, error) {
@@ -78,7 +80,32 @@ func ReadConfigFile(path, profile string) (Config, error) {
 	c.Binds = stringList(eff["binds"])
 	c.Framings = stringList(eff["framing_format"])
 	c.AuthAccept = stringList(eff["auth_accept"])
+	c.Seeds = stringList(eff["seeds"])
+	if d, ok := seconds(eff["monitor_timeout"]); ok {
+		c.MonitorTimeout = d
+	}
 	return c, nil
+}
+
+// seconds reads a duration in seconds, given as a number or a numeric
+// string (Perl writes either).
+func seconds(v any) (time.Duration, bool) {
+	var f float64
+	switch x := v.(type) {
+	case float64:
+		f = x
+	case string:
+		var err error
+		if f, err = strconv.ParseFloat(x, 64); err != nil {
+			return 0, false
+		}
+	default:
+		return 0, false
+	}
+	if f <= 0 || f > 1e6 {
+		return 0, false
+	}
+	return time.Duration(f * float64(time.Second)), true
 }
 
 // stringList accepts a JSON array of strings or a comma-separated string.

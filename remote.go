@@ -3,6 +3,7 @@ package aemp
 import (
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/aemp-go/aemp/pool"
 	"github.com/aemp-go/aemp/transport"
@@ -26,6 +27,8 @@ type remoteNode struct {
 	express    bool                             // the link orders per port (Config.OrderPerPort)
 	pending    [][]byte                         // encoded envelopes queued while connecting
 	mons       map[string]map[*Monitor]struct{} // local part → monitors ("" = node port)
+	retryAt    time.Time                        // ensureLink waits until then after a failure
+	retryDelay time.Duration                    // the back-off that set retryAt
 	tags       map[string]string                // interned tags, reader goroutine only
 	lastTag    string                           // the last tag interned, reader goroutine only
 }
@@ -51,17 +54,8 @@ func (rn *remoteNode) send(local string, m *Msg) error {
 	start := !rn.connecting
 	rn.connecting = true
 	rn.mu.Unlock()
-	if start {
-		rn.nw.mu.Lock()
-		closed := rn.nw.closed
-		if !closed {
-			rn.nw.wg.Add(1)
-		}
-		rn.nw.mu.Unlock()
-		if closed {
-			return ErrClosed
-		}
-		go rn.dial()
+	if start && !rn.nw.goTracked(rn.dial) {
+		return ErrClosed
 	}
 	return nil
 }

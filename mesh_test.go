@@ -1,0 +1,337 @@
+package aemp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"net"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aemp-go/aemp/internal/leakcheck"
+)
+
+// meshKit starts nodes that form a mesh through seeds, and closes them
+// (checking for leaked goroutines) when the test ends.
+type meshKit struct {
+	t     *testing.T
+	mu    sync.Mutex
+	nodes []*Node
+	logs  map[string]*logBuffer
+}
+
+func newMeshKit(t *testing.T) *meshKit {
+	check := leakcheck.Check(t)
+	k := &meshKit{t: t, logs: map[string]*logBuffer{}}
+	t.Cleanup(func() {
+		for _, n := range k.nodes {
+			n.Close()
+		}
+		check()
+		if t.Failed() {
+			for _, id := range slices.Sorted(maps.Keys(k.logs)) {
+				t.Logf("log of %s:\n%s", id, k.logs[id])
+			}
+		}
+	})
+	return k
+}
+
+func (k *meshKit) node(id string, cfg Config) *Node {
+	k.t.Helper()
+	cfg.NodeID = id
+	cfg.Secret = "mesh-secret"
+	if cfg.Binds == nil {
+		cfg.Binds = []string{"127.0.0.1:0"}
+	}
+	cfg.ConnectTimeout = 2 * time.Second
+	lb := &logBuffer{}
+	cfg.Logger = lb.logger()
+	n, err := NewNode(cfg)
+	if err != nil {
+		k.t.Fatal(err)
+	}
+	k.mu.Lock()
+	k.nodes = append(k.nodes, n)
+	k.logs[id] = lb
+	k.mu.Unlock()
+	return n
+}
+
+// watch keeps the latest contents of a family as one node's DBMon sees it.
+type watch struct {
+	mu   sync.Mutex
+	vals map[string]any
+	all  []DBChange
+	mon  *DBMonitor
+}
+
+func watchFamily(n *Node, family string) *watch {
+	w := &watch{}
+	w.mon = n.DBMon(family, func(c DBChange) {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		w.vals = maps.Clone(c.Values)
+		c.Values = nil
+		w.all = append(w.all, c)
+	})
+	return w
+}
+
+func (w *watch) get() map[string]any {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return maps.Clone(w.vals)
+}
+
+func (w *watch) calls() []DBChange {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return slices.Clone(w.all)
+}
+
+func (w *watch) waitFor(t *testing.T, what string, cond func(map[string]any) bool) {
+	t.Helper()
+	waitFor(t, what, func() bool { return cond(w.get()) })
+}
+
+func hasKeys(keys ...string) func(map[string]any) bool {
+	return func(m map[string]any) bool {
+		for _, k := range keys {
+			if _, ok := m[k]; !ok {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+// startSeeds starts two global seed nodes that know each other.
+func startSeeds(k *meshKit) (s1, s2 *Node, seeds []string) {
+	s1 = k.node("seed1", Config{Global: true})
+	s2 = k.node("seed2", Config{Global: true, Seeds: s1.Binds()})
+	return s1, s2, append(s1.Binds(), s2.Binds()...)
+}
+
+func TestMeshRegistry(t *testing.T) {
+	k := newMeshKit(t)
+	s1, s2, seeds := startSeeds(k)
+	n1 := k.node("n1", Config{Seeds: seeds})
+	n2 := k.node("n2", Config{Seeds: seeds})
+	n3 := k.node("n3", Config{Seeds: []string{seeds[1], seeds[0]}}) // master seed2
+	all := []*Node{s1, s2, n1, n2, n3}
+	var ids []string
+	for _, n := range all {
+		ids = append(ids, n.ID())
+	}
+	ws := map[string]*watch{}
+	for _, n := range all {
+		ws[n.ID()] = watchFamily(n, "'l")
+	}
+	for _, n := range all {
+		ws[n.ID()].waitFor(t, n.ID()+" to know every node's listeners", hasKeys(ids...))
+	}
+	if !s1.IsGlobal() || !s2.IsGlobal() || n1.IsGlobal() {
+		t.Fatalf("global: seed1 %v seed2 %v n1 %v", s1.IsGlobal(), s2.IsGlobal(), n1.IsGlobal())
+	}
+	if got, want := ws["n3"].get()["n1"], []any{n1.Binds()[0]}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("n3 sees n1's listeners as %v, want %v", got, want)
+	}
+
+	// A change on n1 (master seed1) reaches n3 (master seed2).
+	w3 := watchFamily(n3, "svc")
+	w3.waitFor(t, "n3's first svc notification", func(map[string]any) bool { return len(w3.calls()) > 0 })
+	if err := n1.DBSet("svc", "n1-key", map[string]any{"v": 1}); err != nil {
+		t.Fatal(err)
+	}
+	w3.waitFor(t, "n1's key at n3", hasKeys("n1-key"))
+	if v := w3.get()["n1-key"]; fmt.Sprint(v) != "map[v:1]" {
+		t.Fatalf("n3 sees %v", v)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	keys, err := n2.DBKeys(ctx, "svc")
+	if err != nil || !slices.Equal(keys, []string{"n1-key"}) {
+		t.Fatalf("DBKeys = %v, %v", keys, err)
+	}
+	fam, err := n3.DBFamily(ctx, "nothing-here")
+	if err != nil || len(fam) != 0 {
+		t.Fatalf("DBFamily of an absent family = %v, %v", fam, err)
+	}
+
+	// n1 reaches a port on n3 without being told its address: it asks
+	// its master (g_find).
+	got := make(chan int64, 1)
+	p := n3.NewPort().Rcv("hi", func(m *Msg) error {
+		v, err := m.Int(1)
+		got <- v
+		return err
+	})
+	if err := n1.Snd(p.ID(), "hi", 42); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case v := <-got:
+		if v != 42 {
+			t.Fatalf("got %d", v)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a message to a node known only through the registry did not arrive")
+	}
+
+	// DBReg: the key goes when the port dies.
+	rp := n2.NewPortFunc(func(*Msg) error { return nil })
+	if _, err := n2.DBReg("svc", rp.ID(), nil); err != nil {
+		t.Fatal(err)
+	}
+	w3.waitFor(t, "the registered port at n3", hasKeys(string(rp.ID())))
+	rp.Kill()
+	w3.waitFor(t, "the dead port's key to go", func(m map[string]any) bool { _, ok := m[string(rp.ID())]; return !ok })
+
+	// A node's keys leave the network with it.
+	n1.Close()
+	w3.waitFor(t, "n1's key to go", func(m map[string]any) bool { return len(m) == 0 })
+	ws["n3"].waitFor(t, "n1's listeners to go", func(m map[string]any) bool { _, ok := m["n1"]; return !ok })
+}
+
+// When its master goes, a node attaches to the next seed and publishes
+// its keys again; monitors resync.
+func TestMeshMasterFailover(t *testing.T) {
+	k := newMeshKit(t)
+	s1, _, seeds := startSeeds(k)
+	n1 := k.node("n1", Config{Seeds: seeds})
+	n2 := k.node("n2", Config{Seeds: []string{seeds[1]}})
+	w2 := watchFamily(n2, "svc")
+	if err := n1.DBSet("svc", "a", "1"); err != nil {
+		t.Fatal(err)
+	}
+	w2.waitFor(t, "n1's key at n2", hasKeys("a"))
+	var downs sync.Map
+	nm := n1.MonNodes(func(node string, up bool, r Reason) {
+		if !up {
+			downs.Store(node, r)
+		}
+	})
+	defer nm.Cancel()
+	s1.Close()
+	waitFor(t, "n1 to see seed1 go down", func() bool { _, ok := downs.Load("seed1"); return ok })
+	if r, _ := downs.Load("seed1"); len(r.(Reason)) != 3 || r.(Reason)[0] != "transport_error" {
+		t.Fatalf("node-down reason %v", r)
+	}
+	// The key disappears with seed1 (seed2 learnt it from seed1), then comes
+	// back when n1 has attached to seed2.
+	if err := n1.DBSet("svc", "b", "2"); err != nil {
+		t.Fatal(err)
+	}
+	w2.waitFor(t, "n1's keys back at n2 through seed2", hasKeys("a", "b"))
+}
+
+func TestMonNodesAlternate(t *testing.T) {
+	p := newNetPair(t, Config{}, Config{})
+	var mu sync.Mutex
+	var events []string
+	m := p.a.MonNodes(func(node string, up bool, r Reason) {
+		mu.Lock()
+		defer mu.Unlock()
+		events = append(events, fmt.Sprintf("%s %v", node, up))
+	})
+	defer m.Cancel()
+	for i := 0; i < 3; i++ {
+		pong := make(chan struct{}, 1)
+		rp := p.b.NewPortFunc(func(*Msg) error { pong <- struct{}{}; return nil })
+		if err := p.a.Snd(rp.ID(), "x"); err != nil {
+			t.Fatal(err)
+		}
+		<-pong
+		p.a.net.node("nodeB").link.Close()
+		waitFor(t, "link down", func() bool { return !p.a.net.isUp("nodeB") })
+	}
+	waitFor(t, "six events", func() bool { mu.Lock(); defer mu.Unlock(); return len(events) == 6 })
+	mu.Lock()
+	defer mu.Unlock()
+	for i, e := range events {
+		want := fmt.Sprintf("nodeB %v", i%2 == 0)
+		if e != want {
+			t.Fatalf("events %v: #%d is %q, want %q", events, i, e, want)
+		}
+	}
+}
+
+// A node whose seed list names itself becomes global; a normal node with
+// no reachable seed queues its queries until the context ends.
+func TestSelfSeedAndNoMaster(t *testing.T) {
+	k := newMeshKit(t)
+	addr := freeAddr(t)
+	g := k.node("g", Config{Binds: []string{addr}, Seeds: []string{addr}})
+	waitFor(t, "g to become global", g.IsGlobal)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := g.DBSet("f", "k", "v"); err != nil {
+		t.Fatal(err)
+	}
+	vals, err := g.DBValues(ctx, "f")
+	if err != nil || fmt.Sprint(vals) != "[v]" {
+		t.Fatalf("DBValues = %v, %v", vals, err)
+	}
+
+	lone := k.node("lone", Config{Seeds: []string{freeAddr(t)}})
+	short, cancel2 := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel2()
+	if _, err := lone.DBKeys(short, "f"); !errors.Is(err, ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("query without a master: %v", err)
+	}
+	if err := lone.DBSet("f", "k", make(chan int)); !errors.Is(err, ErrType) {
+		t.Fatalf("DBSet of a channel: %v", err)
+	}
+}
+
+func TestConfigSeeds(t *testing.T) {
+	for _, bad := range []string{"host", "host:0", "host:", ":"} {
+		c := Config{Seeds: []string{bad}}
+		if err := c.Validate(); !errors.Is(err, ErrConfig) {
+			t.Errorf("seed %q accepted", bad)
+		}
+	}
+	c := Config{Seeds: []string{"127.0.0.1:4040", "[::1]:4040", "seed.example:4040"}}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A local-only global node serves the database to itself.
+func TestLocalGlobal(t *testing.T) {
+	check := leakcheck.Check(t)
+	defer check()
+	n, err := NewNode(Config{NodeID: "solo", Global: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	w := watchFamily(n, "f")
+	n.DBSet("f", "a", 1)
+	w.waitFor(t, "a", hasKeys("a"))
+	w2 := watchFamily(n, "f") // a second subscriber: one call with every key as added
+	waitFor(t, "second subscriber's call", func() bool {
+		c := w2.calls()
+		return len(c) == 1 && slices.Equal(c[0].Added, []string{"a"})
+	})
+	n.DBDel("f", "a")
+	w.waitFor(t, "a to go", func(m map[string]any) bool { return len(m) == 0 })
+	w.mon.Cancel()
+	w2.mon.Cancel()
+}
+
+// freeAddr returns a 127.0.0.1 address with a port that was free a moment
+// ago (for a node that must name its own address in its seed list).
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
