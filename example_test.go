@@ -2,6 +2,7 @@ package aemp_test
 
 import (
 	"fmt"
+	"maps"
 	"log/slog"
 	"time"
 
@@ -202,4 +203,34 @@ func ExampleMsg_BytesView() {
 	b.SndMsg(sink.ID(), aemp.NewMsg("data").AppendBytes(body))
 	fmt.Println(<-got)
 	// Output: 65536 bytes, sum 8355840
+}
+
+// The global database on one global node: a service registers a port under
+// a family, and a subscriber learns of it. Across nodes the code is the
+// same; the nodes name their seeds in Config.Seeds.
+func ExampleNode_DBMon() {
+	node, _ := aemp.NewNode(aemp.Config{NodeID: "example", Global: true})
+	defer node.Close()
+
+	changes := make(chan aemp.DBChange, 4)
+	mon := node.DBMon("printers", func(c aemp.DBChange) {
+		c.Values = maps.Clone(c.Values) // Values is valid during the callback only
+		changes <- c
+	})
+	defer mon.Cancel()
+	c := <-changes // the family as the master has it: empty
+	fmt.Println(len(c.Values), c.Added)
+
+	printer := node.NewPortFunc(func(*aemp.Msg) error { return nil })
+	node.DBReg("printers", printer.ID(), "2nd floor")
+	c = <-changes
+	fmt.Println(c.Added[0] == string(printer.ID()), c.Values[string(printer.ID())])
+
+	printer.Kill() // a registered port leaves the database when it dies
+	c = <-changes
+	fmt.Println(len(c.Values), c.Deleted[0] == string(printer.ID()))
+	// Output:
+	// 0 []
+	// true 2nd floor
+	// 0 true
 }

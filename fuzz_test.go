@@ -13,8 +13,9 @@ import (
 
 // FuzzInbound feeds arbitrary message texts to a node as if they had come
 // over a link: envelope scanning, routing, the node protocol (mon1, kil1,
-// snd relay, time, can …) and the handlers' typed accessors must never
-// panic or crash the node, whatever the peer sends.
+// snd relay, time, can, the global database's g_* requests, served by a
+// global node) and the handlers' typed accessors must never panic or crash
+// the node, whatever the peer sends.
 func FuzzInbound(f *testing.F) {
 	for _, p := range vectors.Sessions() {
 		conns, err := vectors.LoadSession(p)
@@ -34,6 +35,9 @@ func FuzzInbound(f *testing.F) {
 		`["","kil1",""]`, `["","snd","fuzz#b","test",1]`, `["","time","fuzz#b","t"]`,
 		`["","can","snd","fuzz#b"]`, `["","kil0","x","r"]`, `[]`, `[null]`, `[1,2]`, `{"a":1}`,
 		`["b","\u0000\ud800",1e999,-0.0,18446744073709551616]`, `["b"`, `"x"`,
+		`["","g_slave",{"'l":{"peer":["127.0.0.1:1"]},"f":{"k":[1]}}]`, `["","g_upd","f",{"k":2},["j"]]`,
+		`["","g_upd","f",null,["k"]]`, `["","g_set",{"f":{"x":null}}]`, `["","g_mon1","f"]`,
+		`["","g_db_family","f","b"]`, `["","g_find","peer"]`, `["","g_slave","x"]`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -52,7 +56,7 @@ func FuzzInbound(f *testing.F) {
 		}
 		f.Add(env)
 	}
-	n, err := NewNode(Config{NodeID: "fuzz", Workers: 1, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	n, err := NewNode(Config{NodeID: "fuzz", Workers: 1, Global: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/aemp-go/aemp"
@@ -32,7 +33,10 @@ import (
 func init() {
 	register(&System{Order: 30, Key: "aemp", Name: "aemp (one node)", Group: "aemp",
 		Note:  "local ports of one node: SndMsg into the target port's mailbox, no serialisation; default Workers, MailboxRing, Batch",
-		Local: aempLocal{}, Mesh: aempMesh{}})
+		Local: aempLocal{}})
+	register(&System{Order: 35, Key: "aemp-mesh", Name: "aemp mesh", Group: "aemp",
+		Note: "W5: n nodes in one process on 127.0.0.1, 2 global seed nodes + n-2 normal nodes (Seeds = both), Workers 1 each, std backend, hmac_sha3_512; formation = until every node's DBMon of 'l lists all n nodes; propagation = DBSet on one node until every node's DBMon saw it",
+		Mesh: aempMesh{}})
 	register(&System{Order: 31, Key: "aemp-netpoll", Name: "aemp netpoll", Group: "aemp",
 		Note:   `two nodes over TCP on 127.0.0.1, Backend "netpoll", hmac_sha3_512 auth, goframe1 framing, MaxFrame 8 MiB`,
 		Remote: aempRemote{backend: "netpoll"}})
@@ -180,15 +184,118 @@ func (aempLocal) OpenLocal(_ PairConfig, recv []Handler) ([]Endpoint, func() err
 	return send, n.Close, nil
 }
 
-// aempMesh is the W5 slot. It needs seeds, global nodes and the replicated
-// registry (db_set and db_mon, or their Go names), which the root package
-// does not offer yet. When it does: start n nodes with one seed, time until
-// every node sees n-1 peers, then time a db_set on one node until all n
-// nodes' db_mon callbacks have seen it.
+// aempMesh is W5: n nodes in this process, two of them global seed nodes
+// (seed2 lists seed1 as its seed), the others normal nodes with both seeds
+// in Config.Seeds, each with Workers 1. Formation is timed from the
+// creation of the first node until every node's DBMon of family 'l (the
+// listener addresses every node publishes, which is what lets a node reach
+// any other) holds all n nodes. Propagation is timed from a DBSet on the
+// last node until every node's DBMon of family "bench" has seen it. AEMP
+// 2.x does not open links between normal nodes until they talk, so "knows
+// every other node" means "can reach it", not "is linked to it".
 type aempMesh struct{}
 
+// aempMeshTimeout bounds one formation or propagation.
+const aempMeshTimeout = 60 * time.Second
+
 func (aempMesh) FormMesh(n int) (MeshTimes, error) {
-	return MeshTimes{}, notAvailable("the aemp root package has no mesh (seeds/global nodes) or registry (db_set/db_mon) API yet")
+	if n < 3 {
+		return MeshTimes{}, fmt.Errorf("aemp mesh: need at least 3 nodes, got %d", n)
+	}
+	var nodes []*aemp.Node
+	defer func() {
+		for _, nd := range nodes {
+			nd.Close()
+		}
+	}()
+	formed := newCountdown(n)
+	changed := newCountdown(n)
+	start := time.Now()
+	var seeds []string
+	for i := range n {
+		cfg := aempConfig(fmt.Sprintf("mesh%d", i))
+		cfg.Workers = 1
+		cfg.Binds = []string{"127.0.0.1:0"}
+		switch i {
+		case 0:
+			cfg.Global = true
+		case 1:
+			cfg.Global = true
+			cfg.Seeds = seeds
+		default:
+			cfg.Seeds = seeds
+		}
+		nd, err := aemp.NewNode(cfg)
+		if err != nil {
+			return MeshTimes{}, fmt.Errorf("aemp mesh: node %d: %w", i, err)
+		}
+		nodes = append(nodes, nd)
+		if i < 2 {
+			seeds = append(seeds, nd.Binds()...)
+		}
+		var sawAll, sawChange bool // registry goroutine of this node only
+		nd.DBMon("'l", func(c aemp.DBChange) {
+			if !sawAll && len(c.Values) == n {
+				sawAll = true
+				formed.done()
+			}
+		})
+		nd.DBMon("bench", func(c aemp.DBChange) {
+			if v, ok := c.Values["change"]; ok && !sawChange {
+				if v != "value" {
+					changed.fail(fmt.Errorf("aemp mesh: %s saw %v, want \"value\"", nd.ID(), v))
+				}
+				sawChange = true
+				changed.done()
+			}
+		})
+	}
+	if err := formed.wait(aempMeshTimeout); err != nil {
+		return MeshTimes{}, fmt.Errorf("aemp mesh formation: %w", err)
+	}
+	t := MeshTimes{FormNs: time.Since(start).Nanoseconds()}
+	start = time.Now()
+	if err := nodes[n-1].DBSet("bench", "change", "value"); err != nil {
+		return MeshTimes{}, err
+	}
+	if err := changed.wait(aempMeshTimeout); err != nil {
+		return MeshTimes{}, fmt.Errorf("aemp mesh propagation: %w", err)
+	}
+	t.PropagateNs = time.Since(start).Nanoseconds()
+	return t, nil
+}
+
+// countdown waits for n done calls (or the first failure).
+type countdown struct {
+	left atomic.Int64
+	ch   chan struct{}
+	err  atomic.Pointer[error]
+}
+
+func newCountdown(n int) *countdown {
+	c := &countdown{ch: make(chan struct{})}
+	c.left.Store(int64(n))
+	return c
+}
+
+func (c *countdown) done() {
+	if c.left.Add(-1) == 0 {
+		close(c.ch)
+	}
+}
+
+func (c *countdown) fail(err error) { c.err.CompareAndSwap(nil, &err) }
+
+func (c *countdown) wait(d time.Duration) error {
+	select {
+	case <-c.ch:
+	case <-time.After(d):
+		return fmt.Errorf("%d of the nodes still waiting after %v", c.left.Load(), d)
+	}
+	if e := c.err.Load(); e != nil {
+		return *e
+	}
+	return nil
 }
 
 // freePorts returns n distinct free 127.0.0.1 addresses. The ports are

@@ -405,14 +405,13 @@ func (s *State) handle(from, tag string, args []any, out *Out) error {
 		}
 		s.send(from, out, "g_found", node, addrs)
 	case "g_found":
+		if from != s.master {
+			return nil // answers count only from the current master
+		}
 		node, err := stringArg(tag, args, 0)
 		if err != nil {
 			return err
 		}
-		if !s.finds[node] && s.g == nil {
-			return nil
-		}
-		delete(s.finds, node)
 		f := Found{Node: node}
 		if len(args) > 1 && args[1] != nil { // null: unknown
 			list, ok := args[1].([]any)
@@ -425,7 +424,10 @@ func (s *State) handle(from, tag string, args []any, out *Out) error {
 				}
 			}
 		}
-		out.Found = append(out.Found, f)
+		if s.finds[node] {
+			delete(s.finds, node)
+			out.Found = append(out.Found, f)
+		}
 	case "g_db_family", "g_db_keys", "g_db_values":
 		if s.g == nil {
 			return nil
@@ -439,6 +441,9 @@ func (s *State) handle(from, tag string, args []any, out *Out) error {
 		}
 		s.send(from, out, "g_reply", args[1], s.g.query(tag, family))
 	case "g_reply":
+		if from != s.master {
+			return nil
+		}
 		id, err := stringArg(tag, args, 0)
 		if err != nil {
 			return err

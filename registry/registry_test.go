@@ -344,9 +344,10 @@ func TestQueryWaitsForMaster(t *testing.T) {
 		t.Fatalf("queries sent %v", queries)
 	}
 	out = Out{}
+	st.Handle("M", "g_reply", []any{id, []any{"from the old master"}}, &out)
 	st.Handle("M2", "g_reply", []any{id, []any{}}, &out)
 	st.Handle("M2", "g_reply", []any{id, []any{"late"}}, &out)
-	if len(out.Replies) != 1 {
+	if len(out.Replies) != 1 || len(out.Replies[0].Result.([]any)) != 0 {
 		t.Fatalf("replies %+v", out.Replies)
 	}
 }
@@ -383,8 +384,9 @@ func TestMalformed(t *testing.T) {
 		g.Find("n", &out)
 		out = Out{}
 		from := "X"
-		if b.tag == "g_chg1" || b.tag == "g_chg2" {
-			from = g.Master() // changes count only from the master
+		switch b.tag {
+		case "g_chg1", "g_chg2", "g_found", "g_reply":
+			from = g.Master() // these count only from the master
 		}
 		if err := g.Handle(from, b.tag, b.args, &out); !errors.Is(err, ErrMalformed) {
 			t.Errorf("%s %v: err %v, want ErrMalformed", b.tag, b.args, err)
