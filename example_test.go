@@ -2,8 +2,8 @@ package aemp_test
 
 import (
 	"fmt"
-	"maps"
 	"log/slog"
+	"maps"
 	"time"
 
 	"github.com/aemp-go/aemp"
