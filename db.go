@@ -35,7 +35,7 @@ type registryHost struct {
 }
 
 func (n *Node) startRegistry() {
-	p := &Port{node: n, local: "'registry", id: PortID(n.id + "#'registry")}
+	p := &Port{node: n, local: "'registry", id: PortID(n.id + "#'registry"), internal: true}
 	p.handlers.Store(&handlerTable{tags: map[string]Handler{}})
 	n.reg = &registryHost{
 		n:       n,

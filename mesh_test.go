@@ -120,8 +120,8 @@ func TestMeshRegistry(t *testing.T) {
 	k := newMeshKit(t)
 	s1, s2, seeds := startSeeds(k)
 	n1 := k.node("n1", Config{Seeds: seeds})
-	n2 := k.node("n2", Config{Seeds: seeds})
-	n3 := k.node("n3", Config{Seeds: []string{seeds[1], seeds[0]}}) // master seed2
+	n2 := k.node("n2", Config{Seeds: seeds, Framings: []string{"json"}}) // speaks as a Perl node does
+	n3 := k.node("n3", Config{Seeds: []string{seeds[1], seeds[0]}})      // master seed2
 	all := []*Node{s1, s2, n1, n2, n3}
 	var ids []string
 	for _, n := range all {

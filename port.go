@@ -96,6 +96,8 @@ type Port struct {
 	argsBase *byte
 	handling *Msg // the message whose handler runs (released if it panics)
 
+	internal bool // the node's own (registry): no mailbox limit, never in the port table
+
 	mu      sync.Mutex // guards handler updates, monitors, and draining a dead port
 	mons    map[*Monitor]struct{}
 	remotes map[*remoteNode]struct{} // nodes that monitor this port (mon1)
@@ -196,7 +198,7 @@ func (p *Port) push(e *Msg) error {
 	}
 	q := p.mailbox()
 	over := q.Push(e)
-	if lim := p.node.cfg.MailboxLimit; lim > 0 && over > 0 && over+q.Cap() > lim && p.overflowed.CompareAndSwap(false, true) {
+	if lim := p.node.cfg.MailboxLimit; lim > 0 && over > 0 && !p.internal && over+q.Cap() > lim && p.overflowed.CompareAndSwap(false, true) {
 		p.schedule()
 		return fmt.Errorf("%w: port %s has more than %d messages waiting", ErrOverflow, p.id, lim)
 	}

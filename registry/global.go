@@ -42,7 +42,11 @@ func (g *global) query(tag, family string) any {
 	fm := g.db[family]
 	switch tag {
 	case "g_db_family":
-		return maps.Clone(fm)
+		m := maps.Clone(fm)
+		if m == nil {
+			m = Family{} // {} for an absent family, never null
+		}
+		return m
 	case "g_db_keys":
 		keys := make([]any, 0, len(fm))
 		for _, k := range slices.Sorted(maps.Keys(fm)) {

@@ -185,6 +185,10 @@ func TestPropagation(t *testing.T) {
 	if r := s.replies["N2"]; len(r) != 1 || !reflect.DeepEqual(r[0].Result, map[string]any{"N1#p": "v2"}) {
 		t.Fatalf("N2's query got %+v", r)
 	}
+	s.do("N2", func(st *State, out *Out) { st.Query("g_db_family", "absent", out) })
+	if r := s.replies["N2"]; len(r) != 2 || r[1].Result == nil {
+		t.Fatalf("an absent family's g_db_family got %+v, want {} (Perl's callback expects a hash)", r)
+	}
 	// Every node can find every other through its master.
 	s.do("N2", func(st *State, out *Out) {
 		st.Set(FamilyListeners, "N2", []any{"10.0.0.2:4040"}, out)
