@@ -15,6 +15,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -35,7 +36,7 @@ func init() {
 		Note:  "local ports of one node: SndMsg into the target port's mailbox, no serialisation; default Workers, MailboxRing, Batch",
 		Local: aempLocal{}})
 	register(&System{Order: 35, Key: "aemp-mesh", Name: "aemp mesh", Group: "aemp",
-		Note: "W5: n nodes in one process on 127.0.0.1, 2 global seed nodes + n-2 normal nodes (Seeds = both), Workers 1 each, std backend, hmac_sha3_512; formation = until every node's DBMon of 'l lists all n nodes; propagation = DBSet on one node until every node's DBMon saw it",
+		Note: "W5: n nodes in one process on 127.0.0.1, 2 global seed nodes (started first, and timed) + n-2 normal nodes started concurrently (Seeds = both), Workers 1 each, std backend, hmac_sha3_512; formed = when every node's DBMon of 'l (listener addresses) lists all n nodes; change = DBSet on the last node until every node's DBMon (its own included) saw it",
 		Mesh: aempMesh{}})
 	register(&System{Order: 31, Key: "aemp-netpoll", Name: "aemp netpoll", Group: "aemp",
 		Note:   `two nodes over TCP on 127.0.0.1, Backend "netpoll", hmac_sha3_512 auth, goframe1 framing, MaxFrame 8 MiB`,
@@ -186,8 +187,9 @@ func (aempLocal) OpenLocal(_ PairConfig, recv []Handler) ([]Endpoint, func() err
 
 // aempMesh is W5: n nodes in this process, two of them global seed nodes
 // (seed2 lists seed1 as its seed), the others normal nodes with both seeds
-// in Config.Seeds, each with Workers 1. Formation is timed from the
-// creation of the first node until every node's DBMon of family 'l (the
+// in Config.Seeds, each with Workers 1; the normal nodes start
+// concurrently once the seeds listen. Formation is timed from the creation
+// of the first node until every node's DBMon of family 'l (the
 // listener addresses every node publishes, which is what lets a node reach
 // any other) holds all n nodes. Propagation is timed from a DBSet on the
 // last node until every node's DBMon of family "bench" has seen it. AEMP
@@ -202,53 +204,40 @@ func (aempMesh) FormMesh(n int) (MeshTimes, error) {
 	if n < 3 {
 		return MeshTimes{}, fmt.Errorf("aemp mesh: need at least 3 nodes, got %d", n)
 	}
-	var nodes []*aemp.Node
+	nodes := make([]*aemp.Node, n)
 	defer func() {
 		for _, nd := range nodes {
-			nd.Close()
+			if nd != nil {
+				nd.Close()
+			}
 		}
 	}()
 	formed := newCountdown(n)
 	changed := newCountdown(n)
 	start := time.Now()
+	// The two seeds first (the others need their addresses), then the
+	// normal nodes all at once.
 	var seeds []string
-	for i := range n {
-		cfg := aempConfig(fmt.Sprintf("mesh%d", i))
-		cfg.Workers = 1
-		cfg.Binds = []string{"127.0.0.1:0"}
-		switch i {
-		case 0:
-			cfg.Global = true
-		case 1:
-			cfg.Global = true
-			cfg.Seeds = seeds
-		default:
-			cfg.Seeds = seeds
-		}
-		nd, err := aemp.NewNode(cfg)
+	for i := range 2 {
+		nd, err := startMeshNode(i, n, seeds, formed, changed)
 		if err != nil {
-			return MeshTimes{}, fmt.Errorf("aemp mesh: node %d: %w", i, err)
+			return MeshTimes{}, err
 		}
-		nodes = append(nodes, nd)
-		if i < 2 {
-			seeds = append(seeds, nd.Binds()...)
-		}
-		var sawAll, sawChange bool // registry goroutine of this node only
-		nd.DBMon("'l", func(c aemp.DBChange) {
-			if !sawAll && len(c.Values) == n {
-				sawAll = true
-				formed.done()
-			}
-		})
-		nd.DBMon("bench", func(c aemp.DBChange) {
-			if v, ok := c.Values["change"]; ok && !sawChange {
-				if v != "value" {
-					changed.fail(fmt.Errorf("aemp mesh: %s saw %v, want \"value\"", nd.ID(), v))
-				}
-				sawChange = true
-				changed.done()
-			}
-		})
+		nodes[i] = nd
+		seeds = append(seeds, nd.Binds()...)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := 2; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			nodes[i], errs[i] = startMeshNode(i, n, seeds, formed, changed)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return MeshTimes{}, err
 	}
 	if err := formed.wait(aempMeshTimeout); err != nil {
 		return MeshTimes{}, fmt.Errorf("aemp mesh formation: %w", err)
@@ -263,6 +252,39 @@ func (aempMesh) FormMesh(n int) (MeshTimes, error) {
 	}
 	t.PropagateNs = time.Since(start).Nanoseconds()
 	return t, nil
+}
+
+// startMeshNode starts node i of an n-node mesh: nodes 0 and 1 are the
+// global seeds (node 1 names node 0 as its seed), the others name both.
+// Its DBMon callbacks count it in formed once it knows all n nodes'
+// listeners, and in changed once it has seen the registry change.
+func startMeshNode(i, n int, seeds []string, formed, changed *countdown) (*aemp.Node, error) {
+	cfg := aempConfig(fmt.Sprintf("mesh%d", i))
+	cfg.Workers = 1
+	cfg.Binds = []string{"127.0.0.1:0"}
+	cfg.Global = i < 2
+	cfg.Seeds = seeds
+	nd, err := aemp.NewNode(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("aemp mesh: node %d: %w", i, err)
+	}
+	var sawAll, sawChange bool // the node's registry goroutine only
+	nd.DBMon("'l", func(c aemp.DBChange) {
+		if !sawAll && len(c.Values) == n {
+			sawAll = true
+			formed.done()
+		}
+	})
+	nd.DBMon("bench", func(c aemp.DBChange) {
+		if v, ok := c.Values["change"]; ok && !sawChange {
+			if v != "value" {
+				changed.fail(fmt.Errorf("aemp mesh: %s saw %v, want \"value\"", nd.ID(), v))
+			}
+			sawChange = true
+			changed.done()
+		}
+	})
+	return nd, nil
 }
 
 // countdown waits for n done calls (or the first failure).
