@@ -76,14 +76,28 @@ func newBody(n int) []byte {
 // and is the same for all systems. A blocked sender resumes only when half
 // the window has drained, so sender and receiver do not wake each other for
 // every message.
+//
+// The sender's fields and the receiver's counters are on separate cache
+// lines: the receiver stores acked for every message, and a sender field
+// on the same line (seen, limit) made both sides miss the cache on every
+// message, which cost up to 40% of the CPU of a fast local system and
+// made its results bimodal (docs/performance.md in the library, W3).
 type window struct {
+	_ [64]byte // nothing else shares the sender's line (a 256-byte object is 64-aligned)
+
+	// Sender side (wake, abort and timeout are read-only).
 	limit   int64
-	acked   atomic.Int64 // messages received, stored by the receiver
-	resume  atomic.Int64 // acked count at which to wake the sender; noWaiter when it is not waiting
+	seen    int64 // sender's cached copy of acked
 	wake    chan struct{}
 	abort   <-chan struct{} // closed when the run has failed
 	timeout time.Duration   // longest wait without progress
-	seen    int64           // sender's cached copy of acked
+	_       [24]byte        // to offset 128
+
+	// Receiver side: written for every message (resume only when the
+	// sender waits).
+	acked  atomic.Int64 // messages received, stored by the receiver
+	resume atomic.Int64 // acked count at which to wake the sender; noWaiter when it is not waiting
+	_      [112]byte
 }
 
 const noWaiter = math.MaxInt64

@@ -3,6 +3,7 @@ package main
 import (
 	"testing"
 	"time"
+	"unsafe"
 )
 
 // quick are params small enough for unit tests.
@@ -66,5 +67,16 @@ func TestUnknownCell(t *testing.T) {
 	}
 	if r := runCell("W3.f1/b0", quick); r.Failed == "" {
 		t.Fatal("cell of an unsupported family accepted")
+	}
+}
+
+// The window keeps its sender and receiver fields on separate cache lines
+// only if it is a 256-byte object (that size class is 64-byte aligned).
+func TestWindowLayout(t *testing.T) {
+	if n := unsafe.Sizeof(window{}); n != 256 {
+		t.Fatalf("window is %d bytes, want 256", n)
+	}
+	if off := unsafe.Offsetof(window{}.acked); off < 128 || off%64 != 0 {
+		t.Fatalf("acked at offset %d, want a line of its own after the sender's", off)
 	}
 }
