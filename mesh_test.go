@@ -335,3 +335,38 @@ func freeAddr(t *testing.T) string {
 	defer ln.Close()
 	return ln.Addr().String()
 }
+
+// A seed endpoint that accepts connections and never answers does not
+// hold up the others: the node attaches to the seed that works.
+func TestStalledSeed(t *testing.T) {
+	k := newMeshKit(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns sync.WaitGroup
+	held := make(chan net.Conn, 16)
+	conns.Add(1)
+	go func() { // accept and hold, say nothing
+		defer conns.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			held <- c
+		}
+	}()
+	t.Cleanup(func() { // after the nodes are closed (cleanups run last-in first-out)
+		ln.Close()
+		conns.Wait()
+		close(held)
+		for c := range held {
+			c.Close()
+		}
+	})
+	g := k.node("g", Config{Global: true})
+	n := k.node("n", Config{Seeds: append([]string{ln.Addr().String()}, g.Binds()...)})
+	w := watchFamily(n, "'l")
+	w.waitFor(t, "n to attach to the working seed", hasKeys("g", "n"))
+}

@@ -27,7 +27,7 @@ type chartPanel struct {
 	series []series
 }
 
-// panels are the views a reader looks at first, laid out 3 × 2.
+// panels are the views a reader looks at first, laid out 3 per row.
 var panels = []chartPanel{
 	{"W1 remote one-way, 64 B (higher is better)", "million msgs/s", []series{
 		{"1 sender", "W1.s1", scaled(rateOf, 1e-6)}, {"2 senders", "W1.s2", scaled(rateOf, 1e-6)}}},
@@ -41,6 +41,12 @@ var panels = []chartPanel{
 		{"p50", "W2.c64", scaled(pctOf(50), 1e-3)}, {"p99", "W2.c64", scaled(pctOf(99), 1e-3)}}},
 	{"W4 64 B round trip behind 1 MiB traffic (lower is better)", "ms", []series{
 		{"p50", "W4.hol", scaled(pctOf(50), 1e-6)}, {"p99", "W4.hol", scaled(pctOf(99), 1e-6)}}},
+	{"W5 time to form a mesh of n nodes (lower is better)", "ms", []series{
+		{"n = 8", "W5.n8", scaled(formOf, 1e-6)}, {"n = 32", "W5.n32", scaled(formOf, 1e-6)},
+		{"n = 128", "W5.n128", scaled(formOf, 1e-6)}}},
+	{"W5 a registry change reaches all n nodes (lower is better)", "ms", []series{
+		{"n = 8", "W5.n8", scaled(propagateOf, 1e-6)}, {"n = 32", "W5.n32", scaled(propagateOf, 1e-6)},
+		{"n = 128", "W5.n128", scaled(propagateOf, 1e-6)}}},
 }
 
 // palette colours the series of a panel (Okabe–Ito, colour-blind safe).
@@ -51,6 +57,15 @@ var palette = []color.Color{
 }
 
 func rateOf(c *Cell) float64 { return cellMedian(c, Result.Rate) }
+
+// formOf and propagateOf read a W5 cell's times, in ns.
+func formOf(c *Cell) float64 {
+	return cellMedian(c, func(r Result) float64 { return float64(r.Mesh.FormNs) })
+}
+
+func propagateOf(c *Cell) float64 {
+	return cellMedian(c, func(r Result) float64 { return float64(r.Mesh.PropagateNs) })
+}
 func mbpsOf(c *Cell) float64 { return cellMedian(c, Result.MBps) }
 
 // pctOf reads the median over runs of a latency percentile, in ns.
@@ -72,8 +87,9 @@ func cellMedian(c *Cell, f func(Result) float64) float64 {
 
 // writeChart renders the panels into one PNG.
 func writeChart(r *Report, path string) error {
-	const cols, rows = 3, 2
-	img := vgimg.New(21*vg.Inch, 11*vg.Inch)
+	const cols = 3
+	rows := (len(panels) + cols - 1) / cols
+	img := vgimg.New(21*vg.Inch, vg.Length(rows)*5.5*vg.Inch)
 	dc := draw.New(img)
 	pad := vg.Centimeter / 2
 	tiles := draw.Tiles{Rows: rows, Cols: cols, PadX: 2 * pad, PadY: 2 * pad, PadTop: pad, PadBottom: pad, PadLeft: pad, PadRight: pad}
