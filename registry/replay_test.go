@@ -38,20 +38,18 @@ func recordedG(t *testing.T, c *vectors.Connection, dir string) []gmsg {
 	return out
 }
 
+// sessions loads the recordings, keyed by file name.
 func sessions(t *testing.T) map[string][]*vectors.Connection {
 	t.Helper()
-	all := map[string][]*vectors.Connection{}
-	for _, p := range vectors.Sessions() {
-		conns, err := vectors.LoadSession(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		all[filepath.Base(p)] = conns
+	all, err := vectors.LoadAll()
+	if err != nil {
+		t.Fatal(err)
 	}
-	if len(all) == 0 {
-		t.Fatal("no recorded sessions")
+	byName := map[string][]*vectors.Connection{}
+	for p, conns := range all {
+		byName[filepath.Base(p)] = conns
 	}
-	return all
+	return byName
 }
 
 // TestReplaySeed plays the listening Perl seed of every recorded connection

@@ -14,16 +14,9 @@ import (
 // recordedConns loads every connection of every session transcript.
 func recordedConns(t testing.TB) map[string][]*vectors.Connection {
 	t.Helper()
-	out := make(map[string][]*vectors.Connection)
-	for _, p := range vectors.Sessions() {
-		conns, err := vectors.LoadSession(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[p] = conns
-	}
-	if len(out) == 0 {
-		t.Fatal("no session transcripts found")
+	out, err := vectors.LoadAll()
+	if err != nil {
+		t.Fatal(err)
 	}
 	return out
 }

@@ -30,6 +30,23 @@ func Sessions() []string {
 	return m
 }
 
+// LoadAll loads every connection of every session transcript, keyed by the
+// transcript's path. It fails if there is none.
+func LoadAll() (map[string][]*Connection, error) {
+	out := make(map[string][]*Connection)
+	for _, p := range Sessions() {
+		conns, err := LoadSession(p)
+		if err != nil {
+			return nil, err
+		}
+		out[p] = conns
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("vectors: no session transcripts in %s", Dir())
+	}
+	return out, nil
+}
+
 // Record is one protocol unit of a transcript.
 type Record struct {
 	Dir     string // "C>S" or "S>C"
