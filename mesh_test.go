@@ -7,11 +7,15 @@ import (
 	"maps"
 	"net"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/aemp-go/aemp/internal/leakcheck"
+	"github.com/aemp-go/aemp/internal/vectors"
+	"github.com/aemp-go/aemp/pool"
+	"github.com/aemp-go/aemp/transport"
 )
 
 // meshKit starts nodes that form a mesh through seeds, and closes them
@@ -43,7 +47,9 @@ func newMeshKit(t *testing.T) *meshKit {
 func (k *meshKit) node(id string, cfg Config) *Node {
 	k.t.Helper()
 	cfg.NodeID = id
-	cfg.Secret = "mesh-secret"
+	if cfg.Secret == "" {
+		cfg.Secret = "mesh-secret"
+	}
 	if cfg.Binds == nil {
 		cfg.Binds = []string{"127.0.0.1:0"}
 	}
@@ -369,4 +375,87 @@ func TestStalledSeed(t *testing.T) {
 	n := k.node("n", Config{Seeds: append([]string{ln.Addr().String()}, g.Binds()...)})
 	w := watchFamily(n, "'l")
 	w.waitFor(t, "n to attach to the working seed", hasKeys("g", "n"))
+}
+
+// collector is a transport.Handler that keeps copies of what arrives.
+type collector struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+func (c *collector) OnMessage(_ *pool.Buf, msg []byte) {
+	c.mu.Lock()
+	c.msgs = append(c.msgs, string(msg))
+	c.mu.Unlock()
+}
+
+func (c *collector) OnClose(error) {}
+
+func (c *collector) got() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.msgs)
+}
+
+// A Go global node plays the Perl seed of the recorded JSON session: a peer
+// that speaks only JSON, as the Perl client did, sends the client's
+// recorded g_* messages byte for byte, and gets the seed's recorded
+// answers byte for byte (the listener address in g_found is the Go
+// seed's own).
+func TestSeedAnswersRecordedPerlClient(t *testing.T) {
+	path := vectors.Path("session-ping-json.txt")
+	conns, err := vectors.LoadSession(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, err := vectors.Secret(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := conns[0]
+	k := newMeshKit(t)
+	seed := k.node(rec.S, Config{Global: true, Secret: secret})
+	seed.DBSet("echo", "perlseed#9q3J9HyJQb", nil) // the port the recorded g_reply names
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if keys, err := seed.DBKeys(ctx, "echo"); err != nil || len(keys) != 1 {
+		t.Fatalf("seed's echo family: %v, %v", keys, err)
+	}
+
+	c, err := net.Dial("tcp", seed.Binds()[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := transport.Handshake(ctx, c, &transport.HandshakeConfig{
+		NodeID: rec.C, Secret: []byte(secret), Framings: []string{"json"}, Timeout: 5 * time.Second,
+	})
+	if err != nil {
+		c.Close()
+		t.Fatal(err)
+	}
+	var col collector
+	l, err := transport.NewLink(res.Conn, res.Buffered, res.SendFraming, res.RecvFraming, &col, transport.Config{})
+	if err != nil {
+		res.Conn.Close()
+		t.Fatal(err)
+	}
+	defer l.Close()
+
+	var want []string
+	for _, m := range rec.Messages("S>C") {
+		if strings.HasPrefix(m.JSON, `["","g_`) {
+			want = append(want, strings.Replace(m.JSON, "127.0.0.1:14040", seed.Binds()[0], 1))
+		}
+	}
+	for _, m := range rec.Messages("C>S") {
+		if strings.HasPrefix(m.JSON, `["","g_`) {
+			if err := l.Send([]byte(m.JSON)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	waitFor(t, "the seed's answers", func() bool { return len(col.got()) >= len(want) })
+	if got := col.got(); !slices.Equal(got, want) {
+		t.Fatalf("the seed sent\n%s\nrecorded\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
 }

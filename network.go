@@ -431,10 +431,17 @@ func (rn *remoteNode) attach(res *transport.HandshakeResult) {
 	if express {
 		tcfg.Express = expressMax
 	}
+	// The registry learns of the link before its reader starts, so that
+	// what it sends on node-up (g_global) goes out before its answers to
+	// the peer's first requests, as with Perl. Its sends wait for rn.mu,
+	// so they find the link in place. Queued under rn.mu: ordered with
+	// nodeDown.
+	rn.nw.n.reg.nodeUp(rn.id)
 	l, err := transport.NewLink(res.Conn, res.Buffered, res.SendFraming, res.RecvFraming, (*linkHandler)(rn), tcfg)
 	if err != nil {
 		res.Conn.Close()
 		rn.nw.n.log.Warn("aemp: link setup failed", "peer", rn.id, "err", err)
+		rn.nw.n.reg.nodeDown(rn.id, transportReason(rn.id, err.Error()))
 		return
 	}
 	rn.link = l
@@ -461,7 +468,6 @@ func (rn *remoteNode) attach(res *transport.HandshakeResult) {
 			break // the link closes itself; OnClose reports it
 		}
 	}
-	rn.nw.n.reg.nodeUp(rn.id) // queued under rn.mu: ordered with nodeDown
 }
 
 // linkHandler is the transport.Handler of a remote node's link.
