@@ -2,6 +2,7 @@ package aemp
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -9,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -457,5 +459,86 @@ func TestSeedAnswersRecordedPerlClient(t *testing.T) {
 	waitFor(t, "the seed's answers", func() bool { return len(col.got()) >= len(want) })
 	if got := col.got(); !slices.Equal(got, want) {
 		t.Fatalf("the seed sent\n%s\nrecorded\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// fakeSeed answers as the recorded Perl seed did: g_global first, then the
+// recorded g_reply (with the asker's request ID) to g_db_keys.
+type fakeSeed struct {
+	collector
+	link atomic.Pointer[transport.Link]
+}
+
+func (f *fakeSeed) OnMessage(b *pool.Buf, msg []byte) {
+	f.collector.OnMessage(b, msg)
+	var req []any
+	if err := json.Unmarshal(msg, &req); err != nil || len(req) != 4 || req[1] != "g_db_keys" {
+		return
+	}
+	id, _ := json.Marshal(req[3])
+	f.link.Load().Send([]byte(`["","g_reply",` + string(id) + `,["perlseed#9q3J9HyJQb"]]`))
+}
+
+// A Go normal node uses a seed that speaks as the recorded Perl seed (JSON
+// only): it asks it to run the global service, publishes its listeners in
+// the recorded form, and gets the answer to a query.
+func TestGoNodeWithPerlSeed(t *testing.T) {
+	path := vectors.Path("session-ping-json.txt")
+	secret, err := vectors.Secret(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	seed := &fakeSeed{}
+	served := make(chan error, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			served <- err
+			return
+		}
+		res, err := transport.Handshake(context.Background(), c, &transport.HandshakeConfig{
+			NodeID: "perlseed", Secret: []byte(secret), Framings: []string{"json"}, Timeout: 5 * time.Second,
+		})
+		if err != nil {
+			c.Close()
+			served <- err
+			return
+		}
+		l, err := transport.NewLink(res.Conn, res.Buffered, res.SendFraming, res.RecvFraming, seed, transport.Config{})
+		if err != nil {
+			res.Conn.Close()
+			served <- err
+			return
+		}
+		seed.link.Store(l)
+		served <- l.Send([]byte(`["","g_global"]`))
+	}()
+	k := newMeshKit(t)
+	n := k.node("goclient", Config{Seeds: []string{ln.Addr().String()}, Secret: secret})
+	if err := <-served; err != nil {
+		t.Fatal(err)
+	}
+	defer seed.link.Load().Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	keys, err := n.DBKeys(ctx, "echo")
+	if err != nil || !slices.Equal(keys, []string{"perlseed#9q3J9HyJQb"}) {
+		t.Fatalf("DBKeys through the Perl seed = %v, %v", keys, err)
+	}
+	got := seed.got()
+	want := []string{
+		`["","g_slave"]`,
+		`["","g_slave",{"'l":{"goclient":["` + n.Binds()[0] + `"]}}]`,
+	}
+	if len(got) < 3 || !slices.Equal(got[:2], want) || !strings.HasPrefix(got[2], `["","g_db_keys","echo",`) {
+		t.Fatalf("the seed got\n%s\nwant first\n%s\nthen g_db_keys", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if n.IsGlobal() {
+		t.Fatal("g_global made the Go node global")
 	}
 }
