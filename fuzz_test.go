@@ -101,6 +101,7 @@ func FuzzReadConfigFile(f *testing.F) {
 	f.Add([]byte(`{"version":1,"secret":"s", # comment
 	"profile":{"a":{"parent":"b","binds":["*:4040",],},"b":{"nodeid":"x/%n"}},}`), "a")
 	f.Add([]byte(`{"profile":{"a":{"parent":"a"}}}`), "a")
+	f.Add([]byte(`{"seeds":"a:1,b:2","monitor_timeout":"1e9","profile":{"x":{"monitor_timeout":-1}}}`), "x")
 	f.Add([]byte(`[1,2`), "")
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, data []byte, profile string) {

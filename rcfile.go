@@ -32,9 +32,8 @@ func RCPath() string {
 // name) as a Config: the file's top level, overridden along the profile's
 // parent chain down to the profile itself (spec §7.2). Keys it understands:
 // nodeid, secret, cert, binds, seeds, monitor_timeout, framing_format,
-// auth_accept; values may be
-// strings where Perl writes them as strings. A missing file gives an empty
-// Config and an error wrapping os.ErrNotExist.
+// auth_accept; values may be strings where Perl writes them as strings. A
+// missing file gives an empty Config and an error wrapping os.ErrNotExist.
 func ReadConfigFile(path, profile string) (Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
