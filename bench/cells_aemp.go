@@ -28,6 +28,7 @@ import (
 //	(*Node).NewPort, (*Port).Rcv(tag, func(*aemp.Msg) error), (*Port).ID
 //	aemp.NewMsg(tag).AppendUint(sender).AppendUint(seq).AppendBytes(body) and (*Node).SndMsg
 //	(*Msg).Tag, (*Msg).Int(1), (*Msg).Int(2), (*Msg).BytesView(3); (*Node).Close
+//	W5: aemp.Config{Seeds, Global, Workers}, (*Node).DBMon, (*Node).DBSet, aemp.DBChange
 //
 // Each node has one receiving port per message kind, as an aemp user would
 // have one port per concern.
