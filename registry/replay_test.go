@@ -105,8 +105,8 @@ func TestReplaySeed(t *testing.T) {
 			})
 		}
 	}
-	if replayed < 4 {
-		t.Fatalf("replayed %d seed connections, want the 4 recorded ones", replayed)
+	if replayed != 5 {
+		t.Fatalf("replayed %d seed connections, want the 5 recorded ones", replayed)
 	}
 }
 
