@@ -83,8 +83,9 @@ func (nw *network) seedLoop() {
 		if delay == 0 {
 			delay = jitter(seedRetry)
 		} else {
-			delay = min(2*delay, nw.n.cfg.MonitorTimeout)
+			delay *= 2
 		}
+		delay = min(delay, nw.n.cfg.MonitorTimeout)
 		t.Reset(delay)
 	}
 }
@@ -231,11 +232,11 @@ func (rn *remoteNode) ensureLink() {
 // backOff schedules the earliest next ensureLink attempt after a failed
 // one; called with rn.mu held.
 func (rn *remoteNode) backOff() {
-	switch {
-	case rn.retryDelay == 0:
+	if rn.retryDelay == 0 {
 		rn.retryDelay = jitter(globalRetry)
-	default:
-		rn.retryDelay = min(2*rn.retryDelay, rn.nw.n.cfg.MonitorTimeout)
+	} else {
+		rn.retryDelay *= 2
 	}
+	rn.retryDelay = min(rn.retryDelay, rn.nw.n.cfg.MonitorTimeout)
 	rn.retryAt = time.Now().Add(rn.retryDelay)
 }
