@@ -335,7 +335,7 @@ func (s *State) Globals() []string {
 // global node is its own master and may subscribe to itself).
 func (s *State) send(to string, out *Out, msg ...any) {
 	if to == s.self {
-		s.handle(s.self, msg[0].(string), msg[1:], out)
+		s.Handle(s.self, msg[0].(string), msg[1:], out)
 		return
 	}
 	out.send(to, msg...)
@@ -345,10 +345,6 @@ func (s *State) send(to string, out *Out, msg ...any) {
 // Tags that are not g_* requests are ignored. A malformed request returns
 // an error wrapping ErrMalformed and changes nothing.
 func (s *State) Handle(from, tag string, args []any, out *Out) error {
-	return s.handle(from, tag, args, out)
-}
-
-func (s *State) handle(from, tag string, args []any, out *Out) error {
 	switch tag {
 	case "g_slave":
 		if len(args) == 0 { // "run the global service"
