@@ -384,26 +384,38 @@ func (rn *remoteNode) dial() {
 }
 
 func (rn *remoteNode) dialOne(ctx context.Context, addr string) (*transport.HandshakeResult, error) {
-	var d net.Dialer
-	c, err := d.DialContext(ctx, "tcp", addr)
+	res, err := rn.nw.dialHandshake(ctx, addr, nil)
 	if err != nil {
-		return nil, err
-	}
-	if !rn.nw.track(c) {
-		c.Close()
-		return nil, ErrClosed
-	}
-	defer rn.nw.untrack(c)
-	hs := rn.nw.hs
-	hs.PeerAddr = addr
-	res, err := transport.Handshake(ctx, c, &hs)
-	if err != nil {
-		c.Close()
 		return nil, err
 	}
 	if res.Peer.NodeID != rn.id {
 		res.Conn.Close()
 		return nil, fmt.Errorf("aemp: %s answered as node %q, expected %q", addr, res.Peer.NodeID, rn.id)
+	}
+	return res, nil
+}
+
+// dialHandshake connects to addr and runs the handshake (onGreeting, if
+// set, sees the peer's greeting first). The connection is closed on
+// failure, and tracked until the handshake ends, so that Close can abort it.
+func (nw *network) dialHandshake(ctx context.Context, addr string, onGreeting func(*wire.Greeting) error) (*transport.HandshakeResult, error) {
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	if !nw.track(c) {
+		c.Close()
+		return nil, ErrClosed
+	}
+	defer nw.untrack(c)
+	hs := nw.hs
+	hs.PeerAddr = addr
+	hs.OnGreeting = onGreeting
+	res, err := transport.Handshake(ctx, c, &hs)
+	if err != nil {
+		c.Close()
+		return nil, err
 	}
 	return res, nil
 }

@@ -4,12 +4,10 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
-	"net"
 	"sync"
 	"time"
 
 	"github.com/aemp-go/aemp/registry"
-	"github.com/aemp-go/aemp/transport"
 	"github.com/aemp-go/aemp/wire"
 )
 
@@ -137,37 +135,22 @@ func (nw *network) dialSeed(s *seed) {
 	}()
 	ctx, cancel := context.WithTimeout(nw.ctx, nw.n.cfg.ConnectTimeout)
 	defer cancel()
-	var d net.Dialer
-	c, err := d.DialContext(ctx, "tcp", s.addr)
-	if err != nil {
-		nw.n.log.Debug("aemp: seed not reachable", "seed", s.addr, "err", err)
-		return
-	}
-	if !nw.track(c) {
-		c.Close()
-		return
-	}
-	defer nw.untrack(c)
 	var peer string
-	hs := nw.hs
-	hs.PeerAddr = s.addr
-	hs.OnGreeting = func(g *wire.Greeting) error { peer = g.NodeID; return nil }
-	res, err := transport.Handshake(ctx, c, &hs)
+	res, err := nw.dialHandshake(ctx, s.addr, func(g *wire.Greeting) error { peer = g.NodeID; return nil })
 	switch {
+	case errors.Is(err, ErrClosed): // the node is closing
 	case errors.Is(err, wire.ErrSelf):
-		c.Close()
 		nw.seeds.mu.Lock()
 		s.self = true
 		nw.seeds.mu.Unlock()
 		nw.n.log.Info("aemp: this node is one of its seeds", "seed", s.addr)
 		nw.n.reg.run(func(out *registry.Out) { nw.n.reg.st.BecomeGlobal(out) })
 	case err != nil:
-		c.Close()
 		if peer != "" && nw.isUp(peer) { // already linked (it dialled us first)
 			nw.mapSeed(s, peer)
 			return
 		}
-		nw.n.log.Debug("aemp: seed handshake failed", "seed", s.addr, "err", err)
+		nw.n.log.Debug("aemp: seed not reachable", "seed", s.addr, "err", err)
 	default:
 		nw.mapSeed(s, res.Peer.NodeID)
 		nw.node(res.Peer.NodeID).attach(res)
