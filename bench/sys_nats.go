@@ -29,21 +29,27 @@ const natsMaxPayload = 8 << 20
 
 type natsSystem struct{}
 
-func (natsSystem) OpenRemote(_ PairConfig, atA, atB Handler) (*Pair, error) {
-	srv, err := server.NewServer(&server.Options{
-		Host:       "127.0.0.1",
-		Port:       server.RANDOM_PORT,
-		NoLog:      true,
-		NoSigs:     true,
-		MaxPayload: natsMaxPayload,
-	})
+// startNATSServer starts an embedded nats-server with opts on 127.0.0.1
+// (random port, no logging, no signal handlers) and waits until it takes
+// connections.
+func startNATSServer(opts server.Options) (*server.Server, error) {
+	opts.Host, opts.Port, opts.NoLog, opts.NoSigs = "127.0.0.1", server.RANDOM_PORT, true, true
+	srv, err := server.NewServer(&opts)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("nats-server: %w", err)
 	}
 	go srv.Start()
 	if !srv.ReadyForConnections(10 * time.Second) {
 		srv.Shutdown()
 		return nil, errors.New("nats-server did not start")
+	}
+	return srv, nil
+}
+
+func (natsSystem) OpenRemote(_ PairConfig, atA, atB Handler) (*Pair, error) {
+	srv, err := startNATSServer(server.Options{MaxPayload: natsMaxPayload})
+	if err != nil {
+		return nil, err
 	}
 	a, errA := newNATSNode(srv.ClientURL(), "a", "b", atA)
 	b, errB := newNATSNode(srv.ClientURL(), "b", "a", atB)

@@ -121,25 +121,14 @@ func (natsMesh) FormMesh(n int) (times MeshTimes, err error) {
 			err = fmt.Errorf("remove jetstream store dir: %w", rmErr)
 		}
 	}()
-	srv, err := server.NewServer(&server.Options{
-		Host:      "127.0.0.1",
-		Port:      server.RANDOM_PORT,
-		NoLog:     true,
-		NoSigs:    true,
-		JetStream: true,
-		StoreDir:  dir,
-	})
+	srv, err := startNATSServer(server.Options{JetStream: true, StoreDir: dir})
 	if err != nil {
-		return MeshTimes{}, fmt.Errorf("nats-server: %w", err)
+		return MeshTimes{}, err
 	}
-	go srv.Start()
 	defer func() {
 		srv.Shutdown()
 		srv.WaitForShutdown()
 	}()
-	if !srv.ReadyForConnections(10 * time.Second) {
-		return MeshTimes{}, errors.New("nats-server did not start")
-	}
 	if !srv.JetStreamEnabled() {
 		return MeshTimes{}, errors.New("nats-server started without JetStream")
 	}
