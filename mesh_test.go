@@ -18,6 +18,7 @@ import (
 	"github.com/aemp-go/aemp/internal/vectors"
 	"github.com/aemp-go/aemp/pool"
 	"github.com/aemp-go/aemp/transport"
+	"github.com/aemp-go/aemp/transport/handshake"
 )
 
 // meshKit starts nodes that form a mesh through seeds, and closes them
@@ -428,7 +429,7 @@ func TestSeedAnswersRecordedPerlClient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := transport.Handshake(ctx, c, &transport.HandshakeConfig{
+	res, err := handshake.Run(ctx, c, &handshake.Config{
 		NodeID: rec.C, Secret: []byte(secret), Framings: []string{"json"}, Timeout: 5 * time.Second,
 	})
 	if err != nil {
@@ -501,7 +502,7 @@ func TestGoNodeWithPerlSeed(t *testing.T) {
 			served <- err
 			return
 		}
-		res, err := transport.Handshake(context.Background(), c, &transport.HandshakeConfig{
+		res, err := handshake.Run(context.Background(), c, &handshake.Config{
 			NodeID: "perlseed", Secret: []byte(secret), Framings: []string{"json"}, Timeout: 5 * time.Second,
 		})
 		if err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/aemp-go/aemp/pool"
 	"github.com/aemp-go/aemp/registry"
 	"github.com/aemp-go/aemp/transport"
+	"github.com/aemp-go/aemp/transport/handshake"
 	"github.com/aemp-go/aemp/wire"
 )
 
@@ -21,7 +22,7 @@ import (
 // Nodes configured.
 type network struct {
 	n      *Node
-	hs     transport.HandshakeConfig // template, shared by all handshakes
+	hs     handshake.Config // template, shared by all handshakes
 	tcfg   transport.Config
 	ctx    context.Context // cancelled by close
 	cancel context.CancelFunc
@@ -48,7 +49,7 @@ const creditWindow = 4 << 20
 // least one of them wants it (its backend cannot push back through TCP).
 // Both nodes see both greetings, so both decide the same. On the std
 // backend credit costs ~7% of throughput and is not needed.
-func (nw *network) useCredit(res *transport.HandshakeResult) bool {
+func (nw *network) useCredit(res *handshake.Result) bool {
 	v, ok := res.Peer.Get("credit")
 	if !ok || v != strconv.Itoa(creditWindow) || res.SendFraming != "goframe1" || res.RecvFraming != "goframe1" {
 		return false
@@ -64,7 +65,7 @@ const expressMax = 4 << 10
 // useBlobs decides whether this node sends blob envelopes (wire.BlobMagic)
 // on a link: the peer announced it takes them, and our messages travel as
 // goframe1 frames. Inbound blob envelopes are accepted on any goframe1 link.
-func useBlobs(res *transport.HandshakeResult) bool {
+func useBlobs(res *handshake.Result) bool {
 	v, ok := res.Peer.Get("blobs")
 	return ok && v == wire.BlobsVersion && res.SendFraming == "goframe1"
 }
@@ -79,7 +80,7 @@ func (n *Node) startNetwork() error {
 		conns: make(map[net.Conn]struct{}),
 	}
 	nw.ctx, nw.cancel = context.WithCancel(context.Background())
-	nw.hs = transport.HandshakeConfig{
+	nw.hs = handshake.Config{
 		NodeID:     n.id,
 		AuthAccept: cfg.AuthAccept,
 		Framings:   cfg.Framings,
@@ -318,7 +319,7 @@ func (nw *network) accept(ln net.Listener) {
 			defer nw.untrack(c)
 			hs := nw.hs
 			hs.IsConnected = nw.refuseIncoming
-			res, err := transport.Handshake(nw.ctx, c, &hs)
+			res, err := handshake.Run(nw.ctx, c, &hs)
 			if err != nil {
 				c.Close()
 				nw.n.log.Warn("aemp: incoming connection refused", "remote", c.RemoteAddr().String(), "err", err)
@@ -383,7 +384,7 @@ func (rn *remoteNode) dial() {
 	}
 }
 
-func (rn *remoteNode) dialOne(ctx context.Context, addr string) (*transport.HandshakeResult, error) {
+func (rn *remoteNode) dialOne(ctx context.Context, addr string) (*handshake.Result, error) {
 	res, err := rn.nw.dialHandshake(ctx, addr, nil)
 	if err != nil {
 		return nil, err
@@ -398,7 +399,7 @@ func (rn *remoteNode) dialOne(ctx context.Context, addr string) (*transport.Hand
 // dialHandshake connects to addr and runs the handshake (onGreeting, if
 // set, sees the peer's greeting first). The connection is closed on
 // failure, and tracked until the handshake ends, so that Close can abort it.
-func (nw *network) dialHandshake(ctx context.Context, addr string, onGreeting func(*wire.Greeting) error) (*transport.HandshakeResult, error) {
+func (nw *network) dialHandshake(ctx context.Context, addr string, onGreeting func(*wire.Greeting) error) (*handshake.Result, error) {
 	var d net.Dialer
 	c, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
@@ -412,7 +413,7 @@ func (nw *network) dialHandshake(ctx context.Context, addr string, onGreeting fu
 	hs := nw.hs
 	hs.PeerAddr = addr
 	hs.OnGreeting = onGreeting
-	res, err := transport.Handshake(ctx, c, &hs)
+	res, err := handshake.Run(ctx, c, &hs)
 	if err != nil {
 		c.Close()
 		return nil, err
@@ -428,7 +429,7 @@ func (rn *remoteNode) up() bool {
 
 // attach makes an authenticated connection the node's link and flushes
 // what was queued while connecting.
-func (rn *remoteNode) attach(res *transport.HandshakeResult) {
+func (rn *remoteNode) attach(res *handshake.Result) {
 	rn.mu.Lock()
 	defer rn.mu.Unlock()
 	if rn.link != nil || rn.nw.ctx.Err() != nil {

@@ -51,6 +51,5 @@
 // "goframe1" (Go to Go, frame.NameGo) and "json" (AEMP, frame.NameJSON); the
 // two directions of a link may use different framings.
 //
-// The handshake (Handshake, HandshakeConfig) lives in this package too, in
-// handshake.go.
+// The handshake that precedes a link is package transport/handshake.
 package transport

@@ -2,6 +2,7 @@ package transport
 
 import (
 	"context"
+	"github.com/aemp-go/aemp/transport/handshake"
 	"net"
 	"testing"
 	"time"
@@ -12,7 +13,7 @@ import (
 // TestHandshakeThenLink runs the real handshake over Dial/Listen
 // connections and hands the result to NewLink on each backend, sending right
 // away so that data-phase bytes may arrive together with the auth line
-// (HandshakeResult.Buffered).
+// (handshake.Result.Buffered).
 func TestHandshakeThenLink(t *testing.T) {
 	for _, be := range backends {
 		for _, fr := range [][]string{{"goframe1", "json"}, {"json"}} {
@@ -23,11 +24,11 @@ func TestHandshakeThenLink(t *testing.T) {
 				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 				defer cancel()
 				type out struct {
-					res *HandshakeResult
+					res *handshake.Result
 					err error
 				}
 				hs := func(conn net.Conn, id string, ch chan<- out) {
-					res, err := Handshake(ctx, conn, &HandshakeConfig{NodeID: id, Secret: []byte("s3cret"), Framings: fr})
+					res, err := handshake.Run(ctx, conn, &handshake.Config{NodeID: id, Secret: []byte("s3cret"), Framings: fr})
 					ch <- out{res, err}
 				}
 				cha, chb := make(chan out, 1), make(chan out, 1)

@@ -89,9 +89,9 @@ type Link struct {
 }
 
 // NewLink starts the data phase on conn. buffered holds bytes already read
-// from conn by the handshake (HandshakeResult.Buffered); they are processed
+// from conn by the handshake (handshake.Result.Buffered); they are processed
 // before anything read from conn. sendFraming and recvFraming are the
-// framings of each direction ("goframe1" or "json", HandshakeResult's
+// framings of each direction ("goframe1" or "json", handshake.Result's
 // SendFraming and RecvFraming). The link owns conn from now on; a *tls.Conn
 // always runs on the std backend, whatever Config.Backend says (netpoll has
 // no TLS). NewLink starts the link's reader and writer goroutines; h is

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/aemp-go/aemp/internal/leakcheck"
-	"github.com/aemp-go/aemp/transport/internal/faultproxy"
+	"github.com/aemp-go/aemp/internal/faultproxy"
 )
 
 // proxiedPair connects two links through a fault-injecting proxy:

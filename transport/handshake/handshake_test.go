@@ -1,4 +1,4 @@
-package transport
+package handshake
 
 import (
 	"bufio"
@@ -91,37 +91,37 @@ var hsTransports = []struct {
 }{{"tcp", hsTCPPair}, {"pipe", hsPipePair}}
 
 type hsOutcome struct {
-	res *HandshakeResult
+	res *Result
 	err error
 	dur time.Duration
 }
 
 // hsHandshakePair runs Handshake on both ends concurrently.
-func hsHandshakePair(ctx context.Context, a, b net.Conn, ca, cb *HandshakeConfig) (ra, rb hsOutcome) {
+func hsHandshakePair(ctx context.Context, a, b net.Conn, ca, cb *Config) (ra, rb hsOutcome) {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		start := time.Now()
-		rb.res, rb.err = Handshake(ctx, b, cb)
+		rb.res, rb.err = Run(ctx, b, cb)
 		rb.dur = time.Since(start)
 	}()
 	start := time.Now()
-	ra.res, ra.err = Handshake(ctx, a, ca)
+	ra.res, ra.err = Run(ctx, a, ca)
 	ra.dur = time.Since(start)
 	wg.Wait()
 	return ra, rb
 }
 
-func hsConfig(id string, framings ...string) *HandshakeConfig {
-	return &HandshakeConfig{NodeID: id, Secret: hsSecret, Framings: framings, Timeout: 5 * time.Second}
+func hsConfig(id string, framings ...string) *Config {
+	return &Config{NodeID: id, Secret: hsSecret, Framings: framings, Timeout: 5 * time.Second}
 }
 
 // hsExchangeData checks that the two data-phase connections carry bytes both
 // ways (and that no deadline is left on them).
-func hsExchangeData(t *testing.T, a, b *HandshakeResult) {
+func hsExchangeData(t *testing.T, a, b *Result) {
 	t.Helper()
-	for _, d := range [][2]*HandshakeResult{{a, b}, {b, a}} {
+	for _, d := range [][2]*Result{{a, b}, {b, a}} {
 		if len(d[1].Buffered) != 0 {
 			t.Fatalf("unexpected buffered bytes %q", d[1].Buffered)
 		}
@@ -235,7 +235,7 @@ func TestHandshakeWrongSecret(t *testing.T) {
 					t.Errorf("%s: %v, want token mismatch", name, o.err)
 					continue
 				}
-				var he *HandshakeError
+				var he *Error
 				if !errors.As(o.err, &he) || he.NodeID == "" || he.Timeout() {
 					t.Errorf("%s: %#v", name, o.err)
 				}
@@ -258,27 +258,27 @@ func TestHandshakeTLS(t *testing.T) {
 	bs := hsTestBundles(t)
 	cases := []struct {
 		name           string
-		setA, setB     func(*HandshakeConfig)
+		setA, setB     func(*Config)
 		method         string
 		wantA, wantB   error // nil = success
 		anyTLSFailures bool
 	}{
 		{name: "tls_sha3_512", method: auth.MethodTLS},
 		{name: "tls-without-secret", method: auth.MethodTLS,
-			setA: func(c *HandshakeConfig) { c.Secret = nil }, setB: func(c *HandshakeConfig) { c.Secret = nil }},
+			setA: func(c *Config) { c.Secret = nil }, setB: func(c *Config) { c.Secret = nil }},
 		{name: "tls_anon", method: auth.MethodTLSAnon,
-			setA: func(c *HandshakeConfig) {
+			setA: func(c *Config) {
 				c.AuthAccept = []string{auth.MethodTLSAnon}
 				c.AuthOffer = []string{auth.MethodTLSAnon}
 			},
-			setB: func(c *HandshakeConfig) {
+			setB: func(c *Config) {
 				c.AuthAccept = []string{auth.MethodTLSAnon}
 				c.AuthOffer = []string{auth.MethodTLSAnon}
 			}},
-		{name: "wrong-certificate", setB: func(c *HandshakeConfig) { c.TLS = bs[1] }, anyTLSFailures: true},
+		{name: "wrong-certificate", setB: func(c *Config) { c.TLS = bs[1] }, anyTLSFailures: true},
 		{name: "mixed-methods",
-			setA: func(c *HandshakeConfig) { c.AuthOffer = []string{auth.MethodTLSAnon} },
-			setB: func(c *HandshakeConfig) { c.AuthAccept = []string{auth.MethodTLSAnon, auth.MethodTLS} },
+			setA: func(c *Config) { c.AuthOffer = []string{auth.MethodTLSAnon} },
+			setB: func(c *Config) { c.AuthAccept = []string{auth.MethodTLSAnon, auth.MethodTLS} },
 			// B accepts tls_anon, A offers only that; A accepts tls_sha3_512
 			// first and B offers it — so both succeed with different methods.
 			method: ""},
@@ -550,7 +550,7 @@ func TestHandshakeFaults(t *testing.T) {
 					cfg.Timeout = c.timeout
 				}
 				start := time.Now()
-				res, err := Handshake(context.Background(), ours, cfg)
+				res, err := Run(context.Background(), ours, cfg)
 				took := time.Since(start)
 				if res != nil || err == nil {
 					t.Fatalf("handshake succeeded: %+v", res)
@@ -585,7 +585,7 @@ func TestHandshakeContext(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			time.AfterFunc(100*time.Millisecond, cancel)
 			start := time.Now()
-			_, err := Handshake(ctx, ours, hsConfig("nodeA"))
+			_, err := Run(ctx, ours, hsConfig("nodeA"))
 			if !errors.Is(err, context.Canceled) || time.Since(start) > 2*time.Second {
 				t.Errorf("err = %v after %v", err, time.Since(start))
 			}
@@ -596,8 +596,8 @@ func TestHandshakeContext(t *testing.T) {
 			hsScriptedPeer(t, theirs, func(r *bufio.Reader, w net.Conn) { io.Copy(io.Discard, r) })
 			ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
 			defer cancel()
-			_, err := Handshake(ctx, ours, hsConfig("nodeA"))
-			var he *HandshakeError
+			_, err := Run(ctx, ours, hsConfig("nodeA"))
+			var he *Error
 			if !errors.Is(err, context.DeadlineExceeded) || !errors.As(err, &he) || !he.Timeout() {
 				t.Errorf("err = %v", err)
 			}
@@ -607,7 +607,7 @@ func TestHandshakeContext(t *testing.T) {
 			ours, _ := tr.pair(t)
 			ctx, cancel := context.WithCancel(context.Background())
 			cancel()
-			if _, err := Handshake(ctx, ours, hsConfig("nodeA")); !errors.Is(err, context.Canceled) {
+			if _, err := Run(ctx, ours, hsConfig("nodeA")); !errors.Is(err, context.Canceled) {
 				t.Errorf("err = %v", err)
 			}
 		})
@@ -644,7 +644,7 @@ func TestHandshakeBuffered(t *testing.T) {
 			t.Cleanup(leakcheck.Check(t)) // registered first, so it runs after the conns are closed
 			ours, theirs := tr.pair(t)
 			hsScriptedPeer(t, theirs, hsPeerAuthScript(t, data, auth.MethodHMAC))
-			res, err := Handshake(context.Background(), ours, hsConfig("nodeA", "json"))
+			res, err := Run(context.Background(), ours, hsConfig("nodeA", "json"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -673,7 +673,7 @@ func TestHandshakeCleartextAccepted(t *testing.T) {
 	hsScriptedPeer(t, theirs, hsPeerAuthScript(t, nil, auth.MethodCleartext))
 	cfg := hsConfig("nodeA")
 	cfg.AuthAccept = []string{auth.MethodHMAC, auth.MethodCleartext}
-	res, err := Handshake(context.Background(), ours, cfg)
+	res, err := Run(context.Background(), ours, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -683,7 +683,7 @@ func TestHandshakeCleartextAccepted(t *testing.T) {
 }
 
 func TestHandshakeConfigErrors(t *testing.T) {
-	cases := map[string]*HandshakeConfig{
+	cases := map[string]*Config{
 		"nil":             nil,
 		"no node ID":      {Secret: hsSecret},
 		"node ID with ;":  {NodeID: "a;b", Secret: hsSecret},
@@ -699,7 +699,7 @@ func TestHandshakeConfigErrors(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Cleanup(leakcheck.Check(t)) // registered first, so it runs after the conns are closed
 			ours, _ := hsPipePair(t)
-			_, err := Handshake(context.Background(), ours, cfg)
+			_, err := Run(context.Background(), ours, cfg)
 			if !errors.Is(err, wire.ErrConfig) {
 				t.Errorf("err = %v, want ErrConfig", err)
 			}
@@ -709,7 +709,7 @@ func TestHandshakeConfigErrors(t *testing.T) {
 		})
 	}
 	// The caller's config is not modified by the defaults.
-	cfg := &HandshakeConfig{NodeID: "a", Secret: hsSecret}
+	cfg := &Config{NodeID: "a", Secret: hsSecret}
 	a, b := hsPipePair(t)
 	hsHandshakePair(context.Background(), a, b, cfg, hsConfig("b"))
 	if cfg.AuthAccept != nil || cfg.AuthOffer != nil || cfg.Framings != nil || cfg.Timeout != 0 {
@@ -792,12 +792,12 @@ func TestHandshakeReplay(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				cfg := &HandshakeConfig{
+				cfg := &Config{
 					NodeID: c.C, Secret: []byte(secret), AuthAccept: g.Auth, Framings: g.Framings,
 					Timeout:   5 * time.Second,
 					testLines: &[2]string{c.Line("C>S", "greeting1"), c.Line("C>S", "greeting2")},
 				}
-				res, err := Handshake(context.Background(), ours, cfg)
+				res, err := Run(context.Background(), ours, cfg)
 				if err != nil {
 					ours.Close()
 					<-sent
@@ -848,14 +848,14 @@ func BenchmarkHandshakeHMAC(b *testing.B) {
 				accepted <- hsOutcome{err: err}
 				return
 			}
-			res, err := Handshake(ctx, c, cb)
+			res, err := Run(ctx, c, cb)
 			accepted <- hsOutcome{res: res, err: err}
 		}()
 		c, err := net.Dial("tcp", ln.Addr().String())
 		if err != nil {
 			b.Fatal(err)
 		}
-		ra, err := Handshake(ctx, c, ca)
+		ra, err := Run(ctx, c, ca)
 		rb := <-accepted
 		if err != nil || rb.err != nil {
 			b.Fatal(err, rb.err)
@@ -926,7 +926,7 @@ func TestHandshakeTLSReplay(t *testing.T) {
 			})
 			cfg := hsConfig("nodeA")
 			cfg.TLS = b
-			res, err := Handshake(context.Background(), ours, cfg)
+			res, err := Run(context.Background(), ours, cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -950,22 +950,22 @@ func TestHandshakeTLSReplay(t *testing.T) {
 
 // Two nodes authenticate each other over an in-memory connection. Each side
 // sends with the first framing of the other's list that it supports.
-func ExampleHandshake() {
+func ExampleRun() {
 	a, b := net.Pipe()
 	defer a.Close()
 	defer b.Close()
 	secret := []byte("geheim")
 
-	peer := make(chan *HandshakeResult, 1)
+	peer := make(chan *Result, 1)
 	go func() {
-		res, err := Handshake(context.Background(), b, &HandshakeConfig{
+		res, err := Run(context.Background(), b, &Config{
 			NodeID: "nodeB", Secret: secret, Framings: []string{"cbor", "json"}})
 		if err != nil {
 			fmt.Println(err)
 		}
 		peer <- res
 	}()
-	res, err := Handshake(context.Background(), a, &HandshakeConfig{
+	res, err := Run(context.Background(), a, &Config{
 		NodeID: "nodeA", Secret: secret, Framings: []string{"goframe1", "json"}})
 	if err != nil {
 		fmt.Println(err)

@@ -1,4 +1,4 @@
-package transport
+package handshake
 
 import (
 	"bytes"
@@ -17,19 +17,19 @@ import (
 	"github.com/aemp-go/aemp/wire"
 )
 
-// DefaultHandshakeTimeout is the whole-handshake deadline used when
-// HandshakeConfig.Timeout is zero.
-const DefaultHandshakeTimeout = 10 * time.Second
+// DefaultTimeout is the whole-handshake deadline used when
+// Config.Timeout is zero.
+const DefaultTimeout = 10 * time.Second
 
 // hsFailGrace is how long a failing handshake lets its queued lines drain
 // before it closes the connection.
 const hsFailGrace = 100 * time.Millisecond
 
-// HandshakeConfig configures one AEMP handshake (spec §3.1–§3.10). The zero
-// value of each optional field is a documented default. Handshake copies the
+// Config configures one AEMP handshake (spec §3.1–§3.10). The zero
+// value of each optional field is a documented default. Run copies the
 // configuration and never modifies it, so one value may be shared by
 // concurrent handshakes.
-type HandshakeConfig struct {
+type Config struct {
 	// NodeID is our node ID (required; must not contain ';', '#', CR, LF
 	// or NUL).
 	NodeID string
@@ -68,14 +68,14 @@ type HandshakeConfig struct {
 	// Default: conn.RemoteAddr().String().
 	PeerAddr string
 
-	// Timeout bounds the whole handshake. Default DefaultHandshakeTimeout;
-	// an earlier deadline of the context passed to Handshake wins.
+	// Timeout bounds the whole handshake. Default DefaultTimeout;
+	// an earlier deadline of the context passed to Run wins.
 	Timeout time.Duration
 
 	// OnGreeting, if set, is called with the peer's parsed greeting line 1
 	// before the protocol, version, self and already-connected checks (as
 	// Perl runs its greeting hooks, e.g. the seed logic). It is called on
-	// the goroutine that called Handshake, may block (the handshake
+	// the goroutine that called Run, may block (the handshake
 	// deadline keeps running) and must not retain or modify g. A non-nil
 	// error aborts the handshake with that error wrapped.
 	OnGreeting func(g *wire.Greeting) error
@@ -83,7 +83,7 @@ type HandshakeConfig struct {
 	// IsConnected, if set, reports whether an established connection to
 	// nodeID exists; if it returns true the handshake fails with
 	// wire.ErrAlreadyConnected. It is called on the goroutine that called
-	// Handshake, after the other greeting checks, and should not block.
+	// Run, after the other greeting checks, and should not block.
 	IsConnected func(nodeID string) bool
 
 	// testLines, when set by tests, replaces our greeting line 1 and nonce
@@ -91,8 +91,8 @@ type HandshakeConfig struct {
 	testLines *[2]string
 }
 
-// HandshakeResult describes an authenticated connection.
-type HandshakeResult struct {
+// Result describes an authenticated connection.
+type Result struct {
 	// Conn is the connection for the data phase: the conn passed to
 	// Handshake, or a *tls.Conn over it when TLS is active. Its deadline
 	// is cleared.
@@ -122,11 +122,11 @@ type HandshakeResult struct {
 	TLS bool
 }
 
-// HandshakeError is the error Handshake returns. It names the peer and wraps
+// Error is the error Run returns. It names the peer and wraps
 // the reason, which in turn wraps the wire/auth sentinels (match with
 // errors.Is). It implements net.Error; Timeout reports whether the handshake
 // deadline or the context's deadline expired.
-type HandshakeError struct {
+type Error struct {
 	Addr   string // the peer's address
 	NodeID string // the peer's node ID, if its greeting was read
 	Err    error  // the reason
@@ -134,7 +134,7 @@ type HandshakeError struct {
 
 // Error returns e.g. "aemp: handshake with 127.0.0.1:4040 (perlseed):
 // authentication failed: hmac_sha3_512: token mismatch (wrong secret?)".
-func (e *HandshakeError) Error() string {
+func (e *Error) Error() string {
 	peer := e.Addr
 	if e.NodeID != "" {
 		peer += " (" + e.NodeID + ")"
@@ -143,18 +143,18 @@ func (e *HandshakeError) Error() string {
 }
 
 // Unwrap returns the reason.
-func (e *HandshakeError) Unwrap() error { return e.Err }
+func (e *Error) Unwrap() error { return e.Err }
 
 // Timeout reports whether the handshake ran out of time.
-func (e *HandshakeError) Timeout() bool {
+func (e *Error) Timeout() bool {
 	return errors.Is(e.Err, wire.ErrHandshakeTimeout) || errors.Is(e.Err, context.DeadlineExceeded)
 }
 
 // Temporary reports false: a failed handshake is not retried on the same
 // connection. (Part of net.Error.)
-func (e *HandshakeError) Temporary() bool { return false }
+func (e *Error) Temporary() bool { return false }
 
-// Handshake runs the AEMP handshake on conn (spec §3.1) and returns the
+// Run runs the AEMP handshake on conn (spec §3.1) and returns the
 // authenticated connection. It is symmetric: the dialling and the accepting
 // side call it the same way.
 //
@@ -172,9 +172,9 @@ func (e *HandshakeError) Temporary() bool { return false }
 // earlier; cancelling ctx interrupts blocked reads and writes. On failure
 // the lines already queued get a moment (at most 100 ms, never past the
 // deadline) to reach the peer, so that it learns why, then conn is closed
-// and the error is a *HandshakeError. On success the
+// and the error is a *Error. On success the
 // deadline is cleared and no goroutine of the handshake remains.
-func Handshake(ctx context.Context, conn net.Conn, cfg *HandshakeConfig) (*HandshakeResult, error) {
+func Run(ctx context.Context, conn net.Conn, cfg *Config) (*Result, error) {
 	h := &handshaker{conn: conn}
 	if cfg != nil {
 		h.cfg = *cfg
@@ -191,14 +191,14 @@ func Handshake(ctx context.Context, conn net.Conn, cfg *HandshakeConfig) (*Hands
 	}
 	res, err := h.run(ctx)
 	if err != nil {
-		return nil, &HandshakeError{Addr: h.addr, NodeID: h.peerID, Err: err}
+		return nil, &Error{Addr: h.addr, NodeID: h.peerID, Err: err}
 	}
 	return res, nil
 }
 
-// handshaker holds the state of one Handshake call.
+// handshaker holds the state of one Run call.
 type handshaker struct {
-	cfg    HandshakeConfig // our copy, with defaults filled in
+	cfg    Config // our copy, with defaults filled in
 	conn   net.Conn        // the raw connection
 	addr   string          // peer address for messages
 	peerID string          // set once the peer's greeting is parsed
@@ -213,7 +213,7 @@ type hsWrite struct {
 	err  error
 }
 
-func (h *handshaker) run(ctx context.Context) (res *HandshakeResult, err error) {
+func (h *handshaker) run(ctx context.Context) (res *Result, err error) {
 	if err := h.applyDefaults(); err != nil {
 		h.conn.Close()
 		return nil, err
@@ -278,7 +278,7 @@ func (h *handshaker) run(ctx context.Context) (res *HandshakeResult, err error) 
 }
 
 // exchange runs the protocol steps; run wraps it with deadline handling.
-func (h *handshaker) exchange() (*HandshakeResult, error) {
+func (h *handshaker) exchange() (*Result, error) {
 	our1, our2, err := h.ourLines()
 	if err != nil {
 		return nil, err
@@ -364,7 +364,7 @@ func (h *handshaker) exchange() (*HandshakeResult, error) {
 		return nil, fmt.Errorf("%w: peer sends %q, we support [%s]", wire.ErrUnusableFraming,
 			al.Framing, strings.Join(h.cfg.Framings, ","))
 	}
-	return &HandshakeResult{
+	return &Result{
 		Conn:           conn,
 		Buffered:       r.rest(),
 		Peer:           peer,
@@ -498,7 +498,7 @@ func (h *handshaker) applyDefaults() error {
 		return fmt.Errorf("%w: unable to handshake TLS and no shared secret configured", wire.ErrConfig)
 	}
 	if c.Timeout <= 0 {
-		c.Timeout = DefaultHandshakeTimeout
+		c.Timeout = DefaultTimeout
 	}
 	if len(c.Framings) == 0 {
 		c.Framings = []string{"json"}
