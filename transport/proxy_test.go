@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aemp-go/aemp/internal/leakcheck"
 	"github.com/aemp-go/aemp/internal/faultproxy"
+	"github.com/aemp-go/aemp/internal/leakcheck"
 )
 
 // proxiedPair connects two links through a fault-injecting proxy:

@@ -198,10 +198,10 @@ func Run(ctx context.Context, conn net.Conn, cfg *Config) (*Result, error) {
 
 // handshaker holds the state of one Run call.
 type handshaker struct {
-	cfg    Config // our copy, with defaults filled in
-	conn   net.Conn        // the raw connection
-	addr   string          // peer address for messages
-	peerID string          // set once the peer's greeting is parsed
+	cfg    Config   // our copy, with defaults filled in
+	conn   net.Conn // the raw connection
+	addr   string   // peer address for messages
+	peerID string   // set once the peer's greeting is parsed
 
 	timedOut bool       // the deadline came from cfg.Timeout, not ctx
 	writes   []*hsWrite // background writes in order, joined on exit
