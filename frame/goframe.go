@@ -54,7 +54,7 @@ const (
 	// uncompressed.
 	DefaultCompressThreshold = 4 << 10
 	// DefaultMaxDepth is the default maximum nesting depth of a JSON text.
-	DefaultMaxDepth = 128
+	DefaultMaxDepth = 512
 )
 
 // Frame is one parsed goframe1 frame. Payload aliases the parsed buffer.

@@ -131,7 +131,8 @@ func TestJSONSplitterCases(t *testing.T) {
 		{"[\"\x01\"]", nil, ErrSyntax},
 		{`["\x"]`, nil, ErrSyntax},
 		{`["\u12G4"]`, nil, ErrSyntax},
-		{strings.Repeat("[", 200) + strings.Repeat("]", 200), nil, ErrTooDeep},
+		{strings.Repeat("[", DefaultMaxDepth) + strings.Repeat("]", DefaultMaxDepth), []string{strings.Repeat("[", DefaultMaxDepth) + strings.Repeat("]", DefaultMaxDepth)}, nil},
+		{strings.Repeat("[", DefaultMaxDepth+1) + strings.Repeat("]", DefaultMaxDepth+1), nil, ErrTooDeep},
 	} {
 		for _, mode := range []string{"oneshot", "bytewise"} {
 			var s JSONSplitter

@@ -22,6 +22,9 @@ func recordedG(t *testing.T, c *vectors.Connection, dir string) []gmsg {
 	t.Helper()
 	var out []gmsg
 	for _, r := range c.Messages(dir) {
+		if !strings.HasPrefix(r.JSON, `["",`) && !strings.HasPrefix(r.JSON, `["", `) {
+			continue // not for a node port (and maybe not JSON: the CBOR views show NaN)
+		}
 		v, err := wire.DecodeAny([]byte(r.JSON))
 		if err != nil {
 			t.Fatalf("decode %s: %v", r.JSON, err)
@@ -105,8 +108,8 @@ func TestReplaySeed(t *testing.T) {
 			})
 		}
 	}
-	if replayed != 5 {
-		t.Fatalf("replayed %d seed connections, want the 5 recorded ones", replayed)
+	if replayed != 10 {
+		t.Fatalf("replayed %d seed connections, want the 10 recorded ones", replayed)
 	}
 }
 

@@ -11,9 +11,10 @@ import (
 
 // MaxDepth is the deepest nesting of arrays and objects the scanner,
 // the decoders and the encoder accept; the message array itself counts
-// as level 1. Deeper input fails with ErrTooDeep. (JSON::XS's default is
-// 512; no AEMP message comes near either.)
-const MaxDepth = 128
+// as level 1. Deeper input fails with ErrTooDeep. It is JSON::XS's and
+// CBOR::XS's default, so whatever a Perl node sends by default is accepted
+// (session-big-deep carries 301 levels).
+const MaxDepth = 512
 
 // Kind is the JSON kind of a value, as told by its first byte.
 type Kind uint8

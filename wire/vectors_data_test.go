@@ -21,6 +21,10 @@ type recordedMessage struct {
 	text []byte
 }
 
+// cborOnly names the sessions whose CBOR records have no JSON view (NaN,
+// infinities, integers beyond int64): the CBOR tests replay those.
+var cborOnly = map[string]bool{"session-cbor-only.txt": true, "session-big-deep.txt.gz": true}
+
 func recordedMessages(t testing.TB) []recordedMessage {
 	t.Helper()
 	files := vectors.Sessions()
@@ -44,6 +48,9 @@ func recordedMessages(t testing.TB) []recordedMessage {
 							out = append(out, recordedMessage{name + "/view", []byte(r.JSON)})
 						}
 					case "cbor":
+						if cborOnly[filepath.Base(path)] {
+							continue
+						}
 						out = append(out, recordedMessage{name, []byte(r.JSON)})
 					default:
 						t.Fatalf("%s: unknown framing %q", name, r.Framing)
@@ -93,8 +100,11 @@ func TestRecordedMessages(t *testing.T) {
 			}
 			continue
 		}
-		wantTag, _ := ref[1].(string)
-		if got := string(e.TagText(nil)); got != wantTag || e.TagKind != KindString {
+		if wantTag, ok := ref[1].(string); !ok {
+			if e.TagKind == KindString { // a relayed non-string first element (session-cal)
+				t.Errorf("%s: tag %v scanned as a string", m.name, ref[1])
+			}
+		} else if got := string(e.TagText(nil)); got != wantTag || e.TagKind != KindString {
 			t.Errorf("%s: tag = %q (%v), want %q", m.name, got, e.TagKind, wantTag)
 		}
 		wantArgs := ref[2:]

@@ -6,6 +6,8 @@ package vectors
 
 import (
 	"bufio"
+	"compress/gzip"
+	"io"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -21,14 +23,62 @@ func Dir() string {
 	return filepath.Join(filepath.Dir(file), "testdata")
 }
 
-// Path returns the path of one vector file.
-func Path(name string) string { return filepath.Join(Dir(), name) }
+// Path returns the path of one vector file. Large files are kept
+// gzip-compressed (name + ".gz"); Path names that file when it is the one
+// present, and every loader here reads either form.
+func Path(name string) string {
+	p := filepath.Join(Dir(), name)
+	if _, err := os.Stat(p); err != nil {
+		if _, gzErr := os.Stat(p + ".gz"); gzErr == nil {
+			return p + ".gz"
+		}
+	}
+	return p
+}
 
-// Sessions lists the readable transcripts (session-*.txt).
+// Sessions lists the readable transcripts (session-*.txt, or .txt.gz).
 func Sessions() []string {
 	m, _ := filepath.Glob(filepath.Join(Dir(), "session-*.txt"))
-	return m
+	gz, _ := filepath.Glob(filepath.Join(Dir(), "session-*.txt.gz"))
+	return append(m, gz...)
 }
+
+// RawOf returns the name of the raw capture of a transcript (for Stream).
+func RawOf(transcript string) string {
+	base := strings.TrimSuffix(filepath.Base(transcript), ".gz")
+	return strings.TrimSuffix(base, ".txt") + ".raw.jsonl"
+}
+
+// open opens a vector file, decompressing a .gz file.
+func open(path string) (io.ReadCloser, error) {
+	f, err := os.Open(path)
+	if err != nil || !strings.HasSuffix(path, ".gz") {
+		return f, err
+	}
+	z, err := gzip.NewReader(f)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return struct {
+		io.Reader
+		io.Closer
+	}{z, f}, nil
+}
+
+// readFile is os.ReadFile for vector files (see open).
+func readFile(path string) ([]byte, error) {
+	f, err := open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(f)
+}
+
+// maxLine is the longest line of a vector file: the transcript of the
+// 2 MiB message of session-big-deep has a 6 MiB hex line.
+const maxLine = 16 << 20
 
 // LoadAll loads every connection of every session transcript, keyed by the
 // transcript's path. It fails if there is none.
@@ -86,7 +136,7 @@ func (c *Connection) Messages(dir string) []Record {
 
 // Secret returns the shared secret named in a transcript's header.
 func Secret(path string) (string, error) {
-	data, err := os.ReadFile(path)
+	data, err := readFile(path)
 	if err != nil {
 		return "", err
 	}
@@ -100,7 +150,7 @@ func Secret(path string) (string, error) {
 
 // LoadSession parses a readable transcript.
 func LoadSession(path string) ([]*Connection, error) {
-	f, err := os.Open(path)
+	f, err := open(path)
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +159,7 @@ func LoadSession(path string) ([]*Connection, error) {
 	var cur *Connection
 	var msg *Record
 	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	sc.Buffer(make([]byte, 1<<20), maxLine)
 	for sc.Scan() {
 		l := sc.Text()
 		switch {
@@ -193,7 +243,7 @@ type AuthVector struct {
 
 // LoadAuthVectors parses auth-vectors.json.
 func LoadAuthVectors() ([]AuthVector, error) {
-	data, err := os.ReadFile(Path("auth-vectors.json"))
+	data, err := readFile(Path("auth-vectors.json"))
 	if err != nil {
 		return nil, err
 	}
@@ -219,13 +269,13 @@ type RawEvent struct {
 // Stream returns the concatenated bytes one connection carried in one
 // direction ("c2s" or "s2c") of a raw capture, and the chunks as read.
 func Stream(name string, conn int, dir string) (all []byte, chunks [][]byte, err error) {
-	f, err := os.Open(Path(name))
+	f, err := open(Path(name))
 	if err != nil {
 		return nil, nil, err
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	sc.Buffer(make([]byte, 1<<20), maxLine)
 	for sc.Scan() {
 		var e RawEvent
 		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {

@@ -7,8 +7,8 @@ import (
 
 func TestLoadSessions(t *testing.T) {
 	files := Sessions()
-	if len(files) != 5 {
-		t.Fatalf("found %d session files, want 5", len(files))
+	if len(files) != 9 {
+		t.Fatalf("found %d session files, want 9", len(files))
 	}
 	for _, p := range files {
 		conns, err := LoadSession(p)

@@ -761,7 +761,7 @@ func TestHandshakeReplay(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		raw := strings.TrimSuffix(filepath.Base(path), ".txt") + ".raw.jsonl"
+		raw := vectors.RawOf(path)
 		for i, c := range conns {
 			t.Run(filepath.Base(path)+"/"+c.S, func(t *testing.T) {
 				t.Cleanup(leakcheck.Check(t)) // registered first, so it runs after the conns are closed
