@@ -2,12 +2,14 @@ package aemp
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"runtime"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aemp-go/aemp/internal/fakepeer"
 	"github.com/aemp-go/aemp/internal/race"
 	"github.com/aemp-go/aemp/pool"
 	"github.com/aemp-go/aemp/wire"
@@ -216,30 +218,36 @@ func TestMalformedBlobEnvelopeDropped(t *testing.T) {
 		got <- inspect(m)
 		return nil
 	})
-	linkUp(t, p.b, port.ID(), got)
 	good, err := appendEnvelope(nil, port.ID().Local(), NewMsg("b").AppendBytes([]byte("abc")), true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rn := p.b.net.node("nodeA")
-	rn.mu.Lock()
-	l := rn.link
-	rn.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	peer, err := fakepeer.Dial(ctx, p.a.Binds()[0], fakepeer.Config{NodeID: "nodeC", Secret: "test-secret", Framings: []string{"goframe1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
 	noTable, mark := wire.BeginBlobEnvelope(nil)
 	noTable = append(noTable, `["b","b",null]`...)
 	noTable, _ = wire.EndBlobJSON(noTable, mark, 1)
 	noTable = noTable[:len(noTable)-2] // without the count
-	for _, bad := range [][]byte{
+	after, err := appendEnvelope(nil, port.ID().Local(), NewMsg("b").AppendBytes([]byte("after")), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, msg := range [][]byte{
 		good[:len(good)-1],                 // data short
 		append(bytes.Clone(good), 'x'),     // data long
 		{wire.BlobMagic, 0, 0, 0, 99, '['}, // JSON length beyond the end
 		noTable,
+		after,
 	} {
-		if err := l.Send(bad); err != nil {
+		if err := peer.Send(msg); err != nil {
 			t.Fatal(err)
 		}
 	}
-	p.b.SndMsg(port.ID(), NewMsg("b").AppendBytes([]byte("after")))
 	if r := recv(t, got); !bytes.Equal(r.view[0], []byte("after")) {
 		t.Fatalf("got %q after the malformed ones", r.view[0])
 	}
@@ -286,7 +294,7 @@ func TestBlobQueuedWhileConnecting(t *testing.T) {
 				NewMsg("b").AppendString("no bytes"),
 				NewMsg("b").AppendBytes([]byte("x")).AppendInt(1).AppendBytes(nil),
 			}
-			queueThenConnect(p.b, "nodeA", func() {
+			queueThenConnect(t, p.b, p.a, func() {
 				for _, m := range msgs {
 					if err := p.b.SndMsg(port.ID(), m); err != nil {
 						t.Fatal(err)
@@ -321,7 +329,7 @@ func TestQueuedTooLargeDropsOnlyItself(t *testing.T) {
 		got <- inspect(m)
 		return nil
 	})
-	queueThenConnect(p.b, "nodeA", func() {
+	queueThenConnect(t, p.b, p.a, func() {
 		for _, n := range []int{1, 100 << 10, 2} {
 			if err := p.b.SndMsg(port.ID(), NewMsg("b").AppendBytes(bytes.Repeat([]byte{'z'}, n))); err != nil {
 				t.Fatal(err)
@@ -378,16 +386,4 @@ func TestLargeMessageAllocs(t *testing.T) {
 	if per := (after.TotalAlloc - before.TotalAlloc) / (8 * n); per > 32<<10 {
 		t.Errorf("%d bytes allocated per 1 MiB message, want buffers from the pool", per)
 	}
-}
-
-// queueThenConnect runs send while n's link to node id cannot come up, so
-// that everything it sends is queued, then starts the connection attempt
-// as the first send would have.
-func queueThenConnect(n *Node, id string, send func()) {
-	rn := n.net.node(id)
-	rn.mu.Lock()
-	rn.connecting = true // sends queue and leave the dialling to us
-	rn.mu.Unlock()
-	send()
-	rn.nw.goTracked(rn.dial)
 }

@@ -49,7 +49,7 @@ func (n *Node) startRegistry() {
 }
 
 // startGlobal makes a node configured as Global a global node; NewNode
-// calls it once the network is set up (the registry reads n.net).
+// calls it once the network is set up.
 func (n *Node) startGlobal() {
 	if n.cfg.Global {
 		n.reg.run(func(out *registry.Out) { n.reg.st.BecomeGlobal(out) })
@@ -111,12 +111,8 @@ func (h *registryHost) apply(out *registry.Out) {
 		}
 		delete(h.finds, f.Node)
 	}
-	if h.st.IsGlobal() && h.n.net != nil {
-		for _, id := range h.st.Globals() {
-			if !h.up[id] {
-				h.n.net.node(id).ensureLink()
-			}
-		}
+	if h.st.IsGlobal() && h.n.mesh != nil {
+		h.n.mesh.Keep(h.st.Globals()) // links to the other global nodes
 	}
 }
 
@@ -141,7 +137,6 @@ func (h *registryHost) nodeUp(id string) {
 	h.run(func(out *registry.Out) {
 		h.up[id] = true
 		h.st.NodeUp(id, out)
-		h.seedUp(id, out)
 		h.notifyNodes(id, true, nil)
 	})
 }
@@ -149,42 +144,9 @@ func (h *registryHost) nodeUp(id string) {
 func (h *registryHost) nodeDown(id string, r Reason) {
 	h.run(func(out *registry.Out) {
 		delete(h.up, id)
-		h.st.NodeDown(id, out)
-		if h.st.Master() == id {
-			h.st.SetMaster("", out)
-			h.chooseMaster(out)
-		}
-		if h.n.net != nil && h.n.net.isSeed(id) {
-			h.n.net.kickSeeds() // a seed went down: retry the seeds from the start
-		}
+		h.st.NodeDown(id, out) // a new master, if id was it, is the mesh's next event
 		h.notifyNodes(id, false, r)
 	})
-}
-
-// seedUp: a link to a seed is up (or a node that is up turned out to be a
-// seed). The seed is asked to run the global service, and becomes the
-// master if the node has none (spec §4.8).
-func (h *registryHost) seedUp(id string, out *registry.Out) {
-	if h.n.net == nil || !h.up[id] || !h.n.net.isSeed(id) {
-		return
-	}
-	out.Sends = append(out.Sends, registry.Send{To: id, Msg: []any{"g_slave"}})
-	if h.st.Master() == "" {
-		h.st.SetMaster(id, out)
-	}
-}
-
-// chooseMaster takes the first seed (in Config.Seeds order) that is up.
-func (h *registryHost) chooseMaster(out *registry.Out) {
-	if h.n.net == nil || h.st.IsGlobal() {
-		return
-	}
-	for _, id := range h.n.net.seedIDs() {
-		if h.up[id] {
-			h.st.SetMaster(id, out)
-			return
-		}
-	}
 }
 
 // resolve asks the registry where node listens: a global node looks in

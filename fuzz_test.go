@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/aemp-go/aemp/internal/vectors"
 	"github.com/aemp-go/aemp/pool"
@@ -56,14 +57,14 @@ func FuzzInbound(f *testing.F) {
 		}
 		f.Add(env)
 	}
-	n, err := NewNode(Config{NodeID: "fuzz", Workers: 1, Global: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	n, err := NewNode(Config{NodeID: "fuzz", Workers: 1, Global: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Binds: []string{"127.0.0.1:0"}, Secret: "fuzz", ConnectTimeout: 10 * time.Millisecond})
 	if err != nil {
 		f.Fatal(err)
 	}
 	defer n.Close()
-	nw := &network{n: n}
-	rn := &remoteNode{nw: nw, id: "peer"}
-	port := n.newPort("b") // the port the seeds address
+	rn := n.mesh.Peer("peer").Handler().(*remoteNode) // never connected: answers to it are dropped
+	port := n.newPort("b")                            // the port the seeds address
 	port.RcvDefault(func(m *Msg) error {
 		for i := 0; i < m.Len()+1; i++ {
 			m.Int(i)

@@ -3,57 +3,13 @@ package aemp
 import (
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"reflect"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/aemp-go/aemp/internal/leakcheck"
 )
-
-// newTestNode starts a local node that is closed (and checked for leaked
-// goroutines) when the test ends.
-func newTestNode(t *testing.T, cfg Config) *Node {
-	t.Helper()
-	check := leakcheck.Check(t)
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
-	n, err := NewNode(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := n.Close(); err != nil {
-			t.Errorf("Close: %v", err)
-		}
-		check()
-	})
-	return n
-}
-
-// recv waits for one value on ch.
-func recv[T any](t *testing.T, ch <-chan T) T {
-	t.Helper()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(5 * time.Second):
-		t.Fatal("timed out waiting")
-		panic("unreachable")
-	}
-}
-
-// reasonMonitor monitors id and returns a channel that gets the reason.
-func reasonMonitor(n *Node, id PortID) (<-chan Reason, *Monitor) {
-	ch := make(chan Reason, 1)
-	m := n.Mon(id, MonFunc(func(r Reason) { ch <- r }))
-	return ch, m
-}
 
 func TestNodeIDRules(t *testing.T) {
 	host := hostname()

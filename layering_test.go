@@ -1,60 +1,83 @@
 package aemp
 
 import (
+	"go/build"
 	"go/parser"
 	"go/token"
 	"io/fs"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 )
 
-// layers is the import order of docs/architecture.md: a package may import
-// only packages of lower layers (and the leaf helpers under internal/).
-var layers = map[string]int{
-	"pool":      0,
-	"frame":     1,
-	"wire":      2,
-	"auth":      3,
-	"transport": 4,
-	"registry":  5,
-	"mesh":      6,
-	"":          7, // the root package aemp
-	"cmd":       8,
-	"examples":  8,
-	"fuzz":      8,
+// The layering of docs/architecture.md as allow-lists (in the manner of
+// depguard rules): for every package of the module, exactly what its
+// non-test files may import — standard library, the module's own packages
+// and third-party modules. A package's tests may also import any standard
+// package and the test helpers.
+type importRule struct {
+	std    []string // standard library packages ("*": any)
+	mod    []string // packages of this module, relative to its root
+	ext    []string // third-party import path prefixes
+	tested []string // more of the module's packages its tests may import
+}
+
+// testHelpers are the internal packages any package's tests may use.
+var testHelpers = []string{"internal/leakcheck", "internal/vectors", "internal/race", "internal/fakepeer", "internal/faultproxy"}
+
+var importRules = map[string]importRule{
+	// layer 0–2: buffers, framings, bytes ↔ meaning
+	"pool":  {std: []string{"os", "sync", "sync/atomic", "testing"}},
+	"frame": {std: []string{"encoding/binary", "errors", "fmt"}, ext: []string{"github.com/klauspost/compress/s2"}, tested: []string{"pool"}},
+	"wire": {std: []string{"crypto/rand", "encoding/base64", "encoding/binary", "encoding/json", "errors", "fmt", "math", "math/bits",
+		"reflect", "slices", "strconv", "strings", "sync", "unicode/utf16", "unicode/utf8", "unsafe"},
+		ext: []string{"github.com/bytedance/sonic"}},
+	// layer 3: authentication
+	"auth": {std: []string{"crypto/hmac", "crypto/rand", "crypto/rsa", "crypto/sha3", "crypto/subtle", "crypto/tls", "crypto/x509",
+		"crypto/x509/pkix", "encoding/hex", "encoding/pem", "errors", "fmt", "hash", "math/big", "slices", "strings", "time"},
+		mod: []string{"wire"}},
+	// layer 4: a link's I/O, and the handshake before it
+	"transport": {std: []string{"context", "crypto/tls", "errors", "fmt", "io", "net", "sync", "sync/atomic", "syscall", "time", "unsafe"},
+		mod: []string{"frame", "pool"}, ext: []string{"github.com/cloudwego/netpoll"}, tested: []string{"transport/handshake", "auth", "wire"}},
+	"transport/handshake": {std: []string{"bytes", "context", "crypto/tls", "errors", "fmt", "io", "net", "os", "slices", "strings", "time"},
+		mod: []string{"auth", "wire"}},
+	// layer 5: the global database's protocol, standard library only
+	"registry": {std: []string{"errors", "fmt", "maps", "reflect", "slices", "strconv"}, tested: []string{"wire"}},
+	// layer 6: links to other nodes
+	"mesh": {std: []string{"context", "encoding/binary", "errors", "fmt", "log/slog", "math/rand/v2", "net", "strconv", "sync", "time"},
+		mod: []string{"auth", "frame", "pool", "transport", "transport/handshake", "wire"}},
+	// layer 7: the API and the kernel; never the transport itself
+	".": {std: []string{"bytes", "context", "crypto/rand", "encoding/json", "errors", "fmt", "log/slog", "maps", "math", "net", "os",
+		"path/filepath", "reflect", "runtime", "runtime/debug", "slices", "strconv", "strings", "sync", "sync/atomic", "time", "unsafe"},
+		mod: []string{"auth", "internal/mpsc", "mesh", "pool", "registry", "wire"}},
+	// programs
+	"examples/chat":  {std: []string{"*"}, mod: []string{"."}},
+	"examples/first": {std: []string{"*"}, mod: []string{"."}},
+	"examples/ping":  {std: []string{"*"}, mod: []string{"."}, tested: []string{"auth"}},
+	// leaves
+	"internal/mpsc":       {std: []string{"sync", "sync/atomic"}},
+	"internal/race":       {},
+	"internal/leakcheck":  {std: []string{"runtime", "sort", "strings", "time"}},
+	"internal/faultproxy": {std: []string{"net", "sync", "time"}},
+	"internal/vectors":    {std: []string{"bufio", "compress/gzip", "encoding/hex", "encoding/json", "fmt", "io", "os", "path/filepath", "runtime", "strings"}},
+	"internal/benchcheck": {std: []string{"*"}},
+	"internal/fakepeer":   {std: []string{"context", "net", "slices", "sync", "time"}, mod: []string{"pool", "transport", "transport/handshake"}},
 }
 
 const module = "github.com/aemp-go/aemp"
 
-// layerOf maps a directory (relative to the module root) to its layer;
-// internal leaf packages get -1 (they may import nothing of the project but
-// other internal leaves).
-func layerOf(dir string) (int, bool) {
-	if dir == "." {
-		return layers[""], true
-	}
-	top, _, _ := strings.Cut(dir, "/")
-	if top == "internal" {
-		return -1, true
-	}
-	if top == "bench" { // separate module
-		return 0, false
-	}
-	l, ok := layers[top]
-	return l, ok
-}
-
 func TestLayering(t *testing.T) {
 	fset := token.NewFileSet()
+	seen := map[string]bool{}
 	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 		if d.IsDir() {
 			if name := d.Name(); path != "." && (strings.HasPrefix(name, ".") || name == "testdata" || name == "bench") {
-				return filepath.SkipDir
+				return filepath.SkipDir // bench/ is its own module
 			}
 			return nil
 		}
@@ -62,37 +85,21 @@ func TestLayering(t *testing.T) {
 			return nil
 		}
 		dir := filepath.ToSlash(filepath.Dir(path))
-		from, ok := layerOf(dir)
+		rule, ok := importRules[dir]
 		if !ok {
-			t.Errorf("%s: directory %q is not in the layer table of layering_test.go", path, dir)
+			t.Errorf("%s: package %q has no import rule in layering_test.go", path, dir)
 			return nil
 		}
+		seen[dir] = true
 		f, err := parser.ParseFile(fset, path, nil, parser.ImportsOnly)
 		if err != nil {
 			return err
 		}
+		isTest := strings.HasSuffix(path, "_test.go")
 		for _, imp := range f.Imports {
 			p, _ := strconv.Unquote(imp.Path.Value)
-			if p != module && !strings.HasPrefix(p, module+"/") {
-				continue
-			}
-			rel := strings.TrimPrefix(strings.TrimPrefix(p, module), "/")
-			if rel == "" {
-				rel = "."
-			}
-			to, ok := layerOf(rel)
-			if !ok {
-				t.Errorf("%s imports %s, which is not in the layer table", path, p)
-				continue
-			}
-			if rel == dir || to == -1 && from == -1 {
-				continue // a package's external tests; internal leaves among themselves
-			}
-			if top, _, _ := strings.Cut(dir, "/"); top != "." && strings.HasPrefix(rel, top+"/") {
-				continue // a layer's own sub-packages (e.g. transport/internal/…)
-			}
-			if to >= from {
-				t.Errorf("%s (layer %d) imports %s (layer %d): imports must point downwards (docs/architecture.md)", path, from, p, to)
+			if why := rule.check(dir, p, isTest); why != "" {
+				t.Errorf("%s imports %s: %s (docs/architecture.md)", path, p, why)
 			}
 		}
 		return nil
@@ -100,4 +107,47 @@ func TestLayering(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	for dir := range importRules {
+		if !seen[dir] {
+			t.Errorf("import rule for %q, which has no Go files", dir)
+		}
+	}
+}
+
+// check returns why package dir may not import p ("" if it may).
+func (r importRule) check(dir, p string, isTest bool) string {
+	switch {
+	case p == module || strings.HasPrefix(p, module+"/"):
+		rel := strings.TrimPrefix(strings.TrimPrefix(p, module), "/")
+		if rel == "" {
+			rel = "."
+		}
+		if rel == dir || slices.Contains(r.mod, rel) ||
+			isTest && (slices.Contains(r.tested, rel) || slices.Contains(testHelpers, rel)) {
+			return ""
+		}
+		return "not in its allow-list of the module's packages"
+	case isStd(p):
+		if isTest || slices.Contains(r.std, "*") || slices.Contains(r.std, p) {
+			return ""
+		}
+		return "standard package not in its allow-list"
+	}
+	for _, e := range r.ext {
+		if p == e || strings.HasPrefix(p, e+"/") {
+			return ""
+		}
+	}
+	return "third-party package not in its allow-list"
+}
+
+// isStd reports whether p is a standard library package (its first
+// element has no dot, and it is in GOROOT).
+func isStd(p string) bool {
+	first, _, _ := strings.Cut(p, "/")
+	if strings.Contains(first, ".") {
+		return false
+	}
+	pkg, err := build.Default.Import(p, "", build.FindOnly)
+	return err == nil && pkg.Goroot
 }

@@ -10,65 +10,13 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/aemp-go/aemp/internal/fakepeer"
 	"github.com/aemp-go/aemp/internal/leakcheck"
 	"github.com/aemp-go/aemp/internal/vectors"
-	"github.com/aemp-go/aemp/pool"
-	"github.com/aemp-go/aemp/transport"
-	"github.com/aemp-go/aemp/transport/handshake"
 )
-
-// meshKit starts nodes that form a mesh through seeds, and closes them
-// (checking for leaked goroutines) when the test ends.
-type meshKit struct {
-	t     *testing.T
-	mu    sync.Mutex
-	nodes []*Node
-	logs  map[string]*logBuffer
-}
-
-func newMeshKit(t *testing.T) *meshKit {
-	check := leakcheck.Check(t)
-	k := &meshKit{t: t, logs: map[string]*logBuffer{}}
-	t.Cleanup(func() {
-		for _, n := range k.nodes {
-			n.Close()
-		}
-		check()
-		if t.Failed() {
-			for _, id := range slices.Sorted(maps.Keys(k.logs)) {
-				t.Logf("log of %s:\n%s", id, k.logs[id])
-			}
-		}
-	})
-	return k
-}
-
-func (k *meshKit) node(id string, cfg Config) *Node {
-	k.t.Helper()
-	cfg.NodeID = id
-	if cfg.Secret == "" {
-		cfg.Secret = "mesh-secret"
-	}
-	if cfg.Binds == nil {
-		cfg.Binds = []string{"127.0.0.1:0"}
-	}
-	cfg.ConnectTimeout = 2 * time.Second
-	lb := &logBuffer{}
-	cfg.Logger = lb.logger()
-	n, err := NewNode(cfg)
-	if err != nil {
-		k.t.Fatal(err)
-	}
-	k.mu.Lock()
-	k.nodes = append(k.nodes, n)
-	k.logs[id] = lb
-	k.mu.Unlock()
-	return n
-}
 
 // watch keeps the latest contents of a family as one node's DBMon sees it.
 type watch struct {
@@ -240,6 +188,7 @@ func TestMeshMasterFailover(t *testing.T) {
 
 func TestMonNodesAlternate(t *testing.T) {
 	p := newNetPair(t, Config{}, Config{})
+	px := proxy(t, p.a, p.b)
 	var mu sync.Mutex
 	var events []string
 	m := p.a.MonNodes(func(node string, up bool, r Reason) {
@@ -255,8 +204,8 @@ func TestMonNodesAlternate(t *testing.T) {
 			t.Fatal(err)
 		}
 		<-pong
-		p.a.net.node("nodeB").link.Close()
-		waitFor(t, "link down", func() bool { return !p.a.net.isUp("nodeB") })
+		px.Cut()
+		waitFor(t, "link down", func() bool { return !p.a.mesh.Up("nodeB") })
 	}
 	waitFor(t, "six events", func() bool { mu.Lock(); defer mu.Unlock(); return len(events) == 6 })
 	mu.Lock()
@@ -380,26 +329,6 @@ func TestStalledSeed(t *testing.T) {
 	w.waitFor(t, "n to attach to the working seed", hasKeys("g", "n"))
 }
 
-// collector is a transport.Handler that keeps copies of what arrives.
-type collector struct {
-	mu   sync.Mutex
-	msgs []string
-}
-
-func (c *collector) OnMessage(_ *pool.Buf, msg []byte) {
-	c.mu.Lock()
-	c.msgs = append(c.msgs, string(msg))
-	c.mu.Unlock()
-}
-
-func (c *collector) OnClose(error) {}
-
-func (c *collector) got() []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return slices.Clone(c.msgs)
-}
-
 // A Go global node plays the Perl seed of the recorded JSON session: a peer
 // that speaks only JSON, as the Perl client did, sends the client's
 // recorded g_* messages byte for byte, and gets the seed's recorded
@@ -425,24 +354,11 @@ func TestSeedAnswersRecordedPerlClient(t *testing.T) {
 		t.Fatalf("seed's echo family: %v, %v", keys, err)
 	}
 
-	c, err := net.Dial("tcp", seed.Binds()[0])
+	peer, err := fakepeer.Dial(ctx, seed.Binds()[0], fakepeer.Config{NodeID: rec.C, Secret: secret})
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := handshake.Run(ctx, c, &handshake.Config{
-		NodeID: rec.C, Secret: []byte(secret), Framings: []string{"json"}, Timeout: 5 * time.Second,
-	})
-	if err != nil {
-		c.Close()
-		t.Fatal(err)
-	}
-	var col collector
-	l, err := transport.NewLink(res.Conn, res.Buffered, res.SendFraming, res.RecvFraming, &col, transport.Config{})
-	if err != nil {
-		res.Conn.Close()
-		t.Fatal(err)
-	}
-	defer l.Close()
+	defer peer.Close()
 
 	var want []string
 	for _, m := range rec.Messages("S>C") {
@@ -452,32 +368,26 @@ func TestSeedAnswersRecordedPerlClient(t *testing.T) {
 	}
 	for _, m := range rec.Messages("C>S") {
 		if strings.HasPrefix(m.JSON, `["","g_`) {
-			if err := l.Send([]byte(m.JSON)); err != nil {
+			if err := peer.Send([]byte(m.JSON)); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
-	waitFor(t, "the seed's answers", func() bool { return len(col.got()) >= len(want) })
-	if got := col.got(); !slices.Equal(got, want) {
+	waitFor(t, "the seed's answers", func() bool { return len(peer.Messages()) >= len(want) })
+	if got := peer.Messages(); !slices.Equal(got, want) {
 		t.Fatalf("the seed sent\n%s\nrecorded\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
 
-// fakeSeed answers as the recorded Perl seed did: g_global first, then the
-// recorded g_reply (with the asker's request ID) to g_db_keys.
-type fakeSeed struct {
-	collector
-	link atomic.Pointer[transport.Link]
-}
-
-func (f *fakeSeed) OnMessage(b *pool.Buf, msg []byte) {
-	f.collector.OnMessage(b, msg)
+// answerAsPerlSeed answers as the recorded Perl seed did: the recorded
+// g_reply (with the asker's request ID) to g_db_keys.
+func answerAsPerlSeed(p *fakepeer.Peer, msg []byte) {
 	var req []any
 	if err := json.Unmarshal(msg, &req); err != nil || len(req) != 4 || req[1] != "g_db_keys" {
 		return
 	}
 	id, _ := json.Marshal(req[3])
-	f.link.Load().Send([]byte(`["","g_reply",` + string(id) + `,["perlseed#9q3J9HyJQb"]]`))
+	p.Send([]byte(`["","g_reply",` + string(id) + `,["perlseed#9q3J9HyJQb"]]`))
 }
 
 // A Go normal node uses a seed that speaks as the recorded Perl seed (JSON
@@ -494,44 +404,37 @@ func TestGoNodeWithPerlSeed(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	seed := &fakeSeed{}
-	served := make(chan error, 1)
+	served := make(chan *fakepeer.Peer, 1)
 	go func() {
+		defer close(served)
 		c, err := ln.Accept()
 		if err != nil {
-			served <- err
 			return
 		}
-		res, err := handshake.Run(context.Background(), c, &handshake.Config{
-			NodeID: "perlseed", Secret: []byte(secret), Framings: []string{"json"}, Timeout: 5 * time.Second,
-		})
+		seed, err := fakepeer.Serve(context.Background(), c, fakepeer.Config{NodeID: "perlseed", Secret: secret, OnMessage: answerAsPerlSeed})
 		if err != nil {
-			c.Close()
-			served <- err
+			t.Error(err)
 			return
 		}
-		l, err := transport.NewLink(res.Conn, res.Buffered, res.SendFraming, res.RecvFraming, seed, transport.Config{})
-		if err != nil {
-			res.Conn.Close()
-			served <- err
-			return
+		if err := seed.Send([]byte(`["","g_global"]`)); err != nil { // g_global first, as Perl
+			t.Error(err)
 		}
-		seed.link.Store(l)
-		served <- l.Send([]byte(`["","g_global"]`))
+		served <- seed
 	}()
 	k := newMeshKit(t)
 	n := k.node("goclient", Config{Seeds: []string{ln.Addr().String()}, Secret: secret})
-	if err := <-served; err != nil {
-		t.Fatal(err)
+	seed := <-served
+	if seed == nil {
+		t.FailNow()
 	}
-	defer seed.link.Load().Close()
+	defer seed.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	keys, err := n.DBKeys(ctx, "echo")
 	if err != nil || !slices.Equal(keys, []string{"perlseed#9q3J9HyJQb"}) {
 		t.Fatalf("DBKeys through the Perl seed = %v, %v", keys, err)
 	}
-	got := seed.got()
+	got := seed.Messages()
 	want := []string{
 		`["","g_slave"]`,
 		`["","g_slave",{"'l":{"goclient":["` + n.Binds()[0] + `"]}}]`,

@@ -4,109 +4,17 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"log/slog"
 	"math"
 	"reflect"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aemp-go/aemp/auth"
-	"github.com/aemp-go/aemp/internal/leakcheck"
 	"github.com/aemp-go/aemp/internal/race"
 	"github.com/aemp-go/aemp/wire"
 )
-
-// logBuffer collects a node's log records for assertions.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
-func (l *logBuffer) logger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
-var testCert = sync.OnceValue(func() string {
-	pem, err := auth.GenerateSelfSigned("AnyEvent::MP", time.Hour)
-	if err != nil {
-		panic(err)
-	}
-	return string(pem)
-})
-
-// netPair starts two listening nodes that know each other's address. The
-// configs may set Secret/Cert/Framings; IDs, binds and loggers are filled in.
-type netPair struct {
-	a, b       *Node
-	logA, logB *logBuffer
-}
-
-func newNetPair(t *testing.T, ca, cb Config) *netPair {
-	t.Helper()
-	check := leakcheck.Check(t)
-	p := &netPair{logA: &logBuffer{}, logB: &logBuffer{}}
-	if ca.Secret == "" && ca.Cert == "" {
-		ca.Secret = "test-secret"
-	}
-	if cb.Secret == "" && cb.Cert == "" {
-		cb.Secret = "test-secret"
-	}
-	ca.NodeID, cb.NodeID = "nodeA", "nodeB"
-	ca.Binds, cb.Binds = []string{"127.0.0.1:0"}, []string{"127.0.0.1:0"}
-	ca.Logger, cb.Logger = p.logA.logger(), p.logB.logger()
-	if ca.ConnectTimeout == 0 {
-		ca.ConnectTimeout = 2 * time.Second
-	}
-	if cb.ConnectTimeout == 0 {
-		cb.ConnectTimeout = 2 * time.Second
-	}
-	var err error
-	if p.a, err = NewNode(ca); err != nil {
-		t.Fatal(err)
-	}
-	if p.b, err = NewNode(cb); err != nil {
-		p.a.Close()
-		t.Fatal(err)
-	}
-	p.a.AddNode("nodeB", p.b.Binds()...)
-	p.b.AddNode("nodeA", p.a.Binds()...)
-	t.Cleanup(func() {
-		p.a.Close()
-		p.b.Close()
-		check()
-		if t.Failed() {
-			t.Logf("log of nodeA:\n%s\nlog of nodeB:\n%s", p.logA, p.logB)
-		}
-	})
-	return p
-}
 
 // echoPort answers ["echo", reply, args…] with ["re", args…].
 func echoPort(n *Node) *Port {

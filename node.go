@@ -2,6 +2,8 @@ package aemp
 
 import (
 	"fmt"
+
+	"github.com/aemp-go/aemp/mesh"
 	"log/slog"
 	"strings"
 	"sync"
@@ -28,8 +30,8 @@ type Node struct {
 	closed    atomic.Bool
 	done      chan struct{}
 
-	net *network      // nil for a local-only node
-	reg *registryHost // the global database and node events
+	mesh *mesh.Mesh    // nil for a local-only node
+	reg  *registryHost // the global database and node events
 }
 
 // NewNode creates a node from cfg (copied; see [Config] for the defaults).
@@ -87,8 +89,8 @@ func (n *Node) Close() error {
 	n.closeOnce.Do(func() {
 		n.closed.Store(true)
 		close(n.done)
-		if n.net != nil {
-			err = n.net.close()
+		if n.mesh != nil {
+			err = n.mesh.Close()
 		}
 		n.sched.stop()
 	})

@@ -3,86 +3,56 @@ package aemp
 import (
 	"fmt"
 	"sync"
-	"time"
 
+	"github.com/aemp-go/aemp/mesh"
 	"github.com/aemp-go/aemp/pool"
-	"github.com/aemp-go/aemp/transport"
 	"github.com/aemp-go/aemp/wire"
 )
 
-// Traffic with another node over its link: sending (connecting on demand),
-// remote monitors (mon1/mon0/kil0) and routing what arrives. Connection
-// management is in network.go.
+// Traffic with another node over its mesh.Peer: sending (the peer
+// connects on demand and queues meanwhile), remote monitors (mon1/mon0/
+// kil0) and routing what arrives.
 
-// remoteNode is this node's view of another node: its link (when up), the
-// messages queued while connecting, and the local monitors on its ports.
+// remoteNode is this node's view of another node: its mesh peer, the local
+// monitors on its ports and the tag cache of its inbound messages.
 type remoteNode struct {
-	nw *network
-	id string
+	n    *Node
+	id   string
+	peer *mesh.Peer
 
-	mu         sync.Mutex
-	link       *transport.Link
-	connecting bool
-	blobs      bool                             // the link's peer takes blob envelopes (wire.BlobMagic)
-	express    bool                             // the link orders per port (Config.OrderPerPort)
-	pending    [][]byte                         // encoded envelopes queued while connecting
-	mons       map[string]map[*Monitor]struct{} // local part → monitors ("" = node port)
-	retryAt    time.Time                        // ensureLink waits until then after a failure
-	retryDelay time.Duration                    // the back-off that set retryAt
-	tags       map[string]string                // interned tags, reader goroutine only
-	lastTag    string                           // the last tag interned, reader goroutine only
+	mu      sync.Mutex
+	mons    map[string]map[*Monitor]struct{} // local part → monitors ("" = node port)
+	tags    map[string]string                // interned tags, reader goroutine only
+	lastTag string                           // the last tag interned, reader goroutine only
 }
 
 // send queues the envelope of m for the node's port local, connecting on
-// demand. While the link is down the envelope is encoded into a pending
-// buffer (as a blob envelope when it has byte strings: attach turns it
-// into JSON if the peer does not take blobs) and flushed, in order, once
-// the link is up.
+// demand: straight into the link's outbound batch when it is up (reserving
+// room first for large byte arguments, so that they are copied once),
+// else into the peer's queue as a blob envelope when it has byte strings.
 func (rn *remoteNode) send(local string, m *Msg) error {
-	rn.mu.Lock()
-	if l := rn.link; l != nil {
-		err := rn.commit(l, local, m)
-		rn.mu.Unlock()
-		return err
-	}
-	env, err := appendEnvelope(nil, local, m, true)
+	b, blobs := rn.peer.Begin(m.bytesHint())
+	b, err := appendEnvelope(b, local, m, blobs)
 	if err != nil {
-		rn.mu.Unlock()
+		rn.peer.Abort(b)
 		return err
 	}
-	rn.pending = append(rn.pending, env)
-	start := !rn.connecting
-	rn.connecting = true
-	rn.mu.Unlock()
-	if start && !rn.nw.goTracked(rn.dial) {
-		return ErrClosed
-	}
-	return nil
+	return rn.peer.Commit(b, portKey(local))
 }
 
 // sendIfUp sends only over an established link (kil0, mon0: Perl sends
 // these only to connected nodes).
 func (rn *remoteNode) sendIfUp(local string, m *Msg) {
-	rn.mu.Lock()
-	defer rn.mu.Unlock()
-	if l := rn.link; l != nil {
-		rn.commit(l, local, m)
+	b, blobs, ok := rn.peer.BeginIfUp(m.bytesHint())
+	if !ok {
+		return
 	}
-}
-
-// commit encodes one envelope straight into the link's outbound batch,
-// reserving room first for large byte arguments so that they are copied
-// once. Called with rn.mu held.
-func (rn *remoteNode) commit(l *transport.Link, local string, m *Msg) error {
-	b, err := appendEnvelope(l.BeginN(m.bytesHint()), local, m, rn.blobs)
+	b, err := appendEnvelope(b, local, m, blobs)
 	if err != nil {
-		l.Abort(b)
-		return err
+		rn.peer.Abort(b)
+		return
 	}
-	if rn.express {
-		return l.CommitKey(b, portKey(local))
-	}
-	return l.Commit(b)
+	rn.peer.Commit(b, portKey(local))
 }
 
 // portKey is the transport's ordering key for messages to port local of
@@ -101,19 +71,19 @@ func portKey(local string) uint64 {
 }
 
 func (n *Node) sndRemote(node, local string, m *Msg) error {
-	if n.net == nil {
+	if n.mesh == nil {
 		m.release()
 		return fmt.Errorf("%w: %s (networking is not configured)", ErrNoRoute, node)
 	}
-	rn := n.net.known(node)
-	if rn == nil {
+	p := n.mesh.Known(node)
+	if p == nil {
 		if !validNodeID(node) {
 			m.release()
 			return fmt.Errorf("%w: node ID %q", ErrBadPortID, node)
 		}
-		rn = n.net.node(node)
+		p = n.mesh.Peer(node)
 	}
-	err := rn.send(local, m)
+	err := p.Handler().(*remoteNode).send(local, m)
 	m.release()
 	return err
 }
@@ -127,11 +97,11 @@ func (rn *remoteNode) sendKil0(local string, r Reason) {
 }
 
 func (n *Node) monRemote(node, local string, m *Monitor) {
-	if n.net == nil || !validNodeID(node) {
+	if n.mesh == nil || !validNodeID(node) {
 		go m.fire(transportReason(node, "no known address"))
 		return
 	}
-	rn := n.net.node(node)
+	rn := n.mesh.Peer(node).Handler().(*remoteNode)
 	rn.mu.Lock()
 	if rn.mons == nil {
 		rn.mons = make(map[string]map[*Monitor]struct{})
@@ -186,13 +156,13 @@ func (rn *remoteNode) deliver(buf *pool.Buf, text []byte) {
 	if wire.IsBlobEnvelope(text) {
 		var err error
 		if text, bs, err = wire.SplitBlobEnvelope(text); err != nil {
-			rn.nw.n.log.Warn("aemp: malformed message dropped", "peer", rn.id, "err", err)
+			rn.n.log.Warn("aemp: malformed message dropped", "peer", rn.id, "err", err)
 			return
 		}
 	}
 	env, err := wire.ScanHead(text) // arguments are validated when a handler reads them
 	if err != nil {
-		rn.nw.n.log.Warn("aemp: malformed message dropped", "peer", rn.id, "err", err)
+		rn.n.log.Warn("aemp: malformed message dropped", "peer", rn.id, "err", err)
 		return
 	}
 	var scratch [64]byte
@@ -204,10 +174,10 @@ func (rn *remoteNode) deliver(buf *pool.Buf, text []byte) {
 	m.setRemote(env.Args, bs, buf, rn)
 	if len(local) == 0 {
 		buf.Retain()
-		rn.nw.n.nodeRequest(rn, &m)
+		rn.n.nodeRequest(rn, &m)
 		return
 	}
-	p := lookupPort(rn.nw.n, local)
+	p := lookupPort(rn.n, local)
 	if p == nil {
 		return // AEMP drops messages to ports that do not exist
 	}

@@ -88,15 +88,14 @@ type Link struct {
 	buffered  []byte
 }
 
-// NewLink starts the data phase on conn. buffered holds bytes already read
+// Open prepares the data phase on conn. buffered holds bytes already read
 // from conn by the handshake (handshake.Result.Buffered); they are processed
 // before anything read from conn. sendFraming and recvFraming are the
 // framings of each direction ("goframe1" or "json", handshake.Result's
 // SendFraming and RecvFraming). The link owns conn from now on; a *tls.Conn
 // always runs on the std backend, whatever Config.Backend says (netpoll has
-// no TLS). NewLink starts the link's reader and writer goroutines; h is
-// called from them.
-func NewLink(conn net.Conn, buffered []byte, sendFraming, recvFraming string, h Handler, cfg Config) (*Link, error) {
+// no TLS). The link does nothing until Start.
+func Open(conn net.Conn, buffered []byte, sendFraming, recvFraming string, h Handler, cfg Config) (*Link, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -134,9 +133,26 @@ func NewLink(conn net.Conn, buffered []byte, sendFraming, recvFraming string, h 
 		return nil, err
 	}
 	l.onFree = l.bufFreed
+	return l, nil
+}
+
+// NewLink is Open followed by Start.
+func NewLink(conn net.Conn, buffered []byte, sendFraming, recvFraming string, h Handler, cfg Config) (*Link, error) {
+	l, err := Open(conn, buffered, sendFraming, recvFraming, h, cfg)
+	if err != nil {
+		return nil, err
+	}
+	l.Start()
+	return l, nil
+}
+
+// Start starts the link's reader and writer goroutines; h is called from
+// them. Until then nothing is read, and committed messages wait (except
+// those Commit writes directly). A link must be started exactly once,
+// also when it is closed before: its goroutines report the end.
+func (l *Link) Start() {
 	l.start(l.readLoop)
 	l.start(l.writeLoop)
-	return l, nil
 }
 
 func isGoFraming(name string) (bool, error) {

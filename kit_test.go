@@ -1,0 +1,258 @@
+package aemp
+
+import (
+	"bytes"
+	"io"
+	"log/slog"
+	"maps"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aemp-go/aemp/auth"
+	"github.com/aemp-go/aemp/internal/faultproxy"
+	"github.com/aemp-go/aemp/internal/leakcheck"
+)
+
+// The root test kit: nodes that are closed and checked for leaked
+// goroutines when the test ends, connected node pairs over every kind of
+// link, log capture, polling instead of sleeping, and a fault proxy
+// between two nodes.
+
+// logBuffer collects a node's log records for assertions.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+func (l *logBuffer) logger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// recv waits for one value on ch.
+func recv[T any](t *testing.T, ch <-chan T) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(5 * time.Second):
+		t.Fatal("timed out waiting")
+		panic("unreachable")
+	}
+}
+
+// reasonMonitor monitors id and returns a channel that gets the reason.
+func reasonMonitor(n *Node, id PortID) (<-chan Reason, *Monitor) {
+	ch := make(chan Reason, 1)
+	m := n.Mon(id, MonFunc(func(r Reason) { ch <- r }))
+	return ch, m
+}
+
+// newTestNode starts a local node that is closed (and checked for leaked
+// goroutines) when the test ends.
+func newTestNode(t *testing.T, cfg Config) *Node {
+	t.Helper()
+	check := leakcheck.Check(t)
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	n, err := NewNode(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := n.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+		check()
+	})
+	return n
+}
+
+var testCert = sync.OnceValue(func() string {
+	pem, err := auth.GenerateSelfSigned("AnyEvent::MP", time.Hour)
+	if err != nil {
+		panic(err)
+	}
+	return string(pem)
+})
+
+// linkKind is one kind of link between two nodes: the two configs differ
+// only in what decides the link (backend, framings, TLS).
+type linkKind struct {
+	name   string
+	ca, cb Config
+}
+
+// linkKinds are the links node-level tests run over where the link
+// matters: both backends, JSON framing (as toward Perl nodes), mixed
+// framings (each direction its own), and TLS with either framing.
+func linkKinds() []linkKind {
+	json := []string{"json"}
+	return []linkKind{
+		{"goframe-std", Config{Backend: "std"}, Config{Backend: "std"}},
+		{"goframe-netpoll", Config{Backend: "netpoll"}, Config{Backend: "netpoll"}},
+		{"json", Config{Framings: json}, Config{Framings: json}},
+		{"mixed", Config{Framings: json}, Config{}},
+		{"tls-goframe", Config{Cert: testCert()}, Config{Cert: testCert()}},
+		{"tls-json", Config{Cert: testCert(), Framings: json}, Config{Cert: testCert(), Framings: json}},
+	}
+}
+
+// forEachLink runs f as a subtest over every link kind, with a fresh pair.
+func forEachLink(t *testing.T, f func(t *testing.T, p *netPair)) {
+	for _, k := range linkKinds() {
+		t.Run(k.name, func(t *testing.T) { f(t, newNetPair(t, k.ca, k.cb)) })
+	}
+}
+
+// netPair is two listening nodes, "nodeA" and "nodeB", that know each
+// other's address.
+type netPair struct {
+	a, b       *Node
+	logA, logB *logBuffer
+}
+
+// newNetPair starts a pair. The configs may set Secret/Cert/Framings and
+// the rest; IDs, binds and loggers are filled in, and a test secret when
+// neither a Secret nor a Cert is given.
+func newNetPair(t *testing.T, ca, cb Config) *netPair {
+	t.Helper()
+	check := leakcheck.Check(t)
+	p := &netPair{logA: &logBuffer{}, logB: &logBuffer{}}
+	for _, c := range []*Config{&ca, &cb} {
+		if c.Secret == "" && c.Cert == "" {
+			c.Secret = "test-secret"
+		}
+		if c.ConnectTimeout == 0 {
+			c.ConnectTimeout = 2 * time.Second
+		}
+		c.Binds = []string{"127.0.0.1:0"}
+	}
+	ca.NodeID, cb.NodeID = "nodeA", "nodeB"
+	ca.Logger, cb.Logger = p.logA.logger(), p.logB.logger()
+	var err error
+	if p.a, err = NewNode(ca); err != nil {
+		t.Fatal(err)
+	}
+	if p.b, err = NewNode(cb); err != nil {
+		p.a.Close()
+		t.Fatal(err)
+	}
+	p.a.AddNode("nodeB", p.b.Binds()...)
+	p.b.AddNode("nodeA", p.a.Binds()...)
+	t.Cleanup(func() {
+		p.a.Close()
+		p.b.Close()
+		check()
+		if t.Failed() {
+			t.Logf("log of nodeA:\n%s\nlog of nodeB:\n%s", p.logA, p.logB)
+		}
+	})
+	return p
+}
+
+// proxy puts a fault proxy on the way from node from to node to: from
+// reaches to only through it. It is closed when the test ends (after the
+// nodes: cleanups run last-in first-out).
+func proxy(t *testing.T, from, to *Node) *faultproxy.Proxy {
+	t.Helper()
+	px, err := faultproxy.New(to.Binds()[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { px.Close() })
+	from.AddNode(to.ID(), px.Addr())
+	return px
+}
+
+// queueThenConnect runs send while from's link to node to cannot come up
+// (a stalled proxy holds its handshake), so that everything it sends is
+// queued, then lets the link come up.
+func queueThenConnect(t *testing.T, from, to *Node, send func()) {
+	t.Helper()
+	px := proxy(t, from, to)
+	px.Stall(faultproxy.Up, true)
+	px.Stall(faultproxy.Down, true)
+	send()
+	if from.mesh.Up(to.ID()) {
+		t.Fatal("the link came up through a stalled proxy")
+	}
+	px.Stall(faultproxy.Up, false)
+	px.Stall(faultproxy.Down, false)
+}
+
+// meshKit starts nodes that form a mesh through seeds, and closes them
+// (checking for leaked goroutines) when the test ends.
+type meshKit struct {
+	t     *testing.T
+	mu    sync.Mutex
+	nodes []*Node
+	logs  map[string]*logBuffer
+}
+
+func newMeshKit(t *testing.T) *meshKit {
+	check := leakcheck.Check(t)
+	k := &meshKit{t: t, logs: map[string]*logBuffer{}}
+	t.Cleanup(func() {
+		for _, n := range k.nodes {
+			n.Close()
+		}
+		check()
+		if t.Failed() {
+			for _, id := range slices.Sorted(maps.Keys(k.logs)) {
+				t.Logf("log of %s:\n%s", id, k.logs[id])
+			}
+		}
+	})
+	return k
+}
+
+// node starts a mesh node with ID id (secret, binds and logger filled in).
+func (k *meshKit) node(id string, cfg Config) *Node {
+	k.t.Helper()
+	cfg.NodeID = id
+	if cfg.Secret == "" {
+		cfg.Secret = "mesh-secret"
+	}
+	if cfg.Binds == nil {
+		cfg.Binds = []string{"127.0.0.1:0"}
+	}
+	cfg.ConnectTimeout = 2 * time.Second
+	lb := &logBuffer{}
+	cfg.Logger = lb.logger()
+	n, err := NewNode(cfg)
+	if err != nil {
+		k.t.Fatal(err)
+	}
+	k.mu.Lock()
+	k.nodes = append(k.nodes, n)
+	k.logs[id] = lb
+	k.mu.Unlock()
+	return n
+}

@@ -1,0 +1,350 @@
+package mesh
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/aemp-go/aemp/pool"
+	"github.com/aemp-go/aemp/transport"
+	"github.com/aemp-go/aemp/transport/handshake"
+	"github.com/aemp-go/aemp/wire"
+)
+
+// Peer is the mesh's view of another node: its link when up, the messages
+// queued while it connects, and the connection attempts. One link per node
+// pair: a second authenticated connection to the same node is refused.
+type Peer struct {
+	m  *Mesh
+	id string
+	h  PeerHandler
+
+	mu         sync.Mutex
+	link       *transport.Link
+	connecting bool
+	blobs      bool // the link's peer takes blob envelopes (wire.BlobMagic)
+	express    bool // the link orders per port (Config.OrderPerPort)
+	pend       pending
+	retryAt    time.Time     // ensureLink waits until then after a failure
+	retryDelay time.Duration // the back-off that set retryAt
+	retry      *time.Timer   // the next attempt of a kept link
+}
+
+// ID returns the peer's node ID.
+func (p *Peer) ID() string { return p.id }
+
+// Handler returns the handler Events.NewPeer made for the peer.
+func (p *Peer) Handler() PeerHandler { return p.h }
+
+// Up reports whether the link is established.
+func (p *Peer) Up() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.link != nil
+}
+
+// Begin locks the peer for one message and returns the buffer to append
+// its encoded envelope to (append only), and whether the envelope may be
+// a blob envelope. With the link up the buffer is the link's outbound
+// batch (see transport.Link.BeginN; hint is the expected size); otherwise
+// it is the queue of messages waiting for the link, as blob envelopes
+// (turned into JSON when the link comes up if the peer takes none). Every
+// Begin must be followed by Commit or Abort on the same goroutine, with
+// no other call to this peer in between.
+func (p *Peer) Begin(hint int) (b []byte, blobs bool) {
+	p.mu.Lock()
+	if l := p.link; l != nil {
+		return l.BeginN(hint), p.blobs
+	}
+	return p.pend.begin(hint), true
+}
+
+// BeginIfUp is Begin for messages sent only over an established link
+// (Perl sends kil0 and mon0 only to connected nodes): ok is false, and the
+// peer not locked, when the link is not up.
+func (p *Peer) BeginIfUp(hint int) (b []byte, blobs, ok bool) {
+	p.mu.Lock()
+	if l := p.link; l != nil {
+		return l.BeginN(hint), p.blobs, true
+	}
+	p.mu.Unlock()
+	return nil, false, false
+}
+
+// Commit queues the message appended to b since Begin and unlocks the
+// peer. key orders it (Config.OrderPerPort): messages with one key keep
+// their order, key 0 is a barrier. Without a link the message waits and a
+// connection attempt starts unless one is under way. Errors: those of
+// transport.Link.Commit (ErrMessageTooLarge: the message alone is
+// dropped), ErrClosed when the mesh is closing.
+func (p *Peer) Commit(b []byte, key uint64) error {
+	if l := p.link; l != nil {
+		var err error
+		if p.express {
+			err = l.CommitKey(b, key)
+		} else {
+			err = l.Commit(b)
+		}
+		p.mu.Unlock()
+		return err
+	}
+	p.pend.commit(b, key)
+	start := !p.connecting
+	p.connecting = true
+	p.mu.Unlock()
+	if start && !p.m.goTracked(p.dial) {
+		return ErrClosed
+	}
+	return nil
+}
+
+// Abort drops what was appended since Begin and unlocks the peer.
+func (p *Peer) Abort(b []byte) {
+	if l := p.link; l != nil {
+		l.Abort(b)
+	} else {
+		p.pend.abort()
+	}
+	p.mu.Unlock()
+}
+
+// ensureLink starts a connection attempt unless the link is up, an
+// attempt is under way, or the last one failed too recently (back-off).
+func (p *Peer) ensureLink() {
+	p.mu.Lock()
+	if wait := time.Until(p.retryAt); p.link == nil && !p.connecting && wait > 0 {
+		p.retryLocked(wait) // in back-off: try when it ends
+	}
+	if p.link != nil || p.connecting || time.Now().Before(p.retryAt) {
+		p.mu.Unlock()
+		return
+	}
+	p.connecting = true
+	p.mu.Unlock()
+	if !p.m.goTracked(p.dial) {
+		p.mu.Lock()
+		p.connecting = false
+		p.mu.Unlock()
+	}
+}
+
+// dial tries each known address until a handshake succeeds or the
+// deadline passes; the first failure reason is what monitors get. The
+// addresses come from Config.Nodes (and AddNode), else from Resolve.
+func (p *Peer) dial() {
+	m := p.m
+	addrs := m.addrsOf(p.id)
+	ctx, cancel := context.WithTimeout(m.ctx, m.cfg.ConnectTimeout)
+	defer cancel()
+	if len(addrs) == 0 && m.cfg.Resolve != nil {
+		addrs = m.cfg.Resolve(ctx, p.id)
+	}
+	if len(addrs) == 0 {
+		text := "no known address"
+		if ctx.Err() != nil {
+			text = "connect timeout"
+		}
+		p.failed(text)
+		return
+	}
+	var lastErr error
+	for backoff := 50 * time.Millisecond; ; backoff = min(2*backoff, time.Second) {
+		for _, addr := range addrs {
+			if p.Up() {
+				return // an incoming connection from the node satisfied the attempt
+			}
+			res, err := p.dialOne(ctx, addr)
+			if err == nil {
+				p.attach(res)
+				return
+			}
+			lastErr = err
+			m.cfg.Logger.Debug("aemp: connect attempt failed", "peer", p.id, "addr", addr, "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			if p.Up() {
+				return
+			}
+			text := "connect timeout"
+			if m.ctx.Err() != nil {
+				text = "node closed"
+			}
+			m.cfg.Logger.Warn("aemp: cannot connect", "peer", p.id, "err", lastErr)
+			p.failed(text)
+			return
+		case <-time.After(backoff):
+		}
+	}
+}
+
+func (p *Peer) dialOne(ctx context.Context, addr string) (*handshake.Result, error) {
+	res, err := p.m.dialHandshake(ctx, addr, nil)
+	if err != nil {
+		return nil, err
+	}
+	if res.Peer.NodeID != p.id {
+		res.Conn.Close()
+		return nil, fmt.Errorf("aemp: %s answered as node %q, expected %q", addr, res.Peer.NodeID, p.id)
+	}
+	return res, nil
+}
+
+// attach makes an authenticated connection the peer's link, commits what
+// was queued while connecting, reports the link up and starts it.
+func (p *Peer) attach(res *handshake.Result) {
+	m := p.m
+	p.mu.Lock()
+	if p.link != nil || m.ctx.Err() != nil {
+		p.mu.Unlock()
+		res.Conn.Close() // lost a race with another connection (or closing)
+		return
+	}
+	tcfg := m.tcfg
+	if useCredit(res, tcfg.Backend) {
+		tcfg.Credit = creditWindow
+	}
+	express := useExpress(res, m.cfg.OrderPerPort)
+	if express {
+		tcfg.Express = expressMax
+	}
+	lh := &linkHandler{p: p, h: p.h}
+	l, err := transport.Open(res.Conn, res.Buffered, res.SendFraming, res.RecvFraming, lh, tcfg)
+	if err != nil {
+		p.mu.Unlock()
+		res.Conn.Close()
+		m.cfg.Logger.Warn("aemp: link setup failed", "peer", p.id, "err", err)
+		p.failed("link setup failed: " + err.Error())
+		return
+	}
+	lh.l = l // before Start: the link's goroutines see it
+	p.link, p.blobs, p.express = l, useBlobs(res), express
+	p.connecting = false
+	p.retryDelay = 0
+	p.flushPending(l)
+	// The owner learns of the link before its reader starts, so that what
+	// it sends on LinkUp goes out before its answers to the peer's first
+	// messages. evMu is taken before p.mu is released: the events of one
+	// peer keep the order of its state changes.
+	m.evMu.Lock()
+	p.mu.Unlock()
+	m.linkUp(p.id)
+	l.Start()
+	m.evMu.Unlock()
+	m.cfg.Logger.Debug("aemp: link up", "peer", p.id, "send", res.SendFraming, "recv", res.RecvFraming, "tls", res.TLS)
+}
+
+// flushPending commits the queued messages to the new link, in order.
+// Called with p.mu held.
+func (p *Peer) flushPending(l *transport.Link) {
+	broken := false
+	p.pend.each(func(env []byte, key uint64) {
+		if broken {
+			return
+		}
+		if !p.blobs && wire.IsBlobEnvelope(env) { // encoded before we knew the peer
+			var err error
+			if env, err = wire.BlobEnvelopeToJSON(nil, env); err != nil {
+				p.m.cfg.Logger.Warn("aemp: queued message dropped", "peer", p.id, "err", err)
+				return
+			}
+		}
+		b := append(l.BeginN(len(env)), env...)
+		var err error
+		if p.express {
+			err = l.CommitKey(b, key)
+		} else {
+			err = l.Commit(b)
+		}
+		if errors.Is(err, transport.ErrMessageTooLarge) { // this one only; the link stays up
+			p.m.cfg.Logger.Warn("aemp: queued message dropped", "peer", p.id, "err", err)
+		} else if err != nil {
+			broken = true // the link closes itself; OnClose reports it
+		}
+	})
+}
+
+// failed ends a connection attempt that did not succeed: the queued
+// messages are dropped and the handler told, unless the node connected to
+// us meanwhile.
+func (p *Peer) failed(text string) {
+	p.mu.Lock()
+	if p.link != nil {
+		p.mu.Unlock()
+		return
+	}
+	p.backOff()
+	p.connecting = false
+	p.pend.reset()
+	p.retryLocked(p.retryDelay)
+	p.mu.Unlock()
+	p.h.OnDown(text, false)
+}
+
+// closed handles the end of link l: the events report it down, then the
+// handler is told.
+func (p *Peer) closed(l *transport.Link, text string) {
+	m := p.m
+	p.mu.Lock()
+	if p.link != l {
+		p.mu.Unlock()
+		return
+	}
+	p.link = nil
+	p.blobs, p.express = false, false
+	p.connecting = false
+	p.pend.reset()
+	m.evMu.Lock()
+	p.mu.Unlock()
+	m.linkDown(p.id, text)
+	m.evMu.Unlock()
+	m.cfg.Logger.Info("aemp: link down", "peer", p.id, "reason", text)
+	p.h.OnDown(text, true)
+}
+
+// retryLocked schedules ensureLink after d for a kept link (Keep), so
+// that it is retried when its back-off ends. Called with p.mu held.
+func (p *Peer) retryLocked(d time.Duration) {
+	if !p.m.kept(p.id) || p.m.ctx.Err() != nil {
+		return
+	}
+	if p.retry != nil {
+		p.retry.Stop()
+	}
+	p.retry = time.AfterFunc(d, p.ensureLink)
+}
+
+// backOff schedules the earliest next ensureLink attempt after a failed
+// one; called with p.mu held.
+func (p *Peer) backOff() {
+	if p.retryDelay == 0 {
+		p.retryDelay = jitter(globalRetry)
+	} else {
+		p.retryDelay *= 2
+	}
+	p.retryDelay = min(p.retryDelay, p.m.cfg.MonitorTimeout)
+	p.retryAt = time.Now().Add(p.retryDelay)
+}
+
+// linkHandler is the transport.Handler of one link of a peer.
+type linkHandler struct {
+	h PeerHandler
+	p *Peer
+	l *transport.Link
+}
+
+func (h *linkHandler) OnMessage(buf *pool.Buf, msg []byte) {
+	h.h.OnMessage(buf, msg)
+}
+
+func (h *linkHandler) OnClose(err error) {
+	text := "Unexpected end-of-file"
+	if err != nil && !errors.Is(err, transport.ErrClosed) {
+		text = err.Error()
+	} else if h.p.m.ctx.Err() != nil {
+		text = "node closed"
+	}
+	h.p.closed(h.l, text)
+}
