@@ -37,130 +37,119 @@ func echoPort(n *Node) *Port {
 }
 
 func TestRemoteRoundTrip(t *testing.T) {
-	cases := []struct {
-		name   string
-		ca, cb Config
-	}{
-		{"goframe", Config{}, Config{}},
-		{"json", Config{Framings: []string{"json"}}, Config{Framings: []string{"json"}}},
-		{"mixed", Config{Framings: []string{"json"}}, Config{}},
-		{"tls-goframe", Config{Cert: testCert()}, Config{Cert: testCert()}},
-		{"tls-json", Config{Cert: testCert(), Framings: []string{"json"}}, Config{Cert: testCert(), Framings: []string{"json"}}},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			p := newNetPair(t, c.ca, c.cb)
-			echo := echoPort(p.a)
-			got := make(chan []any, 100)
-			me := p.b.NewPort().Rcv("re", func(m *Msg) error {
-				v, err := m.Values()
-				got <- v
-				return err
-			})
-			values := [][]any{
-				{int64(42)},
-				{int64(math.MaxInt64), int64(math.MinInt64), uint64(math.MaxUint64)},
-				{3.25, 0.1, "héllo wörld ✓ 日本語 😀"},
-				{nil, true, false, ""},
-				{[]any{int64(1), []any{int64(2), []any{}}}, map[string]any{"a": int64(1), "b": []any{true, nil}}},
-			}
-			for _, v := range values {
-				args := append([]any{me.ID()}, v...)
-				if err := p.b.Snd(echo.ID(), "echo", args...); err != nil {
-					t.Fatal(err)
-				}
-			}
-			for i, want := range values {
-				v := recv(t, got)
-				if !reflect.DeepEqual(v[1:], want) {
-					t.Fatalf("message %d: got %#v, want %#v", i, v[1:], want)
-				}
-			}
-			// Many messages, in order.
-			const N = 5000
-			seq := make(chan int64, N)
-			counter := p.b.NewPort().Rcv("re", func(m *Msg) error {
-				v, err := m.Int(1)
-				seq <- v
-				return err
-			})
-			for i := range N {
-				p.b.Snd(echo.ID(), "echo", counter.ID(), i)
-			}
-			for i := range N {
-				if v := recv(t, seq); v != int64(i) {
-					t.Fatalf("message %d arrived as %d", i, v)
-				}
-			}
+	forEachLink(t, func(t *testing.T, p *netPair) {
+		echo := echoPort(p.a)
+		got := make(chan []any, 100)
+		me := p.b.NewPort().Rcv("re", func(m *Msg) error {
+			v, err := m.Values()
+			got <- v
+			return err
 		})
-	}
+		values := [][]any{
+			{int64(42)},
+			{int64(math.MaxInt64), int64(math.MinInt64), uint64(math.MaxUint64)},
+			{3.25, 0.1, "héllo wörld ✓ 日本語 😀"},
+			{nil, true, false, ""},
+			{[]any{int64(1), []any{int64(2), []any{}}}, map[string]any{"a": int64(1), "b": []any{true, nil}}},
+		}
+		for _, v := range values {
+			args := append([]any{me.ID()}, v...)
+			if err := p.b.Snd(echo.ID(), "echo", args...); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i, want := range values {
+			v := recv(t, got)
+			if !reflect.DeepEqual(v[1:], want) {
+				t.Fatalf("message %d: got %#v, want %#v", i, v[1:], want)
+			}
+		}
+		// Many messages, in order.
+		const N = 5000
+		seq := make(chan int64, N)
+		counter := p.b.NewPort().Rcv("re", func(m *Msg) error {
+			v, err := m.Int(1)
+			seq <- v
+			return err
+		})
+		for i := range N {
+			p.b.Snd(echo.ID(), "echo", counter.ID(), i)
+		}
+		for i := range N {
+			if v := recv(t, seq); v != int64(i) {
+				t.Fatalf("message %d arrived as %d", i, v)
+			}
+		}
+	})
 }
 
 func TestRemoteMonitorAndKill(t *testing.T) {
-	p := newNetPair(t, Config{}, Config{})
-	target := p.a.NewPortFunc(func(*Msg) error { return nil })
+	forEachLink(t, func(t *testing.T, p *netPair) {
+		target := p.a.NewPortFunc(func(*Msg) error { return nil })
 
-	// Kill with a reason: the remote monitor gets it (kil0).
-	reasons, _ := reasonMonitor(p.b, target.ID())
-	waitFor(t, "mon1 to arrive", func() bool {
-		target.mu.Lock()
-		defer target.mu.Unlock()
-		return len(target.remotes) == 1
+		// Kill with a reason: the remote monitor gets it (kil0).
+		reasons, _ := reasonMonitor(p.b, target.ID())
+		waitFor(t, "mon1 to arrive", func() bool {
+			target.mu.Lock()
+			defer target.mu.Unlock()
+			return len(target.remotes) == 1
+		})
+		target.Kill("my_error", "custom reason text", 42)
+		if r := recv(t, reasons); !reflect.DeepEqual(r, Reason{"my_error", "custom reason text", int64(42)}) {
+			t.Fatalf("remote monitor got %v", r)
+		}
+
+		// Monitoring a port that does not exist.
+		ghost := PortID("nodeA#doesnotexist")
+		reasons, _ = reasonMonitor(p.b, ghost)
+		if r := recv(t, reasons); !reflect.DeepEqual(r, Reason{"no_such_port", "cannot monitor nonexistent port", "nodeA#doesnotexist"}) {
+			t.Fatalf("got %v", r)
+		}
+
+		// Remote kill (kil1), ordered after the messages sent before it.
+		got := make(chan int64, 10)
+		victim := p.a.NewPortFunc(func(m *Msg) error { v, _ := m.Int(1); got <- v; return nil })
+		local, _ := reasonMonitor(p.a, victim.ID())
+		p.b.Snd(victim.ID(), "n", 1)
+		p.b.Snd(victim.ID(), "n", 2)
+		p.b.Kill(victim.ID(), "remote", "kill")
+		p.b.Snd(victim.ID(), "n", 3)
+		if r := recv(t, local); !reflect.DeepEqual(r, Reason{"remote", "kill"}) {
+			t.Fatalf("victim died with %v", r)
+		}
+		if a, b := recv(t, got), recv(t, got); a != 1 || b != 2 {
+			t.Fatalf("delivered %d %d before the kill", a, b)
+		}
+		select {
+		case v := <-got:
+			t.Fatalf("message %d delivered after the kill", v)
+		case <-time.After(50 * time.Millisecond):
+		}
+
+		// Cancel sends mon0: the port forgets the remote monitor.
+		watched := p.a.NewPortFunc(func(*Msg) error { return nil })
+		m := p.b.Mon(watched.ID(), MonFunc(func(Reason) {}))
+		waitFor(t, "mon1", func() bool { watched.mu.Lock(); defer watched.mu.Unlock(); return len(watched.remotes) == 1 })
+		m.Cancel()
+		waitFor(t, "mon0", func() bool { watched.mu.Lock(); defer watched.mu.Unlock(); return len(watched.remotes) == 0 })
 	})
-	target.Kill("my_error", "custom reason text", 42)
-	if r := recv(t, reasons); !reflect.DeepEqual(r, Reason{"my_error", "custom reason text", int64(42)}) {
-		t.Fatalf("remote monitor got %v", r)
-	}
-
-	// Monitoring a port that does not exist.
-	ghost := PortID("nodeA#doesnotexist")
-	reasons, _ = reasonMonitor(p.b, ghost)
-	if r := recv(t, reasons); !reflect.DeepEqual(r, Reason{"no_such_port", "cannot monitor nonexistent port", "nodeA#doesnotexist"}) {
-		t.Fatalf("got %v", r)
-	}
-
-	// Remote kill (kil1), ordered after the messages sent before it.
-	got := make(chan int64, 10)
-	victim := p.a.NewPortFunc(func(m *Msg) error { v, _ := m.Int(1); got <- v; return nil })
-	local, _ := reasonMonitor(p.a, victim.ID())
-	p.b.Snd(victim.ID(), "n", 1)
-	p.b.Snd(victim.ID(), "n", 2)
-	p.b.Kill(victim.ID(), "remote", "kill")
-	p.b.Snd(victim.ID(), "n", 3)
-	if r := recv(t, local); !reflect.DeepEqual(r, Reason{"remote", "kill"}) {
-		t.Fatalf("victim died with %v", r)
-	}
-	if a, b := recv(t, got), recv(t, got); a != 1 || b != 2 {
-		t.Fatalf("delivered %d %d before the kill", a, b)
-	}
-	select {
-	case v := <-got:
-		t.Fatalf("message %d delivered after the kill", v)
-	case <-time.After(50 * time.Millisecond):
-	}
-
-	// Cancel sends mon0: the port forgets the remote monitor.
-	watched := p.a.NewPortFunc(func(*Msg) error { return nil })
-	m := p.b.Mon(watched.ID(), MonFunc(func(Reason) {}))
-	waitFor(t, "mon1", func() bool { watched.mu.Lock(); defer watched.mu.Unlock(); return len(watched.remotes) == 1 })
-	m.Cancel()
-	waitFor(t, "mon0", func() bool { watched.mu.Lock(); defer watched.mu.Unlock(); return len(watched.remotes) == 0 })
 }
 
 func TestLinkLossFiresMonitors(t *testing.T) {
-	p := newNetPair(t, Config{}, Config{})
-	target := p.a.NewPortFunc(func(*Msg) error { return nil })
-	portReasons, _ := reasonMonitor(p.b, target.ID())
-	nodeReasons, _ := reasonMonitor(p.b, p.a.NodePort())
-	waitFor(t, "link up", func() bool { return len(p.b.UpNodes()) == 1 })
-	p.a.Close()
-	for _, ch := range []<-chan Reason{portReasons, nodeReasons} {
-		r := recv(t, ch)
-		if r.Kind() != "transport_error" || r[1] != "nodeA" || r.Text() == "" {
-			t.Fatalf("got %v, want (transport_error, nodeA, text)", r)
+	forEachLink(t, func(t *testing.T, p *netPair) {
+		target := p.a.NewPortFunc(func(*Msg) error { return nil })
+		portReasons, _ := reasonMonitor(p.b, target.ID())
+		nodeReasons, _ := reasonMonitor(p.b, p.a.NodePort())
+		waitFor(t, "link up", func() bool { return len(p.b.UpNodes()) == 1 })
+		p.a.Close()
+		for _, ch := range []<-chan Reason{portReasons, nodeReasons} {
+			r := recv(t, ch)
+			if r.Kind() != "transport_error" || r[1] != "nodeA" || r.Text() == "" {
+				t.Fatalf("got %v, want (transport_error, nodeA, text)", r)
+			}
 		}
-	}
-	waitFor(t, "link down", func() bool { return len(p.b.UpNodes()) == 0 })
+		waitFor(t, "link down", func() bool { return len(p.b.UpNodes()) == 0 })
+	})
 }
 
 func TestAuthFailuresAreRefused(t *testing.T) {
@@ -195,35 +184,36 @@ func TestAuthFailuresAreRefused(t *testing.T) {
 }
 
 func TestNodeProtocolRequests(t *testing.T) {
-	p := newNetPair(t, Config{}, Config{})
-	got := make(chan []any, 4)
-	me := p.b.NewPortFunc(func(m *Msg) error { v, err := m.Values(); got <- v; return err })
-	p.b.Snd(p.a.NodePort(), "time", me.ID(), "t")
-	v := recv(t, got)
-	if v[0] != "t" || len(v) != 2 {
-		t.Fatalf("time reply %v", v)
-	}
-	if ts, ok := v[1].(float64); !ok || math.Abs(ts-float64(time.Now().Unix())) > 60 {
-		t.Fatalf("time reply %v is not the time", v[1])
-	}
-	p.b.Snd(p.a.NodePort(), "can", "mon1", me.ID(), "c")
-	p.b.Snd(p.a.NodePort(), "can", "eval", me.ID(), "c")
-	if a, b := recv(t, got), recv(t, got); !reflect.DeepEqual(a, []any{"c", "1"}) || !reflect.DeepEqual(b, []any{"c", ""}) {
-		t.Fatalf("can replies %v %v", a, b)
-	}
-	// snd relay: ["", "snd", port, msg…]
-	p.b.Snd(p.a.NodePort(), "snd", string(me.ID()), "relayed", 7)
-	if v := recv(t, got); !reflect.DeepEqual(v, []any{"relayed", int64(7)}) {
-		t.Fatalf("relay delivered %v", v)
-	}
-	// Garbage requests are ignored; the link survives.
-	p.b.Snd(p.a.NodePort(), "kil1", "")
-	p.b.Snd(p.a.NodePort(), "mon1")
-	p.b.Snd(p.a.NodePort(), "no_such_request", 1, 2)
-	p.b.Snd(p.a.NodePort(), "time", me.ID(), "still")
-	if v := recv(t, got); v[0] != "still" {
-		t.Fatalf("after garbage: %v", v)
-	}
+	forEachLink(t, func(t *testing.T, p *netPair) {
+		got := make(chan []any, 4)
+		me := p.b.NewPortFunc(func(m *Msg) error { v, err := m.Values(); got <- v; return err })
+		p.b.Snd(p.a.NodePort(), "time", me.ID(), "t")
+		v := recv(t, got)
+		if v[0] != "t" || len(v) != 2 {
+			t.Fatalf("time reply %v", v)
+		}
+		if ts, ok := v[1].(float64); !ok || math.Abs(ts-float64(time.Now().Unix())) > 60 {
+			t.Fatalf("time reply %v is not the time", v[1])
+		}
+		p.b.Snd(p.a.NodePort(), "can", "mon1", me.ID(), "c")
+		p.b.Snd(p.a.NodePort(), "can", "eval", me.ID(), "c")
+		if a, b := recv(t, got), recv(t, got); !reflect.DeepEqual(a, []any{"c", "1"}) || !reflect.DeepEqual(b, []any{"c", ""}) {
+			t.Fatalf("can replies %v %v", a, b)
+		}
+		// snd relay: ["", "snd", port, msg…]
+		p.b.Snd(p.a.NodePort(), "snd", string(me.ID()), "relayed", 7)
+		if v := recv(t, got); !reflect.DeepEqual(v, []any{"relayed", int64(7)}) {
+			t.Fatalf("relay delivered %v", v)
+		}
+		// Garbage requests are ignored; the link survives.
+		p.b.Snd(p.a.NodePort(), "kil1", "")
+		p.b.Snd(p.a.NodePort(), "mon1")
+		p.b.Snd(p.a.NodePort(), "no_such_request", 1, 2)
+		p.b.Snd(p.a.NodePort(), "time", me.ID(), "still")
+		if v := recv(t, got); v[0] != "still" {
+			t.Fatalf("after garbage: %v", v)
+		}
+	})
 }
 
 func TestUnknownNode(t *testing.T) {
