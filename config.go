@@ -123,6 +123,13 @@ type Config struct {
 	// small SendBuffer: bytes already in the kernel cannot be overtaken.
 	OrderPerPort bool
 
+	// Compress, if positive, compresses (s2) every message larger than
+	// this many bytes that goes to another Go node (goframe1 links; Perl
+	// nodes never see it). Inbound compressed messages are always taken.
+	// It pays where bandwidth is scarce and messages compress (JSON-like
+	// text), and costs CPU on both ends; 0 (the default) is off.
+	Compress int
+
 	// SendBuffer sets the send buffer (SO_SNDBUF) of every link's socket,
 	// in bytes. 0 (the default) keeps the system's autotuned buffer, right
 	// for most links; a small one (e.g. 256 KiB) bounds the bytes queued
@@ -154,8 +161,8 @@ func (c *Config) Validate() error {
 	if c.NodeID == "0" {
 		return bad(`node ID "0" is not allowed`)
 	}
-	if c.Workers < 0 || c.MailboxRing < 0 || c.Batch < 0 || c.MaxFrame < 0 || c.SendBuffer < 0 {
-		return bad("negative Workers, MailboxRing, Batch, MaxFrame or SendBuffer")
+	if c.Workers < 0 || c.MailboxRing < 0 || c.Batch < 0 || c.MaxFrame < 0 || c.SendBuffer < 0 || c.Compress < 0 {
+		return bad("negative Workers, MailboxRing, Batch, MaxFrame, SendBuffer or Compress")
 	}
 	if c.HandshakeTimeout < 0 || c.ConnectTimeout < 0 || c.MonitorTimeout < 0 {
 		return bad("negative timeout")

@@ -450,3 +450,19 @@ func TestOrderPerPort(t *testing.T) {
 		})
 	}
 }
+
+// Config.Compress: large messages to a Go node travel compressed and
+// arrive as sent, byte strings (blobs) and text alike.
+func TestCompressRoundTrip(t *testing.T) {
+	p := newNetPair(t, Config{Compress: 512}, Config{Compress: 512})
+	got := make(chan []any, 2)
+	port := p.a.NewPortFunc(func(m *Msg) error { v, err := m.Values(); got <- v; return err })
+	text := strings.Repeat("compressible text, ", 5000)
+	data := bytes.Repeat([]byte{0, 1, 2, 3}, 20000)
+	if err := p.b.Snd(port.ID(), "big", text, data); err != nil {
+		t.Fatal(err)
+	}
+	if v := recv(t, got); v[1] != text || !bytes.Equal(v[2].([]byte), data) {
+		t.Fatal("the message changed on the way")
+	}
+}

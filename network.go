@@ -28,6 +28,7 @@ func (n *Node) startNetwork() error {
 		Backend:          cfg.Backend,
 		MaxFrame:         cfg.MaxFrame,
 		SendBuffer:       cfg.SendBuffer,
+		Compress:         cfg.Compress,
 		OrderPerPort:     cfg.OrderPerPort,
 		Binds:            cfg.Binds,
 		Nodes:            cfg.Nodes,

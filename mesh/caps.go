@@ -27,6 +27,9 @@ func greetingCaps(backend transport.Backend) []wire.KV {
 	kv := []wire.KV{
 		{Key: "credit", Value: strconv.Itoa(creditWindow), HasValue: true},
 		{Key: "blobs", Value: wire.BlobsVersion, HasValue: true},
+		// goframe1 frames with frame.FlagS2 are taken (every version of
+		// this library does; the key lets a future one opt out).
+		{Key: "s2", Value: "1", HasValue: true},
 	}
 	if backend == transport.BackendNetpoll {
 		// netpoll reads eagerly: it wants the peer to respect credit.
@@ -60,4 +63,12 @@ func useBlobs(res *handshake.Result) bool {
 // and the link sends goframe1 (links to Perl nodes keep AEMP's FIFO).
 func useExpress(res *handshake.Result, orderPerPort bool) bool {
 	return orderPerPort && res.SendFraming == frame.NameGo
+}
+
+// useCompress decides whether this node compresses large messages on a
+// link: it wants to (Config.Compress), sends goframe1, and the peer
+// announced that it takes s2 frames.
+func useCompress(res *handshake.Result, threshold int) bool {
+	v, ok := res.Peer.Get("s2")
+	return threshold > 0 && ok && v == "1" && res.SendFraming == frame.NameGo
 }

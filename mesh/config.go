@@ -39,6 +39,10 @@ type Config struct {
 	MaxFrame   int
 	SendBuffer int
 
+	// Compress, if positive, s2-compresses messages larger than this many
+	// bytes on goframe1 links to peers that announce they take it.
+	Compress int
+
 	// OrderPerPort lets small messages overtake queued ones for other
 	// ports of a Go peer (the transport's Express, with the destination
 	// key passed to Commit).

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -23,11 +24,24 @@ import (
 // Dial connects to it over net.Pipe. A dial to an address nobody listens
 // on is refused at once, as TCP would.
 type memNet struct {
-	mu    sync.Mutex
-	ls    map[string]*memListener
-	conns []net.Conn
-	dials map[string]int // dial attempts per address
-	next  int
+	mu      sync.Mutex
+	ls      map[string]*memListener
+	conns   []net.Conn
+	dials   map[string]int // dial attempts per address
+	next    int
+	written atomic.Int64 // bytes written by dialling ends
+}
+
+// countConn counts the bytes written into its net.Conn.
+type countConn struct {
+	net.Conn
+	n *atomic.Int64
+}
+
+func (c countConn) Write(p []byte) (int, error) {
+	k, err := c.Conn.Write(p)
+	c.n.Add(int64(k))
+	return k, err
 }
 
 func newMemNet() *memNet {
@@ -108,7 +122,7 @@ func (n *memNet) Dial(ctx context.Context, addr string) (net.Conn, error) {
 	n.mu.Lock()
 	n.conns = append(n.conns, c, s)
 	n.mu.Unlock()
-	return c, nil
+	return countConn{c, &n.written}, nil
 }
 
 // Cut closes every connection made so far (both ends), like a network

@@ -195,3 +195,38 @@ func TestSeedsAndMaster(t *testing.T) {
 	self := start(t, net, "X", Config{Binds: []string{"mem:x"}, Seeds: []string{"mem:x"}})
 	waitFor(t, "the self seed", func() bool { return slices.Contains(self.rec.got(), "self mem:x") })
 }
+
+// With Compress, a large compressible message travels s2-compressed (to a
+// Go peer: both announce s2) and arrives as it was sent.
+func TestCompress(t *testing.T) {
+	leakFree(t)
+	text := strings.Repeat(`{"key":"value","n":12345},`, 4000) // ~100 KiB of JSON-like text
+	for _, c := range []struct {
+		threshold  int
+		compressed bool
+	}{{0, false}, {1024, true}} {
+		net := newMemNet()
+		a := start(t, net, "A", Config{Compress: c.threshold})
+		b := start(t, net, "B", Config{})
+		a.AddNode("B", b.Binds()...)
+		a.send(t, "B", "up", 0) // the link first: then nothing waits in the queue
+		waitFor(t, "the link", func() bool { return len(b.rec.peer("A").messages()) == 1 })
+		before := net.written.Load()
+		p := a.Peer("B")
+		buf, _ := p.Begin(len(text))
+		buf = append(append(append(buf, `["b","big","`...), text...), `"]`...)
+		if err := p.Commit(buf, 0); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "the big message", func() bool { return len(b.rec.peer("A").messages()) == 2 })
+		if got := b.rec.peer("A").messages()[1]; got != `["b","big","`+text+`"]` {
+			t.Fatalf("threshold %d: the message changed on the way (%d bytes)", c.threshold, len(got))
+		}
+		wire := net.written.Load() - before
+		if c.compressed != (wire < int64(len(text))/4) {
+			t.Fatalf("threshold %d: %d bytes on the wire for %d bytes of text", c.threshold, wire, len(text))
+		}
+		a.Close()
+		b.Close()
+	}
+}

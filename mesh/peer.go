@@ -206,6 +206,9 @@ func (p *Peer) attach(res *handshake.Result) {
 	if useCredit(res, tcfg.Backend) {
 		tcfg.Credit = creditWindow
 	}
+	if useCompress(res, m.cfg.Compress) {
+		tcfg.Compress, tcfg.CompressThreshold = true, m.cfg.Compress
+	}
 	express := useExpress(res, m.cfg.OrderPerPort)
 	if express {
 		tcfg.Express = expressMax
