@@ -190,6 +190,7 @@ func TestGenCertOpenSSL(t *testing.T) {
 	if err != nil {
 		t.Errorf("openssl s_client: %v\n%s", err, out)
 	}
+	ln.Close() // ends an Accept that never got a connection
 	if err := <-served; err != nil {
 		t.Errorf("Go server handshake with openssl: %v\n%s", err, out)
 	}
