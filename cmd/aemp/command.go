@@ -1,0 +1,243 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/aemp-go/aemp/internal/rcfile"
+)
+
+// A command is one aemp subcommand. It takes between min and max of the
+// arguments that follow it (max -1: all that are left); the rest of the
+// command line is the next subcommand and its arguments, as in Perl's aemp.
+type command struct {
+	name    string
+	aliases []string
+	args    string // the arguments' synopsis, "" for none
+	min     int
+	max     int
+	group   string
+	summary string // one line for the listing
+	help    string // more text for `aemp help <name>`, may be ""
+	run     func(s *session, args []arg) error
+}
+
+// Groups of the listing, in the order of Perl's aemp synopsis.
+const (
+	groupNodeID   = "node ID"
+	groupAuth     = "authentication"
+	groupSeeds    = "seeds"
+	groupBinds    = "binds"
+	groupServices = "services"
+	groupProfiles = "profiles"
+	groupLowLevel = "low-level transport options"
+	groupHelp     = "help"
+)
+
+var groups = []string{groupNodeID, groupAuth, groupSeeds, groupBinds, groupServices, groupProfiles, groupLowLevel, groupHelp}
+
+// commands is the subcommand table. To add a subcommand, write its run
+// function and add one entry here (in init, because help reads the table).
+var commands []*command
+
+func init() {
+	commands = []*command{
+		{name: "setnodeid", aliases: []string{"nodeid"}, args: "<nodeid>", min: 1, max: 1, group: groupNodeID,
+			summary: "set the node ID (trailing /: add random chars)",
+			help:    "%n in the node ID is the host name, %u a random string. Without a node ID a node uses its profile name plus \"/\".",
+			run:     setString("nodeid", "node ID", checkNodeID)},
+		{name: "delnodeid", group: groupNodeID, summary: "remove the node ID (inherit it again)", run: del("nodeid")},
+
+		{name: "gensecret", group: groupAuth, summary: "set a new random shared secret (180 chars)",
+			help: "The secret comes from the system's cryptographic random number generator.",
+			run:  genSecret},
+		{name: "setsecret", aliases: []string{"secret"}, args: "<secret>", min: 1, max: 1, group: groupAuth,
+			summary: "set the shared secret", run: setString("secret", "shared secret", nil)},
+		{name: "delsecret", group: groupAuth, summary: "remove the shared secret (inherit it again)", run: del("secret")},
+		{name: "gencert", group: groupAuth, summary: "set a new self-signed certificate and key",
+			help: "The certificate (CN=AnyEvent::MP, a CA for itself) and its PKCS#8 key are stored as one PEM text, " +
+				"certificate first, as Perl's aemp stores the output of openssl req. Nodes that share it trust each other.",
+			run: genCert},
+		{name: "setcert", aliases: []string{"cert"}, args: "<file>", min: 1, max: 1, group: groupAuth,
+			summary: "set the certificate from a PEM file (key, certs)",
+			help: "The file's text is stored as it is. Every certificate in it is trusted as a CA. A file without any PEM " +
+				"block is refused; one that Go nodes cannot use (see auth.LoadBundle) is stored with a warning.",
+			run: setCert},
+		{name: "delcert", group: groupAuth, summary: "remove the certificate (inherit it again)", run: del("cert")},
+
+		{name: "setseeds", aliases: []string{"seeds"}, args: "<host:port>,...", min: 1, max: 1, group: groupSeeds,
+			summary: "set the seeds (comma-separated or JSON array)",
+			run:     setList("seeds", "seed addresses", checkAddress)},
+		{name: "delseeds", group: groupSeeds, summary: "remove the seed list (inherit it again)", run: del("seeds")},
+		{name: "addseed", args: "<host:port>", min: 1, max: 1, group: groupSeeds,
+			summary: "add a seed (last, once)", run: addEntry("seeds", true, checkAddress)},
+		{name: "delseed", args: "<host:port>", min: 1, max: 1, group: groupSeeds,
+			summary: "remove a seed", run: delEntry("seeds", true)},
+
+		{name: "setbinds", aliases: []string{"binds"}, args: "<host:port>,...", min: 1, max: 1, group: groupBinds,
+			summary: "set the binds (comma-separated or JSON array)",
+			help:    `"*" as host means all local addresses; "*" or no port means a free port.`,
+			run:     setList("binds", "bind addresses", checkAddress)},
+		{name: "delbinds", group: groupBinds, summary: "remove the bind list (inherit it again)", run: del("binds")},
+		{name: "addbind", args: "<host:port>", min: 1, max: 1, group: groupBinds,
+			summary: "add a bind address (last, once)", run: addEntry("binds", true, checkAddress)},
+		{name: "delbind", args: "<host:port>", min: 1, max: 1, group: groupBinds,
+			summary: "remove a bind address", run: delEntry("binds", true)},
+
+		{name: "setservices", aliases: []string{"services"}, args: "<initfunc>,...", min: 1, max: 1, group: groupServices,
+			summary: "set the services (comma-separated or JSON array)",
+			help: `A string ending in "::" is a module to load, any other string a function to call; ` +
+				`a JSON array ["func", args...] calls func with the arguments: aemp setservices '[["mymod::myfun", 1, 2]]'.`,
+			run: setList("services", "service specifications", checkService)},
+		{name: "delservices", group: groupServices, summary: "remove the service list (inherit it again)", run: del("services")},
+		{name: "addservice", args: "<initfunc>", min: 1, max: 1, group: groupServices,
+			summary: "add a service (another instance if listed)",
+			run:     addEntry("services", false, checkService)},
+		{name: "delservice", args: "<initfunc>", min: 1, max: 1, group: groupServices,
+			summary: "remove the first instance of a service", run: delEntry("services", false)},
+		{name: "seteval", args: "<perl>", min: 1, max: 1, group: groupServices,
+			summary: "set Perl code run at the end of configure",
+			help:    `It has no alias: "eval" is the protocol command.`,
+			run:     setString("eval", "eval string", nil)},
+		{name: "deleval", group: groupServices, summary: "remove the eval snippet", run: del("eval")},
+
+		{name: "profile", args: "<name>", min: 1, max: 1, group: groupProfiles,
+			summary: "edit that profile from here on (made if missing)",
+			help:    "Without it, subcommands edit the global defaults (the file's top level), which every profile inherits.",
+			run:     selectProfile},
+		{name: "delprofile", args: "<name>", min: 1, max: 1, group: groupProfiles, summary: "delete a profile", run: delProfile},
+		{name: "setparent", aliases: []string{"parent"}, args: "<name>", min: 1, max: 1, group: groupProfiles,
+			summary: "set the profile the current one inherits from",
+			run:     setString("parent", "profile name", nil)},
+		{name: "delparent", group: groupProfiles, summary: "remove the parent (inherit the global defaults)", run: del("parent")},
+		{name: "showprofile", args: "<name>", min: 1, max: 1, group: groupProfiles,
+			summary: "print a profile's own values as JSON", run: showProfile},
+		{name: "showconfig", args: "[<name> [<key> <value>]...]", max: -1, group: groupProfiles,
+			summary: "print a profile's effective configuration (JSON)",
+			help: "The configuration a Perl node started with that profile would use: the built-in defaults, the " +
+				"key/value pairs given, the file's top level, then the profile's parent chain. \"norc 1\" leaves the " +
+				"file out, \"force 1\" makes the pairs and defaults win over the file, as in configure. " +
+				"The profile and parent keys are not shown; keys are sorted.",
+			run: showConfig},
+	}
+	commands = append(commands, lowLevelCommands()...)
+	commands = append(commands, &command{name: "help", args: "[<subcommand>]", max: -1, group: groupHelp,
+		summary: "list the subcommands, or show one's usage", run: showHelp})
+}
+
+// lookup finds a subcommand by name or alias.
+func lookup(name string) *command {
+	for _, c := range commands {
+		if c.name == name {
+			return c
+		}
+		for _, a := range c.aliases {
+			if a == name {
+				return c
+			}
+		}
+	}
+	return nil
+}
+
+// session is the state of one aemp run.
+type session struct {
+	stdout, stderr io.Writer
+	file           *rcfile.File // loaded on first use
+	// profile is the profile the set/del subcommands edit (after
+	// `profile <name>`); inProfile false means the top level.
+	profile   string
+	inProfile bool
+}
+
+// runWords decodes the command line and runs its subcommands in order.
+func (s *session) runWords(words []string) error {
+	if len(words) == 0 {
+		fmt.Fprint(s.stderr, usageLine)
+		return usagef("no subcommand given (try aemp --help)")
+	}
+	args, err := decodeArgs(words)
+	if err != nil {
+		return err
+	}
+	if len(args) == 0 {
+		return usagef("the argument array is empty: no subcommand given")
+	}
+	for len(args) > 0 {
+		if args[0].isHelpFlag() {
+			writeOverview(s.stdout)
+			return errHelpShown
+		}
+		name := args[0].str()
+		c := lookup(name)
+		if c == nil {
+			return usagef("%s: no such subcommand (try aemp --help)", abbrev(name))
+		}
+		rest := args[1:]
+		if len(rest) > 0 && rest[0].isHelpFlag() {
+			writeCommandHelp(s.stdout, c)
+			return errHelpShown
+		}
+		n := c.max
+		if n < 0 || n > len(rest) {
+			n = len(rest)
+		}
+		if n < c.min {
+			return usagef("%s: missing argument (usage: aemp %s)", name, synopsis(c))
+		}
+		if err := c.run(s, rest[:n]); err != nil {
+			var usage *usageError
+			if errors.As(err, &usage) {
+				return usagef("%s: %v (usage: aemp %s)", name, err, synopsis(c))
+			}
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		args = rest[n:]
+	}
+	return nil
+}
+
+// config returns the configuration file, loading it on first use.
+func (s *session) config() (*rcfile.File, error) {
+	if s.file != nil {
+		return s.file, nil
+	}
+	path, err := rcfile.Path()
+	if err != nil {
+		return nil, err
+	}
+	if s.file, err = rcfile.Load(path); err != nil {
+		return nil, err
+	}
+	return s.file, nil
+}
+
+// target returns the object the set/del subcommands edit: the selected
+// profile, or the top level.
+func (s *session) target() (*rcfile.Value, error) {
+	f, err := s.config()
+	if err != nil {
+		return nil, err
+	}
+	if !s.inProfile {
+		return f.Root, nil
+	}
+	p, err := rcfile.Profile(f.Root, s.profile, false)
+	if err != nil {
+		return nil, err
+	}
+	if p == nil {
+		return nil, fmt.Errorf("profile %q was deleted earlier on this command line; select a profile again", s.profile)
+	}
+	return p, nil
+}
+
+// save writes the configuration file if a subcommand changed it.
+func (s *session) save() error {
+	if s.file == nil {
+		return nil
+	}
+	_, err := s.file.Save()
+	return err
+}
