@@ -53,6 +53,7 @@ var importRules = map[string]importRule{
 		"path/filepath", "reflect", "runtime", "runtime/debug", "slices", "strconv", "strings", "sync", "sync/atomic", "time", "unsafe"},
 		mod: []string{"auth", "internal/mpsc", "mesh", "pool", "registry", "wire"}},
 	// programs
+	"cmd/aemp":       {std: []string{"*"}, mod: []string{".", "auth", "internal/rcfile"}},
 	"examples/chat":  {std: []string{"*"}, mod: []string{"."}},
 	"examples/first": {std: []string{"*"}, mod: []string{"."}},
 	"examples/ping":  {std: []string{"*"}, mod: []string{"."}, tested: []string{"auth"}},
@@ -63,6 +64,7 @@ var importRules = map[string]importRule{
 	"internal/faultproxy": {std: []string{"net", "sync", "time"}},
 	"internal/vectors":    {std: []string{"bufio", "compress/gzip", "encoding/hex", "encoding/json", "fmt", "io", "os", "path/filepath", "runtime", "strings"}},
 	"internal/benchcheck": {std: []string{"*"}},
+	"internal/rcfile":     {std: []string{"bytes", "errors", "fmt", "io/fs", "os", "path/filepath", "slices", "strconv", "strings", "syscall", "unicode/utf16", "unicode/utf8"}},
 	"internal/fakepeer":   {std: []string{"context", "net", "slices", "sync", "time"}, mod: []string{"pool", "transport", "transport/handshake"}},
 }
 
