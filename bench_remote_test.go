@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/aemp-go/aemp/wire"
 )
 
 // Remote benchmarks: two nodes in one process, linked over loopback TCP.
@@ -253,12 +255,12 @@ func BenchmarkRawTCPPingPong(b *testing.B) {
 func BenchmarkEncodeEnvelope(b *testing.B) {
 	body := bytes.Repeat([]byte{0xab}, 64)
 	buf := make([]byte, 0, 4096)
-	for _, blobs := range []bool{false, true} {
-		b.Run(map[bool]string{false: "json", true: "blob"}[blobs], func(b *testing.B) {
+	for _, f := range []wire.Format{wire.FormatJSON, wire.FormatBlobs} {
+		b.Run(map[wire.Format]string{wire.FormatJSON: "json", wire.FormatBlobs: "blob"}[f], func(b *testing.B) {
 			for i := range b.N {
 				m := NewMsg("data").AppendUint(1).AppendUint(uint64(i)).AppendBytes(body)
 				var err error
-				if buf, err = appendEnvelope(buf[:0], "b", m, blobs); err != nil {
+				if buf, err = appendEnvelope(buf[:0], "b", m, f); err != nil {
 					b.Fatal(err)
 				}
 			}

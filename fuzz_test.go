@@ -10,6 +10,7 @@ import (
 
 	"github.com/aemp-go/aemp/internal/vectors"
 	"github.com/aemp-go/aemp/pool"
+	"github.com/aemp-go/aemp/wire"
 )
 
 // FuzzInbound feeds arbitrary message texts to a node as if they had come
@@ -51,7 +52,7 @@ func FuzzInbound(f *testing.F) {
 		if m.tag == "snd" {
 			local = ""
 		}
-		env, err := appendEnvelope(nil, local, m, true)
+		env, err := appendEnvelope(nil, local, m, wire.FormatBlobs)
 		if err != nil {
 			f.Fatal(err)
 		}
@@ -81,8 +82,8 @@ func FuzzInbound(f *testing.F) {
 		}
 		m.Values()
 		m.Clone()
-		appendEnvelope(nil, "x", m, true) // relaying, to a Go peer and to a Perl one
-		appendEnvelope(nil, "x", m, false)
+		appendEnvelope(nil, "x", m, wire.FormatBlobs) // relaying, to a Go peer and to a Perl one
+		appendEnvelope(nil, "x", m, wire.FormatJSON)
 		return nil
 	})
 	f.Fuzz(func(t *testing.T, text []byte) {

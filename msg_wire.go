@@ -16,7 +16,8 @@ import (
 // (the peer takes blob envelopes) a message with byte-string arguments is
 // encoded as a blob envelope, its bytes copied raw; otherwise, and for
 // every other message, as JSON text.
-func appendEnvelope(b []byte, local string, m *Msg, blobs bool) ([]byte, error) {
+func appendEnvelope(b []byte, local string, m *Msg, f wire.Format) ([]byte, error) {
+	blobs := f == wire.FormatBlobs
 	if m.isRemote() {
 		return appendRelayed(b, local, m, blobs)
 	}

@@ -31,8 +31,8 @@ type remoteNode struct {
 // room first for large byte arguments, so that they are copied once),
 // else into the peer's queue as a blob envelope when it has byte strings.
 func (rn *remoteNode) send(local string, m *Msg) error {
-	b, blobs := rn.peer.Begin(m.bytesHint())
-	b, err := appendEnvelope(b, local, m, blobs)
+	b, f := rn.peer.Begin(m.bytesHint())
+	b, err := appendEnvelope(b, local, m, f)
 	if err != nil {
 		rn.peer.Abort(b)
 		return err
@@ -43,11 +43,11 @@ func (rn *remoteNode) send(local string, m *Msg) error {
 // sendIfUp sends only over an established link (kil0, mon0: Perl sends
 // these only to connected nodes).
 func (rn *remoteNode) sendIfUp(local string, m *Msg) {
-	b, blobs, ok := rn.peer.BeginIfUp(m.bytesHint())
+	b, f, ok := rn.peer.BeginIfUp(m.bytesHint())
 	if !ok {
 		return
 	}
-	b, err := appendEnvelope(b, local, m, blobs)
+	b, err := appendEnvelope(b, local, m, f)
 	if err != nil {
 		rn.peer.Abort(b)
 		return

@@ -51,12 +51,15 @@ func useCredit(res *handshake.Result, backend transport.Backend) bool {
 	return want == "1" || backend == transport.BackendNetpoll
 }
 
-// useBlobs decides whether this node sends blob envelopes (wire.BlobMagic)
-// on a link: the peer announced it takes them, and our messages travel as
-// goframe1 frames. Inbound blob envelopes are accepted on any goframe1 link.
-func useBlobs(res *handshake.Result) bool {
-	v, ok := res.Peer.Get("blobs")
-	return ok && v == wire.BlobsVersion && res.SendFraming == frame.NameGo
+// formatOf decides how this node encodes messages on a link: blob
+// envelopes (wire.BlobMagic) when the peer announced it takes them and our
+// messages travel as goframe1 frames, else JSON. Inbound blob envelopes
+// are accepted on any goframe1 link.
+func formatOf(res *handshake.Result) wire.Format {
+	if v, ok := res.Peer.Get("blobs"); ok && v == wire.BlobsVersion && res.SendFraming == frame.NameGo {
+		return wire.FormatBlobs
+	}
+	return wire.FormatJSON
 }
 
 // useExpress decides whether a link orders per port: the node asks for it

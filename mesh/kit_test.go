@@ -287,8 +287,8 @@ func (n *node) send(t *testing.T, to, tag string, i int) {
 func (n *node) sendBlob(t *testing.T, to string, data []byte) {
 	t.Helper()
 	p := n.Peer(to)
-	b, blobs := p.Begin(0)
-	if !blobs {
+	b, f := p.Begin(0)
+	if f != wire.FormatBlobs {
 		b = append(b, `["b","blob",`...)
 		b = wire.AppendBytes(b, data)
 		b = append(b, ']')

@@ -24,7 +24,7 @@ type Peer struct {
 	mu         sync.Mutex
 	link       *transport.Link
 	connecting bool
-	blobs      bool // the link's peer takes blob envelopes (wire.BlobMagic)
+	format     wire.Format // what the link's peer takes
 	express    bool // the link orders per port (Config.OrderPerPort)
 	pend       pending
 	retryAt    time.Time     // ensureLink waits until then after a failure
@@ -46,31 +46,31 @@ func (p *Peer) Up() bool {
 }
 
 // Begin locks the peer for one message and returns the buffer to append
-// its encoded envelope to (append only), and whether the envelope may be
-// a blob envelope. With the link up the buffer is the link's outbound
-// batch (see transport.Link.BeginN; hint is the expected size); otherwise
-// it is the queue of messages waiting for the link, as blob envelopes
-// (turned into JSON when the link comes up if the peer takes none). Every
-// Begin must be followed by Commit or Abort on the same goroutine, with
-// no other call to this peer in between.
-func (p *Peer) Begin(hint int) (b []byte, blobs bool) {
+// its encoded envelope to (append only), and the format to encode it in.
+// With the link up the buffer is the link's outbound batch (see
+// transport.Link.BeginN; hint is the expected size); otherwise it is the
+// queue of messages waiting for the link, in wire.FormatBlobs (turned into
+// what the peer takes when the link comes up). Every Begin must be
+// followed by Commit or Abort on the same goroutine, with no other call to
+// this peer in between.
+func (p *Peer) Begin(hint int) (b []byte, f wire.Format) {
 	p.mu.Lock()
 	if l := p.link; l != nil {
-		return l.BeginN(hint), p.blobs
+		return l.BeginN(hint), p.format
 	}
-	return p.pend.begin(hint), true
+	return p.pend.begin(hint), wire.FormatBlobs
 }
 
 // BeginIfUp is Begin for messages sent only over an established link
 // (Perl sends kil0 and mon0 only to connected nodes): ok is false, and the
 // peer not locked, when the link is not up.
-func (p *Peer) BeginIfUp(hint int) (b []byte, blobs, ok bool) {
+func (p *Peer) BeginIfUp(hint int) (b []byte, f wire.Format, ok bool) {
 	p.mu.Lock()
 	if l := p.link; l != nil {
-		return l.BeginN(hint), p.blobs, true
+		return l.BeginN(hint), p.format, true
 	}
 	p.mu.Unlock()
-	return nil, false, false
+	return nil, 0, false
 }
 
 // Commit queues the message appended to b since Begin and unlocks the
@@ -223,7 +223,7 @@ func (p *Peer) attach(res *handshake.Result) {
 		return
 	}
 	lh.l = l // before Start: the link's goroutines see it
-	p.link, p.blobs, p.express = l, useBlobs(res), express
+	p.link, p.format, p.express = l, formatOf(res), express
 	p.connecting = false
 	p.retryDelay = 0
 	p.flushPending(l)
@@ -247,7 +247,7 @@ func (p *Peer) flushPending(l *transport.Link) {
 		if broken {
 			return
 		}
-		if !p.blobs && wire.IsBlobEnvelope(env) { // encoded before we knew the peer
+		if p.format != wire.FormatBlobs && wire.IsBlobEnvelope(env) { // encoded before we knew the peer
 			var err error
 			if env, err = wire.BlobEnvelopeToJSON(nil, env); err != nil {
 				p.m.cfg.Logger.Warn("aemp: queued message dropped", "peer", p.id, "err", err)
@@ -296,7 +296,7 @@ func (p *Peer) closed(l *transport.Link, text string) {
 		return
 	}
 	p.link = nil
-	p.blobs, p.express = false, false
+	p.format, p.express = wire.FormatJSON, false
 	p.connecting = false
 	p.pend.reset()
 	m.evMu.Lock()
