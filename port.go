@@ -183,7 +183,13 @@ func (p *Port) mailbox() *mpsc.Queue[Msg] {
 	if q := p.mbox.Load(); q != nil {
 		return q
 	}
-	q := mpsc.New[Msg](p.node.cfg.MailboxRing)
+	ring := p.node.cfg.MailboxRing
+	if lim := p.node.cfg.MailboxLimit; lim > 0 && !p.internal {
+		for ring > 2 && ring > lim { // the ring alone never holds more than the limit
+			ring /= 2
+		}
+	}
+	q := mpsc.New[Msg](ring)
 	if p.mbox.CompareAndSwap(nil, q) {
 		return q
 	}
@@ -197,10 +203,15 @@ func (p *Port) push(e *Msg) error {
 		return nil
 	}
 	q := p.mailbox()
-	over := q.Push(e)
-	if lim := p.node.cfg.MailboxLimit; lim > 0 && over > 0 && !p.internal && over+q.Cap() > lim && p.overflowed.CompareAndSwap(false, true) {
-		p.schedule()
-		return fmt.Errorf("%w: port %s has more than %d messages waiting", ErrOverflow, p.id, lim)
+	waiting := q.Push(e)
+	if lim := p.node.cfg.MailboxLimit; lim > 0 && !p.internal {
+		if waiting == 0 && lim < q.Cap() { // a limit below the smallest ring
+			waiting = q.Count()
+		}
+		if waiting > lim && p.overflowed.CompareAndSwap(false, true) {
+			p.schedule()
+			return fmt.Errorf("%w: port %s has more than %d messages waiting", ErrOverflow, p.id, lim)
+		}
 	}
 	switch p.state.Load() {
 	case portIdle:
@@ -354,6 +365,7 @@ func (p *Port) discard() {
 	for {
 		e, ok := q.Pop()
 		if !ok {
+			q.Release() // a dead port keeps no memory of its burst
 			return
 		}
 		e.release()

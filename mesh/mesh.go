@@ -235,6 +235,13 @@ func (m *Mesh) Close() error {
 	return nil
 }
 
+// isClosed reports whether Close has begun.
+func (m *Mesh) isClosed() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.closed
+}
+
 // goTracked runs f on a goroutine that Close waits for, unless the mesh is
 // closing.
 func (m *Mesh) goTracked(f func()) bool {

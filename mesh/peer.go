@@ -197,7 +197,7 @@ func (p *Peer) dialOne(ctx context.Context, addr string) (*handshake.Result, err
 func (p *Peer) attach(res *handshake.Result) {
 	m := p.m
 	p.mu.Lock()
-	if p.link != nil || m.ctx.Err() != nil {
+	if p.link != nil || m.isClosed() { // (Close takes p.mu to find the links: it sees this one)
 		p.mu.Unlock()
 		res.Conn.Close() // lost a race with another connection (or closing)
 		return

@@ -5,8 +5,13 @@
 // one CAS and two stores. When the ring is full the push goes to the overflow
 // list, and from then on every push goes there until the consumer has taken
 // the list over; this keeps each producer's messages in order. Nothing is
-// ever dropped: the overflow list grows, and its length is reported so the
-// owner can enforce its own limit.
+// ever dropped: the overflow list grows, and a push that goes there reports
+// the exact number of elements waiting (ring, overflow list, and the list
+// the consumer has taken over), so the owner can enforce its own limit.
+//
+// Memory: a slot's value is cleared when the consumer advances past it, and
+// an overflow list larger than retainMax elements is not kept for reuse
+// once consumed, so a burst does not keep its memory.
 //
 // The algorithm for the ring is D. Vyukov's bounded MPMC queue specialised to
 // a single consumer: each slot carries a sequence number that tells producers
@@ -40,11 +45,16 @@ type Queue[T any] struct {
 	_         [56]byte
 	headLocal uint64
 
-	mu      sync.Mutex
-	over    []T // overflow list (FIFO), guarded by mu
-	pending []T // consumer only: an overflow list taken over by the consumer
-	pendPos int
+	mu       sync.Mutex
+	over     []T          // overflow list (FIFO), guarded by mu
+	pending  []T          // consumer only: an overflow list taken over by the consumer
+	pendPos  int          //
+	pendLeft atomic.Int64 // len(pending)-pendPos, for the producers' count
 }
+
+// retainMax is the largest overflow list kept for reuse after the consumer
+// has drained it.
+const retainMax = 1024
 
 // New returns a queue whose ring holds size elements (rounded up to a power
 // of two, at least 2).
@@ -63,14 +73,16 @@ func New[T any](size int) *Queue[T] {
 // Cap is the ring capacity.
 func (q *Queue[T]) Cap() int { return len(q.ring) }
 
-// Push appends a copy of *v. It never blocks on the consumer. overflow is the length of
-// the overflow list after the push (0 when v went into the ring).
-func (q *Queue[T]) Push(v *T) (overflow int) {
+// Push appends a copy of *v. It never blocks on the consumer. waiting is
+// 0 when v went into the ring; when it went to the overflow list it is the
+// number of elements waiting after the push, v included (not counting one
+// the consumer holds between Peek and Advance).
+func (q *Queue[T]) Push(v *T) (waiting int) {
 	if q.overflowing.Load() {
 		q.mu.Lock()
 		if q.overflowing.Load() {
 			q.over = append(q.over, *v)
-			n := len(q.over)
+			n := q.countLocked()
 			q.mu.Unlock()
 			return n
 		}
@@ -91,11 +103,35 @@ func (q *Queue[T]) Push(v *T) (overflow int) {
 			q.mu.Lock()
 			q.overflowing.Store(true)
 			q.over = append(q.over, *v)
-			n := len(q.over)
+			n := q.countLocked()
 			q.mu.Unlock()
 			return n
 		}
 	}
+}
+
+// Count is the number of elements waiting (as Push reports it). It takes
+// the overflow lock and reads every slot: for checks off the fast path.
+func (q *Queue[T]) Count() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.countLocked()
+}
+
+// countLocked is the number of elements waiting: the ring slots that hold
+// an element not yet advanced past, the overflow list and what is left of
+// the list the consumer took over. Called with mu held (on the overflow
+// path only: it reads every slot's sequence).
+func (q *Queue[T]) countLocked() int {
+	n := len(q.over) + int(q.pendLeft.Load())
+	tail := q.tail.Load()
+	size := uint64(len(q.ring))
+	for pos := tail - min(tail, size); pos < tail; pos++ {
+		if q.ring[pos&q.mask].seq.Load() == pos+1 {
+			n++
+		}
+	}
+	return n
 }
 
 // Pop removes the oldest element. It must only be called by the consumer.
@@ -107,8 +143,6 @@ func (q *Queue[T]) Pop() (v T, ok bool) {
 		return v, false
 	}
 	v = *p
-	var zero T
-	*p = zero // drop references now rather than when the slot is reused
 	q.Advance()
 	return v, true
 }
@@ -134,27 +168,52 @@ func (q *Queue[T]) Peek() (v *T, ok bool) {
 		q.mu.Unlock()
 		return q.Peek()
 	}
-	q.pending, q.over = q.over, q.pending[:0]
+	old := q.pending
+	q.pending, q.over = q.over, nil
+	if cap(old) <= retainMax {
+		q.over = old[:0]
+	}
 	q.pendPos = 0
+	q.pendLeft.Store(int64(len(q.pending)))
 	q.overflowing.Store(false)
 	q.mu.Unlock()
 	return q.Peek()
 }
 
 // Advance removes the element returned by the last Peek and hands its slot
-// back to the producers. The slot is not cleared: references it holds are
-// dropped when a later push overwrites it (at most one ring's worth of
-// stale values stays reachable).
+// back to the producers, cleared: nothing the element referenced stays
+// reachable from the queue.
 func (q *Queue[T]) Advance() {
 	if q.pendPos < len(q.pending) {
 		var zero T
 		q.pending[q.pendPos] = zero // the overflow list is reused: clear it
 		q.pendPos++
+		q.pendLeft.Store(int64(len(q.pending) - q.pendPos))
+		if q.pendPos == len(q.pending) && cap(q.pending) > retainMax {
+			q.pending, q.pendPos = nil, 0 // a burst's list: let it go
+		}
 		return
 	}
 	head := q.headLocal
-	q.ring[head&q.mask].seq.Store(head + q.mask + 1)
+	s := &q.ring[head&q.mask]
+	var zero T
+	s.v = zero // drop its references now: the slot is the producers' after the store
+	s.seq.Store(head + q.mask + 1)
 	q.headLocal = head + 1
+}
+
+// Release drops the consumer's retained memory for good: the ring slots it
+// used and the overflow lists. Call it, as the consumer, once the queue
+// will not be used again (after the last Pop); pushes that still come in
+// are kept as usual. Consumer only.
+func (q *Queue[T]) Release() {
+	q.pending, q.pendPos = nil, 0
+	q.pendLeft.Store(0)
+	q.mu.Lock()
+	if len(q.over) == 0 {
+		q.over = nil
+	}
+	q.mu.Unlock()
 }
 
 // Ready reports whether Pop would return an element. Consumer only.

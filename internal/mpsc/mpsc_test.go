@@ -30,15 +30,66 @@ func TestFIFOSingleProducer(t *testing.T) {
 	}
 }
 
+// A push that overflows reports exactly how many elements wait: the ring,
+// the overflow list, and the list the consumer has taken over.
 func TestOverflowCount(t *testing.T) {
 	q := New[int](2)
 	q.Push(ptr(1))
 	q.Push(ptr(2))
-	if n := q.Push(ptr(3)); n != 1 {
-		t.Fatalf("overflow len %d, want 1", n)
+	if n := q.Push(ptr(3)); n != 3 {
+		t.Fatalf("waiting %d, want 3", n)
 	}
-	if n := q.Push(ptr(4)); n != 2 {
-		t.Fatalf("overflow len %d, want 2", n)
+	if n := q.Push(ptr(4)); n != 4 {
+		t.Fatalf("waiting %d, want 4", n)
+	}
+	// The consumer empties the ring and takes the overflow list over
+	// (3, 4); new pushes go to the ring again.
+	for want := 1; want <= 3; want++ {
+		if v, _ := q.Pop(); v != want {
+			t.Fatalf("popped %d, want %d", v, want)
+		}
+	}
+	q.Push(ptr(5))
+	q.Push(ptr(6))
+	if n := q.Push(ptr(7)); n != 4 { // 4 taken over, 5 and 6 in the ring, 7
+		t.Fatalf("waiting %d, want 4 (one taken over, two in the ring, this one)", n)
+	}
+	for want := 4; want <= 7; want++ {
+		if v, ok := q.Pop(); !ok || v != want {
+			t.Fatalf("popped %d %v, want %d", v, ok, want)
+		}
+	}
+}
+
+// After a burst the queue does not keep the burst's memory: the overflow
+// list goes once drained, and the ring slots are cleared as they are
+// advanced past.
+func TestBurstMemoryReleased(t *testing.T) {
+	q := New[*[1024]byte](4)
+	for range 10000 {
+		q.Push(ptr(new([1024]byte)))
+	}
+	for {
+		if _, ok := q.Pop(); !ok {
+			break
+		}
+	}
+	if cap(q.pending) != 0 || cap(q.over) > retainMax {
+		t.Fatalf("retained lists of %d and %d elements", cap(q.pending), cap(q.over))
+	}
+	for i := range q.ring {
+		if q.ring[i].v != nil {
+			t.Fatalf("slot %d still holds a value", i)
+		}
+	}
+	// Handled in place (Peek/Advance) the slot is cleared too.
+	q.Push(ptr(new([1024]byte)))
+	q.Peek()
+	q.Advance()
+	for i := range q.ring {
+		if q.ring[i].v != nil {
+			t.Fatalf("slot %d still holds a value after Peek/Advance", i)
+		}
 	}
 }
 
