@@ -23,9 +23,9 @@
 // # Limits
 //
 // Outbound: the bytes queued but not yet written are bounded by
-// Config.MaxOutbound; a Commit beyond it fails with ErrOutboundFull and closes
-// the link with that reason (nothing is dropped silently — the node above
-// fires its monitors). Inbound: the bytes of read buffers handed to the
+// Config.MaxOutbound; a Commit beyond it fails with ErrOutboundFull, the
+// message is not queued and the link stays up (the sender hears of it and
+// may wait for room with WaitRoom: back-pressure, not a torn link). Inbound: the bytes of read buffers handed to the
 // handler but not yet released are bounded by Config.MaxInbound; past it the
 // reader stops reading (TCP back-pressure) until the handler releases
 // buffers (pool.Buf.OnFree tells the link). Malformed input closes the link

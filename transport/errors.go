@@ -12,7 +12,7 @@ var (
 	// ErrClosed: the link is closed (or draining) and takes no more messages.
 	ErrClosed = errors.New("transport: link closed")
 	// ErrOutboundFull: the outbound queue would exceed Config.MaxOutbound.
-	// The message was not queued and the link is closed with this reason.
+	// The message was not queued; the link stays up (see Link.WaitRoom).
 	ErrOutboundFull = errors.New("transport: outbound queue full")
 	// ErrInboundOverflow: the peer sent more than the inbound bound allows
 	// while the link was paused (netpoll backend, which cannot stop the

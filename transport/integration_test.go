@@ -2,10 +2,11 @@ package transport
 
 import (
 	"context"
-	"github.com/aemp-go/aemp/transport/handshake"
 	"net"
 	"testing"
 	"time"
+
+	"github.com/aemp-go/aemp/transport/handshake"
 
 	"github.com/aemp-go/aemp/internal/leakcheck"
 )

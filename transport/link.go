@@ -7,6 +7,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/aemp-go/aemp/frame"
 	"github.com/aemp-go/aemp/pool"
@@ -71,6 +72,18 @@ type Link struct {
 	grantPending uint32 // bytes to grant the peer, sent by the writer
 
 	kick chan struct{} // wakes the writer; capacity 1, non-blocking sends
+	room chan struct{} // closed when the writer frees queue space (WaitRoom), guarded by mu
+
+	// Traffic, for Stats and liveness: msgsOut is guarded by mu; the rest
+	// is written by one goroutine (the reader: *In, lastRecv, paused; the
+	// writer or a direct write under mu: bytesOut, lastWrite).
+	msgsOut   uint64
+	bytesOut  atomic.Uint64
+	lastWrite atomic.Int64 // monoNow of the last write
+	bytesIn   atomic.Uint64
+	msgsIn    atomic.Uint64
+	lastRecv  atomic.Int64 // monoNow of the last read
+	paused    atomic.Bool  // the reader waits for handlers to release buffers
 
 	// Inbound bound.
 	inflight atomic.Int64  // cap of read buffers not yet freed
@@ -133,6 +146,9 @@ func Open(conn net.Conn, buffered []byte, sendFraming, recvFraming string, h Han
 		return nil, err
 	}
 	l.onFree = l.bufFreed
+	now := monoNow()
+	l.lastWrite.Store(now)
+	l.lastRecv.Store(now)
 	return l, nil
 }
 
@@ -308,3 +324,40 @@ func (l *Link) Queued() int {
 // Inflight reports the bytes of read buffers handed out and not yet released
 // (including the reader's current buffer).
 func (l *Link) Inflight() int { return int(l.inflight.Load()) }
+
+// sent records n bytes written to the connection and wakes the senders
+// waiting for room. Called with mu held.
+func (l *Link) sent(n int) {
+	if n <= 0 {
+		return
+	}
+	l.bytesOut.Add(uint64(n))
+	l.lastWrite.Store(monoNow())
+	l.freed()
+}
+
+// Stats is a snapshot of a link's traffic.
+type Stats struct {
+	BytesIn, BytesOut uint64 // bytes read and written (frames, headers included)
+	MsgsIn, MsgsOut   uint64 // messages delivered to the handler and committed
+	Queued            int    // bytes committed, not yet written
+	Inflight          int    // bytes of read buffers handed out, not yet released
+	Paused            bool   // the reader waits for handlers (inbound bound reached)
+	// IdleRecv and IdleSend are the times since the link last read and
+	// wrote anything (or since it was opened).
+	IdleRecv, IdleSend time.Duration
+}
+
+// Stats returns a snapshot of the link's traffic; cheap (one lock).
+func (l *Link) Stats() Stats {
+	now := monoNow()
+	l.mu.Lock()
+	st := Stats{MsgsOut: l.msgsOut, Queued: l.queued}
+	l.mu.Unlock()
+	st.BytesIn, st.BytesOut, st.MsgsIn = l.bytesIn.Load(), l.bytesOut.Load(), l.msgsIn.Load()
+	st.Inflight = int(l.inflight.Load())
+	st.Paused = l.paused.Load()
+	st.IdleRecv = time.Duration(now - l.lastRecv.Load())
+	st.IdleSend = time.Duration(now - l.lastWrite.Load())
+	return st
+}

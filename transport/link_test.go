@@ -292,6 +292,8 @@ func TestLinkBufferedAndRecordedPerl(t *testing.T) {
 	}
 }
 
+// A full outbound queue refuses the message (ErrOutboundFull) and keeps
+// the link up; WaitRoom reports the link's end.
 func TestLinkOutboundFull(t *testing.T) {
 	for _, be := range backends {
 		t.Run(be.String(), func(t *testing.T) {
@@ -312,8 +314,35 @@ func TestLinkOutboundFull(t *testing.T) {
 			if !errors.Is(werr, ErrOutboundFull) {
 				t.Fatalf("send error %v, want ErrOutboundFull", werr)
 			}
-			if err := r.waitClosed(t); !errors.Is(err, ErrOutboundFull) {
-				t.Fatalf("OnClose %v", err)
+			if q := l.Queued(); q > 1<<20 {
+				t.Fatalf("%d bytes queued, limit %d", q, 1<<20)
+			}
+			select {
+			case <-l.Done():
+				t.Fatal("a full queue closed the link")
+			case <-time.After(50 * time.Millisecond):
+			}
+			// Fill up what the kernel takes meanwhile (loopback buffers
+			// grow), until the queue stays full.
+			for deadline := time.Now().Add(5 * time.Second); ; {
+				for l.Send(msg) == nil {
+				}
+				time.Sleep(20 * time.Millisecond)
+				if l.Queued()+len(msg)+5 > 1<<20 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("the stuck peer's kernel keeps taking bytes")
+				}
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+			defer cancel()
+			if err := l.WaitRoom(ctx, len(msg)); !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("WaitRoom on a stuck peer: %v", err)
+			}
+			go func() { time.Sleep(20 * time.Millisecond); l.Shutdown(nil) }()
+			if err := l.WaitRoom(context.Background(), len(msg)); !errors.Is(err, ErrClosed) {
+				t.Fatalf("WaitRoom on a closing link: %v", err)
 			}
 		})
 	}

@@ -1,7 +1,10 @@
 package transport
 
 import (
+	"bytes"
+	"context"
 	"errors"
+	"fmt"
 	"net"
 	"testing"
 	"time"
@@ -60,7 +63,10 @@ func TestLinkProxyStallResume(t *testing.T) {
 	}
 }
 
-func TestLinkProxyStallOverflow(t *testing.T) {
+// A stalled peer fills the outbound queue: senders get ErrOutboundFull,
+// wait with WaitRoom, and once the peer reads again everything arrives, in
+// order, on the same link.
+func TestLinkProxyStallBackPressure(t *testing.T) {
 	for _, be := range backends {
 		t.Run(be.String(), func(t *testing.T) {
 			defer leakcheck.Check(t)()
@@ -68,16 +74,39 @@ func TestLinkProxyStallOverflow(t *testing.T) {
 			defer px.Close()
 			defer p.close()
 			px.Stall(faultproxy.Up, true)
-			msg := bigMsg(0, 60<<10)
-			var err error
-			for i := 0; i < 10000 && err == nil; i++ {
-				err = p.a.Send(msg)
+			const n = 300 // 300 × 60 KiB: several times the bound
+			pad := bytes.Repeat([]byte{'x'}, 60<<10)
+			msg := func(b []byte, i int) []byte { return fmt.Appendf(b, `["port","tag",%d,"%s"]`, i, pad) }
+			full := 0
+			released := false
+			for i := 0; i < n; {
+				err := p.a.Commit(msg(p.a.Begin(), i))
+				if err == nil {
+					i++
+					continue
+				}
+				if !errors.Is(err, ErrOutboundFull) {
+					t.Fatalf("send %d: %v", i, err)
+				}
+				full++
+				if !released {
+					released = true
+					px.Stall(faultproxy.Up, false)
+				}
+				if err := p.a.WaitRoom(context.Background(), 61<<10); err != nil {
+					t.Fatal(err)
+				}
 			}
-			if !errors.Is(err, ErrOutboundFull) {
-				t.Fatalf("send: %v, want ErrOutboundFull", err)
+			if full == 0 {
+				t.Fatal("the queue never filled")
 			}
-			if r := p.ra.waitClosed(t); !errors.Is(r, ErrOutboundFull) {
-				t.Fatalf("OnClose(%v), want ErrOutboundFull", r)
+			waitFor(t, "every message", func() bool { return p.rb.n.Load() >= n })
+			p.rb.mu.Lock()
+			defer p.rb.mu.Unlock()
+			for i, m := range p.rb.msgs {
+				if !bytes.Equal(m, msg(nil, i)) {
+					t.Fatalf("message %d: %.40q", i, m)
+				}
 			}
 		})
 	}

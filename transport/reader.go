@@ -37,7 +37,8 @@ type reader struct {
 	l          *Link
 	buf        *pool.Buf
 	start, end int
-	need       int // bytes the pending message needs in total (0: unknown)
+	need       int    // bytes the pending message needs in total (0: unknown)
+	msgs       uint64 // messages delivered
 	json       frame.JSONSplitter
 
 	// credit flow control
@@ -58,7 +59,9 @@ func (l *Link) readLoop() {
 	l.buffered = nil
 	defer func() { r.buf.Release() }()
 	for {
-		if err := r.parse(); err != nil {
+		err := r.parse()
+		l.msgsIn.Store(r.msgs)
+		if err != nil {
 			l.shutdown(err)
 			return
 		}
@@ -73,6 +76,10 @@ func (l *Link) readLoop() {
 		}
 		n, err := l.io.read(r.buf.B[r.end:])
 		r.end += n
+		if n > 0 {
+			l.bytesIn.Add(uint64(n))
+			l.lastRecv.Store(monoNow())
+		}
 		if err != nil {
 			select {
 			case <-l.quit: // our own close
@@ -134,6 +141,7 @@ func (r *reader) parse() error {
 		}
 		r.start += n
 		if msg != nil {
+			r.msgs++
 			l.h.OnMessage(r.buf, msg)
 		}
 	}
@@ -170,11 +178,13 @@ func (r *reader) deliverFrame(f frame.Frame) error {
 		defer buf.Release()
 	}
 	if f.Flags&frame.FlagBatch == 0 {
+		r.msgs++
 		l.h.OnMessage(buf, p)
 		return nil
 	}
 	it := frame.NewBatch(p)
 	for msg, ok := it.Next(); ok; msg, ok = it.Next() {
+		r.msgs++
 		l.h.OnMessage(buf, msg)
 	}
 	if err := it.Err(); err != nil {
@@ -226,11 +236,13 @@ func (r *reader) makeRoom() {
 // current buffer) exceed MaxInbound. It returns false when the link closes.
 func (l *Link) waitInbound(cur *pool.Buf) bool {
 	own := int64(cap(cur.B))
+	defer l.paused.Store(false)
 	for {
 		in := l.inflight.Load()
 		if in <= int64(l.cfg.MaxInbound) || in <= own {
 			return true
 		}
+		l.paused.Store(true)
 		var tick <-chan time.Time
 		var t *time.Timer
 		if l.io.eagerBuffered() >= 0 {

@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"context"
 	"fmt"
 	"time"
 	"unsafe"
@@ -60,7 +61,7 @@ func (l *Link) Abort(b []byte) {
 //   - ErrMessageTooLarge: the message exceeds Config.MaxFrame; it is
 //     dropped, the link stays up.
 //   - ErrOutboundFull: queuing it would exceed Config.MaxOutbound; it is
-//     dropped and the link is closed with ErrOutboundFull.
+//     not queued and the link stays up (WaitRoom waits until it fits).
 func (l *Link) Commit(b []byte) error { return l.CommitKey(b, 0) }
 
 // CommitKey is Commit for a message to destination key (see Config.Express;
@@ -117,14 +118,13 @@ func (l *Link) CommitKey(b []byte, key uint64) error {
 		frame.PutHeader(c.B[start:], flags, size)
 	}
 	added := len(c.B) - start
-	if l.queued+added > l.cfg.MaxOutbound {
+	if l.queued+added > l.cfg.MaxOutbound && l.queued > 0 { // (one message always fits an empty queue)
 		c.B = c.B[:start]
 		queued := l.queued
 		l.mu.Unlock()
-		err := fmt.Errorf("%w: %d bytes queued, limit %d", ErrOutboundFull, queued, l.cfg.MaxOutbound)
-		l.shutdown(err)
-		return err
+		return fmt.Errorf("%w: %d bytes queued, limit %d", ErrOutboundFull, queued, l.cfg.MaxOutbound)
 	}
+	l.msgsOut++
 	if l.keyCount != nil {
 		l.commitExpress(c, start, added, key) // unlocks
 		return nil
@@ -202,6 +202,7 @@ func (l *Link) directWrite() {
 		return
 	}
 	l.queued -= n
+	l.sent(n)
 	l.sendCredit += int64(len(c.B) - n) // the writer counts the rest
 	if n == len(c.B) {
 		// committed meanwhile (the writer saw writing and slept), or a Drain
@@ -229,6 +230,49 @@ func (l *Link) directWrite() {
 	l.headOff = n
 	l.mu.Unlock()
 	l.kickWriter()
+}
+
+// WaitRoom waits until a message of n bytes (the envelope, without its
+// frame header) fits the outbound queue (Config.MaxOutbound), the link
+// closes (ErrClosed) or ctx ends (ctx.Err()). Room may be taken by another
+// sender before this one commits: callers retry Commit and wait again on
+// ErrOutboundFull.
+func (l *Link) WaitRoom(ctx context.Context, n int) error {
+	if l.sendGo {
+		n += frame.HeaderLen
+	}
+	for {
+		l.mu.Lock()
+		if l.closed {
+			l.mu.Unlock()
+			return ErrClosed
+		}
+		if l.queued == 0 || l.queued+n <= l.cfg.MaxOutbound {
+			l.mu.Unlock()
+			return nil
+		}
+		if l.room == nil {
+			l.room = make(chan struct{})
+		}
+		room := l.room
+		l.mu.Unlock()
+		select {
+		case <-room:
+		case <-l.quit:
+			return ErrClosed
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// freed wakes the senders waiting in WaitRoom after the writer took bytes
+// off the queue. Called with mu held.
+func (l *Link) freed() {
+	if l.room != nil {
+		close(l.room)
+		l.room = nil
+	}
 }
 
 // Send queues one message by copying msg; a convenience over

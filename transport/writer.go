@@ -76,6 +76,7 @@ func (l *Link) writeLoop() {
 				return
 			}
 			l.queued -= total
+			l.sent(total)
 			if l.spare == nil && batch != nil {
 				l.spare = batch[:0]
 			}
