@@ -320,15 +320,19 @@ func TestBlobQueuedWhileConnecting(t *testing.T) {
 	}
 }
 
-// A queued message that turns out too large for the link is dropped on its
-// own: the messages queued after it still go out, and the link stays up.
+// A queued message that turns out too large for the peer (it announces a
+// smaller MaxFrame) is dropped on its own, and the monitors of its port
+// learn of the gap; the messages queued after it still go out, and the
+// link stays up. A message too large for the sender itself is refused by
+// Snd at once, before anything is queued.
 func TestQueuedTooLargeDropsOnlyItself(t *testing.T) {
-	p := newNetPair(t, Config{}, Config{MaxFrame: 64 << 10})
+	p := newNetPair(t, Config{MaxFrame: 64 << 10}, Config{})
 	got := make(chan blobCheck, 3)
 	port := p.a.NewPort().Rcv("b", func(m *Msg) error {
 		got <- inspect(m)
 		return nil
 	})
+	lost, _ := reasonMonitor(p.b, port.ID())
 	queueThenConnect(t, p.b, p.a, func() {
 		for _, n := range []int{1, 100 << 10, 2} {
 			if err := p.b.SndMsg(port.ID(), NewMsg("b").AppendBytes(bytes.Repeat([]byte{'z'}, n))); err != nil {
@@ -341,7 +345,15 @@ func TestQueuedTooLargeDropsOnlyItself(t *testing.T) {
 			t.Fatalf("got %d args, first of %d bytes; want %d bytes", len(r.view), len(r.view[0]), n)
 		}
 	}
+	if r := recv(t, lost); r.Kind() != "transport_error" || !strings.Contains(r.Text(), "message lost") {
+		t.Fatalf("the port's monitor got %v, want a transport error for the lost message", r)
+	}
 	waitFor(t, "the warning", func() bool { return strings.Contains(p.logB.String(), "queued message dropped") })
+	// Too large for the sender: refused by Snd, nothing queued.
+	err := p.a.SndMsg("nodeB#x", NewMsg("b").AppendBytes(make([]byte, 100<<10)))
+	if !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("Snd of a message above MaxFrame: %v, want ErrTooLarge", err)
+	}
 }
 
 // TestLargeMessageAllocs: 1 MiB []byte messages between Go nodes come

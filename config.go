@@ -109,8 +109,33 @@ type Config struct {
 	ConnectTimeout time.Duration
 
 	// MaxFrame is the largest message accepted from or sent to a peer, in
-	// bytes. Default: 1 MiB.
+	// bytes: a larger one fails alone (Snd returns ErrTooLarge; one from
+	// a peer closes that link, as a framing error). Between Go nodes each
+	// announces its limit, so neither sends the other what it would
+	// refuse. Perl nodes have no limit. Default: 64 MiB.
 	MaxFrame int
+
+	// MaxDepth is the deepest nesting of arrays and objects a message from
+	// a peer may have (the message itself counts as 1). Default: 512, as
+	// JSON::XS and CBOR::XS.
+	MaxDepth int
+
+	// MaxQueue bounds the bytes queued for one other node: messages
+	// waiting for its link to come up, then those not yet written to the
+	// socket. Past it Snd returns ErrQueueFull and SndCtx waits for room
+	// (back-pressure to the producer); the link is never torn down for
+	// it. Default: 32 MiB. (docs/reliability.md states every bound.)
+	MaxQueue int
+
+	// KeepAlive, if positive, makes the node probe every link that has
+	// been quiet for that long with a request every AEMP node answers
+	// (Perl nodes too), and close a link whose peer has sent nothing for
+	// KeepAliveTimeout (default 3×KeepAlive): its monitors fire with
+	// ("transport_error", node, "keepalive timeout"). A link whose reader
+	// is paused behind slow handlers is not timed out. Off by default
+	// (TCP keep-alive, every 15 s, stays on).
+	KeepAlive        time.Duration
+	KeepAliveTimeout time.Duration
 
 	// OrderPerPort relaxes the order of messages to another Go node from
 	// one FIFO per node pair (AEMP's order) to one per destination port: a
@@ -147,7 +172,9 @@ const (
 	DefaultHandshakeTimeout = 10 * time.Second
 	DefaultConnectTimeout   = 5 * time.Second
 	DefaultMonitorTimeout   = 30 * time.Second
-	DefaultMaxFrame         = 1 << 20
+	DefaultMaxFrame         = 64 << 20
+	DefaultMaxDepth         = 512
+	DefaultMaxQueue         = 32 << 20
 )
 
 // Validate reports the first problem with c, wrapping [ErrConfig].
@@ -161,8 +188,18 @@ func (c *Config) Validate() error {
 	if c.NodeID == "0" {
 		return bad(`node ID "0" is not allowed`)
 	}
-	if c.Workers < 0 || c.MailboxRing < 0 || c.Batch < 0 || c.MaxFrame < 0 || c.SendBuffer < 0 || c.Compress < 0 {
-		return bad("negative Workers, MailboxRing, Batch, MaxFrame, SendBuffer or Compress")
+	if c.Workers < 0 || c.MailboxRing < 0 || c.Batch < 0 || c.MaxFrame < 0 || c.SendBuffer < 0 || c.Compress < 0 ||
+		c.MaxQueue < 0 || c.MaxDepth < 0 {
+		return bad("negative Workers, MailboxRing, Batch, MaxFrame, MaxDepth, MaxQueue, SendBuffer or Compress")
+	}
+	if c.MaxFrame > 1<<30 {
+		return bad("MaxFrame %d above 1 GiB", c.MaxFrame)
+	}
+	if c.MaxDepth > DefaultMaxDepth {
+		return bad("MaxDepth %d above %d (the decoders' own limit)", c.MaxDepth, DefaultMaxDepth)
+	}
+	if c.KeepAlive < 0 || c.KeepAliveTimeout < 0 {
+		return bad("negative KeepAlive or KeepAliveTimeout")
 	}
 	if c.HandshakeTimeout < 0 || c.ConnectTimeout < 0 || c.MonitorTimeout < 0 {
 		return bad("negative timeout")
@@ -218,6 +255,15 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxFrame == 0 {
 		c.MaxFrame = DefaultMaxFrame
+	}
+	if c.MaxDepth == 0 {
+		c.MaxDepth = DefaultMaxDepth
+	}
+	if c.MaxQueue == 0 {
+		c.MaxQueue = DefaultMaxQueue
+	}
+	if c.KeepAlive > 0 && c.KeepAliveTimeout == 0 {
+		c.KeepAliveTimeout = 3 * c.KeepAlive
 	}
 	if c.MonitorTimeout == 0 {
 		c.MonitorTimeout = DefaultMonitorTimeout

@@ -1,12 +1,17 @@
 package aemp
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/aemp-go/aemp/mesh"
+)
 
 // Sentinel errors. Errors returned by this package wrap one of these (or one
 // of the lower layers' sentinels); match them with errors.Is.
 var (
-	// ErrClosed: the node has been closed.
-	ErrClosed = errors.New("aemp: node closed")
+	// ErrClosed: the node has been closed (or is shutting down and the
+	// message's link has drained).
+	ErrClosed = mesh.ErrClosed
 	// ErrBadPortID: a port or node ID is empty or malformed.
 	ErrBadPortID = errors.New("aemp: invalid port ID")
 	// ErrNotLocal: the operation needs a port of this node (rcv on a remote port).
@@ -25,6 +30,18 @@ var (
 	ErrIndex = errors.New("aemp: no such element")
 	// ErrConfig: the configuration is invalid (see Config.Validate).
 	ErrConfig = errors.New("aemp: invalid configuration")
-	// ErrTimeout: a call's context ended before its reply arrived.
+	// ErrTimeout: a call's context ended before its reply arrived (or
+	// before there was room for a message).
 	ErrTimeout = errors.New("aemp: timed out")
+	// ErrQueueFull: the queue to the message's node (Config.MaxQueue) has
+	// no room; the message was not sent. [Node.SndCtx] waits for room
+	// instead.
+	ErrQueueFull = mesh.ErrQueueFull
+	// ErrTooLarge: the message is larger than Config.MaxFrame (or than
+	// the node it goes to takes); it was not sent, the link stays up.
+	ErrTooLarge = mesh.ErrMessageTooLarge
+	// ErrLinkClosed: the link to the message's node closed while it was
+	// being sent; it was not sent, and the monitors of that node's ports
+	// fire.
+	ErrLinkClosed = mesh.ErrLinkClosed
 )

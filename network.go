@@ -8,6 +8,7 @@ import (
 	"github.com/aemp-go/aemp/mesh"
 	"github.com/aemp-go/aemp/pool"
 	"github.com/aemp-go/aemp/registry"
+	"github.com/aemp-go/aemp/wire"
 )
 
 // Networking is package mesh's (links, seeds, master selection); the node
@@ -27,6 +28,10 @@ func (n *Node) startNetwork() error {
 		HandshakeTimeout: cfg.HandshakeTimeout,
 		Backend:          cfg.Backend,
 		MaxFrame:         cfg.MaxFrame,
+		MaxDepth:         cfg.MaxDepth,
+		MaxQueue:         cfg.MaxQueue,
+		KeepAlive:        cfg.KeepAlive,
+		KeepAliveTimeout: cfg.KeepAliveTimeout,
 		SendBuffer:       cfg.SendBuffer,
 		Compress:         cfg.Compress,
 		OrderPerPort:     cfg.OrderPerPort,
@@ -138,6 +143,27 @@ func (rn *remoteNode) OnDown(text string, wasUp bool) {
 			m.fire(r)
 		}
 	}
+}
+
+// OnLost fires the monitors of the port a queued message was for: it was
+// accepted, waited for the link, and cannot be sent on it (the node takes
+// nothing that large). Later messages to the port are sent as usual; the
+// monitors learn of the gap.
+func (rn *remoteNode) OnLost(env []byte, err error) {
+	text := env
+	if wire.IsBlobEnvelope(env) {
+		var serr error
+		if text, _, serr = wire.SplitBlobEnvelope(env); serr != nil {
+			return
+		}
+	}
+	head, serr := wire.ScanHead(text)
+	if serr != nil {
+		return
+	}
+	local := string(head.LocalText(nil))
+	r := transportReason(rn.id, "message lost: "+err.Error())
+	go rn.fireRemote(local, r) // not under the peer's lock: monitors may send
 }
 
 // resolve is the mesh's Resolve: where a node not in Config.Nodes

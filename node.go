@@ -1,6 +1,8 @@
 package aemp
 
 import (
+	"context"
+	"errors"
 	"fmt"
 
 	"github.com/aemp-go/aemp/mesh"
@@ -80,10 +82,10 @@ func (n *Node) NodePort() PortID { return PortID(n.id) }
 // Done is closed when the node has been closed.
 func (n *Node) Done() <-chan struct{} { return n.done }
 
-// Close stops the node: links are closed (monitors on other nodes fire with
-// transport errors there), handlers that are running finish, queued messages
-// are dropped. It waits for every goroutine the node started and is
-// idempotent.
+// Close stops the node at once: links are closed (monitors on other nodes
+// fire with transport errors there), handlers that are running finish,
+// queued messages are dropped. It waits for every goroutine the node
+// started and is idempotent. [Node.Shutdown] delivers what is queued first.
 func (n *Node) Close() error {
 	var err error
 	n.closeOnce.Do(func() {
@@ -94,6 +96,26 @@ func (n *Node) Close() error {
 		}
 		n.sched.stop()
 	})
+	return err
+}
+
+// Shutdown stops the node gracefully: it stops accepting connections, lets
+// the connection attempts under way finish, waits until every message
+// queued for another node has been written to its link, then closes the
+// node as Close does. If ctx ends first the node is closed at once (what
+// is still queued is dropped; its monitors fire on the other side as for
+// a lost link) and the error wraps ctx.Err(). Sends during Shutdown still
+// queue while their link drains. Local mailboxes are not waited for.
+func (n *Node) Shutdown(ctx context.Context) error {
+	var err error
+	if n.mesh != nil && !n.closed.Load() {
+		if err = n.mesh.Shutdown(ctx); err != nil {
+			err = fmt.Errorf("aemp: shutdown: %w", err)
+		}
+	}
+	if cerr := n.Close(); err == nil {
+		err = cerr
+	}
 	return err
 }
 
@@ -181,25 +203,86 @@ func (n *Node) IsLocal(id PortID) bool { return id.Node() == n.id }
 // argument values must not be modified after the call (they are not copied
 // for local delivery).
 //
+// The promise: a message Snd accepted (nil error) is delivered in order, or
+// the monitors of its port learn that the port or its node is gone. A
+// message Snd refused was not sent. Errors, each matchable with errors.Is:
+//
+//   - ErrBadPortID: to is malformed (no node part, invalid node ID).
+//   - ErrClosed: the node is closed.
+//   - ErrNoRoute: networking is not configured and to is on another node.
+//   - ErrType: an argument cannot be encoded (a channel, a func, …).
+//   - ErrTooLarge: the message is larger than Config.MaxFrame, or than
+//     the other node takes.
+//   - ErrQueueFull: the queue to the other node (Config.MaxQueue) is full:
+//     its link is slow or not up yet. Use [Node.SndCtx] to wait for room.
+//   - ErrLinkClosed: the link closed while the message was sent (its
+//     monitors fire).
+//   - ErrOverflow: the local port's mailbox exceeded Config.MailboxLimit
+//     with this message; the port was killed with ("overflow", …).
+//
 // Scalars are stored unboxed, but Go boxes non-constant values into the
 // interface arguments at the call site; the allocation-free form is
 // [Node.SndMsg] with a message built by [NewMsg] and the Append methods.
-//
-// Errors: ErrBadPortID, ErrClosed, ErrOverflow (the port was killed),
-// ErrNoRoute (no way to reach the node).
 func (n *Node) Snd(to PortID, tag string, args ...any) error {
 	m := Msg{tag: tag}
 	m.setArgs(args)
 	return n.sndMsg(to, &m)
 }
 
-// SndMsg sends a message built with [NewMsg]. The message itself is copied
-// (into the port's mailbox, or encoded onto the link), so m may be reused
-// or changed once SndMsg returns; values it refers to (strings, byte
-// slices, maps…) must not be modified. A message received by a handler may
-// be passed on as is (it is copied out of the network buffer).
+// SndMsg sends a message built with [NewMsg] (errors as [Node.Snd]). The
+// message itself is copied (into the port's mailbox, or encoded onto the
+// link), so m may be reused or changed once SndMsg returns; values it
+// refers to (strings, byte slices, maps…) must not be modified. A message
+// received by a handler may be passed on as is (it is copied out of the
+// network buffer).
 func (n *Node) SndMsg(to PortID, m *Msg) error {
 	return n.sndMsg(to, m)
+}
+
+// SndCtx is [Node.Snd] that waits for room instead of failing: while the
+// queue to the other node is full (ErrQueueFull) it waits until the link
+// has written enough, and while a local port's mailbox is at
+// Config.MailboxLimit it waits until the port has handled messages (where
+// Snd would kill the port). This is back-pressure from a slow port to its
+// producers, as Erlang's busy distribution port. If ctx ends first the
+// message is not sent and the error wraps ErrTimeout and ctx.Err(). Other
+// errors are Snd's.
+func (n *Node) SndCtx(ctx context.Context, to PortID, tag string, args ...any) error {
+	m := Msg{tag: tag}
+	m.setArgs(args)
+	return n.sndMsgCtx(ctx, to, &m)
+}
+
+// SndMsgCtx is [Node.SndMsg] that waits for room, as [Node.SndCtx].
+func (n *Node) SndMsgCtx(ctx context.Context, to PortID, m *Msg) error {
+	return n.sndMsgCtx(ctx, to, m)
+}
+
+func (n *Node) sndMsgCtx(ctx context.Context, to PortID, m *Msg) error {
+	node, local := splitPortID(to)
+	if node == n.id && local != "" {
+		if p := n.lookup(local); p != nil {
+			if err := p.waitRoom(ctx); err != nil {
+				return fmt.Errorf("%w: sending to %s: %w", ErrTimeout, to, err)
+			}
+		}
+		return n.sndMsg(to, m)
+	}
+	for {
+		err := n.sndMsg(to, m)
+		if !errors.Is(err, ErrQueueFull) {
+			return err
+		}
+		if p := n.mesh.Known(node); p != nil {
+			err = p.WaitRoom(ctx, 0)
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return fmt.Errorf("%w: sending to %s: %w", ErrTimeout, to, ctx.Err())
+			}
+			return err
+		}
+	}
 }
 
 func (n *Node) sndMsg(to PortID, m *Msg) error {

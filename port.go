@@ -1,6 +1,7 @@
 package aemp
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"runtime/debug"
@@ -97,6 +98,9 @@ type Port struct {
 	handling *Msg // the message whose handler runs (released if it panics)
 
 	internal bool // the node's own (registry): no mailbox limit, never in the port table
+
+	roomWait atomic.Bool   // a SndCtx waits for mailbox room
+	room     chan struct{} // closed when the port handled a message (or died), guarded by mu
 
 	mu      sync.Mutex // guards handler updates, monitors, and draining a dead port
 	mons    map[*Monitor]struct{}
@@ -259,8 +263,51 @@ func (p *Port) run() {
 			return // die discarded the rest, this entry included
 		}
 		q.Advance()
+		if p.roomWait.Load() {
+			p.signalRoom()
+		}
 	}
 	p.node.sched.enqueue(p)
+}
+
+// waitRoom waits while the port's mailbox holds Config.MailboxLimit
+// messages (SndCtx), until the port handles one or dies, or ctx ends.
+func (p *Port) waitRoom(ctx context.Context) error {
+	lim := p.node.cfg.MailboxLimit
+	if lim <= 0 || p.internal {
+		return nil
+	}
+	for {
+		if !p.Alive() || p.mailbox().Count() < lim {
+			return nil
+		}
+		p.mu.Lock()
+		if p.room == nil {
+			p.room = make(chan struct{})
+		}
+		ch := p.room
+		p.roomWait.Store(true)
+		p.mu.Unlock()
+		if !p.Alive() || p.mailbox().Count() < lim { // handled meanwhile
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// signalRoom wakes the senders waiting in waitRoom.
+func (p *Port) signalRoom() {
+	p.mu.Lock()
+	if p.room != nil {
+		close(p.room)
+		p.room = nil
+	}
+	p.roomWait.Store(false)
+	p.mu.Unlock()
 }
 
 func (p *Port) deliver(e *Msg) {
@@ -340,6 +387,7 @@ func (p *Port) die(reason Reason) {
 	p.mons, p.remotes = nil, nil
 	p.mu.Unlock()
 	p.discard()
+	p.signalRoom()
 
 	if len(mons) == 0 && len(remotes) == 0 && !reason.Normal() {
 		p.node.log.Warn("aemp: unmonitored local port died", "port", p.id, "reason", reason.String())

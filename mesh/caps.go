@@ -23,8 +23,11 @@ const creditWindow = 4 << 20
 const expressMax = 4 << 10
 
 // greetingCaps returns the capabilities this node announces.
-func greetingCaps(backend transport.Backend) []wire.KV {
+func greetingCaps(backend transport.Backend, maxFrame int) []wire.KV {
 	kv := []wire.KV{
+		// the largest message this node takes (MaxFrame): a Go peer does
+		// not send it anything larger (Perl nodes have no limit)
+		{Key: "maxframe", Value: strconv.Itoa(maxFrame), HasValue: true},
 		{Key: "credit", Value: strconv.Itoa(creditWindow), HasValue: true},
 		{Key: "blobs", Value: wire.BlobsVersion, HasValue: true},
 		// goframe1 frames with frame.FlagS2 are taken (every version of
@@ -74,4 +77,15 @@ func useExpress(res *handshake.Result, orderPerPort bool) bool {
 func useCompress(res *handshake.Result, threshold int) bool {
 	v, ok := res.Peer.Get("s2")
 	return threshold > 0 && ok && v == "1" && res.SendFraming == frame.NameGo
+}
+
+// peerMaxFrame is the largest message to send on a link: ours, or less if
+// the peer announced a smaller limit.
+func peerMaxFrame(res *handshake.Result, ours int) int {
+	if v, ok := res.Peer.Get("maxframe"); ok {
+		if n, err := strconv.Atoi(v); err == nil && n > 0 && n < ours {
+			return n
+		}
+	}
+	return ours
 }

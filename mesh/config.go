@@ -34,10 +34,28 @@ type Config struct {
 	// "netpoll" ("" is the transport's default).
 	Backend string
 
-	// MaxFrame is the largest message in bytes (0: the transport's
-	// default). SendBuffer sets SO_SNDBUF (0: the system's).
+	// MaxFrame is the largest message in bytes, sent or received (default
+	// DefaultMaxFrame); MaxDepth the deepest JSON/CBOR nesting taken (0:
+	// the framings' default, 512). SendBuffer sets SO_SNDBUF (0: the
+	// system's).
 	MaxFrame   int
+	MaxDepth   int
 	SendBuffer int
+
+	// MaxQueue bounds the bytes queued for one peer: messages waiting for
+	// its link to come up, then those committed and not yet written
+	// (default DefaultMaxQueue). Past it Commit fails with ErrQueueFull;
+	// the link is not torn down.
+	MaxQueue int
+
+	// KeepAlive, if positive, probes every link that has sent nothing for
+	// that long with a node request every node answers (["","time",
+	// <this node>,""], answered with ["","",<time>], which is ignored);
+	// a link that has received nothing for KeepAliveTimeout (default
+	// 3·KeepAlive) while its reader was reading is closed with
+	// "keepalive timeout".
+	KeepAlive        time.Duration
+	KeepAliveTimeout time.Duration
 
 	// Compress, if positive, s2-compresses messages larger than this many
 	// bytes on goframe1 links to peers that announce they take it.
@@ -77,11 +95,13 @@ type Config struct {
 	Listen func(addr string) (net.Listener, error)
 }
 
-// Defaults of the timeouts.
+// Defaults.
 const (
 	DefaultHandshakeTimeout = 10 * time.Second
 	DefaultConnectTimeout   = 5 * time.Second
 	DefaultMonitorTimeout   = 30 * time.Second
+	DefaultMaxFrame         = 64 << 20
+	DefaultMaxQueue         = 32 << 20
 )
 
 // ErrConfig: the Config is incomplete.
@@ -107,6 +127,15 @@ func (c Config) populated() (Config, error) {
 	}
 	if len(c.Framings) == 0 {
 		c.Framings = []string{"goframe1", "json"}
+	}
+	if c.MaxFrame <= 0 {
+		c.MaxFrame = DefaultMaxFrame
+	}
+	if c.MaxQueue <= 0 {
+		c.MaxQueue = DefaultMaxQueue
+	}
+	if c.KeepAlive > 0 && c.KeepAliveTimeout <= 0 {
+		c.KeepAliveTimeout = 3 * c.KeepAlive
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

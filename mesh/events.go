@@ -65,4 +65,13 @@ type PeerHandler interface {
 	// may send (a new attempt starts on demand) and should not block for
 	// long.
 	OnDown(text string, wasUp bool)
+
+	// OnLost is called for a message Commit accepted (it waited while the
+	// link connected) that cannot be sent on the new link: it is larger
+	// than the peer takes (err wraps ErrMessageTooLarge). env is its
+	// envelope (as committed), valid during the call. It is called under
+	// the peer's lock: it must not block or call the peer; the node fires
+	// the monitors of the envelope's destination port, from a goroutine
+	// of its own.
+	OnLost(env []byte, err error)
 }

@@ -158,6 +158,7 @@ type peerRec struct {
 	mu    sync.Mutex
 	msgs  []string
 	downs []string
+	lost  []string
 }
 
 func newRecorder() *recorder { return &recorder{peers: map[string]*peerRec{}} }
@@ -220,6 +221,12 @@ func (p *peerRec) OnDown(text string, wasUp bool) {
 	p.mu.Unlock()
 }
 
+func (p *peerRec) OnLost(env []byte, err error) {
+	p.mu.Lock()
+	p.lost = append(p.lost, string(env))
+	p.mu.Unlock()
+}
+
 func (p *peerRec) messages() []string {
 	if p == nil {
 		return nil
@@ -257,7 +264,7 @@ func start(t *testing.T, n *memNet, id string, cfg Config) *node {
 		cfg.Binds = []string{""}
 	}
 	if cfg.ConnectTimeout == 0 {
-		cfg.ConnectTimeout = time.Second
+		cfg.ConnectTimeout = 5 * time.Second // generous: -race under a loaded machine
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	rec := newRecorder()
@@ -311,7 +318,7 @@ func (n *node) sendBlob(t *testing.T, to string, data []byte) {
 // waitFor polls cond until it holds or the deadline passes.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(10 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"time"
 
 	"github.com/aemp-go/aemp/transport"
 	"github.com/aemp-go/aemp/transport/handshake"
@@ -15,9 +16,23 @@ import (
 // ErrClosed: the mesh (the node) has been closed.
 var ErrClosed = errors.New("aemp: node closed")
 
-// ErrMessageTooLarge: a message exceeds the link's MaxFrame; it was not
-// sent, the link stays up.
+// ErrMessageTooLarge: a message exceeds MaxFrame (or the limit its peer
+// announced); it was not queued, the link stays up.
 var ErrMessageTooLarge = transport.ErrMessageTooLarge
+
+// ErrQueueFull: the peer's queue (Config.MaxQueue) has no room for the
+// message; it was not queued (Peer.WaitRoom waits for room).
+var ErrQueueFull = errors.New("aemp: queue to the node is full")
+
+// ErrLinkClosed: the link closed while the message was being committed;
+// it was not sent (the peer's handler is told the link is down).
+var ErrLinkClosed = errors.New("aemp: link closed")
+
+// errSwitched closes a link that a new connection of its node replaces.
+var errSwitched = errors.New("switched connections")
+
+// errKeepAlive closes a link whose peer stayed silent (Config.KeepAlive).
+var errKeepAlive = errors.New("keepalive timeout")
 
 // Mesh is a node's links to other nodes: its listeners, one link per
 // node pair, the messages waiting while a link connects, seeds and master
@@ -66,7 +81,7 @@ func New(cfg Config) (*Mesh, error) {
 	}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	m.seeds.init(cfg.Seeds)
-	m.tcfg = transport.Config{MaxFrame: cfg.MaxFrame, SendBuffer: cfg.SendBuffer}
+	m.tcfg = transport.Config{MaxFrame: cfg.MaxFrame, MaxDepth: cfg.MaxDepth, SendBuffer: cfg.SendBuffer, MaxOutbound: cfg.MaxQueue}
 	switch cfg.Backend {
 	case "netpoll":
 		m.tcfg.Backend = transport.BackendNetpoll
@@ -83,7 +98,7 @@ func New(cfg Config) (*Mesh, error) {
 		AuthAccept: cfg.AuthAccept,
 		Framings:   cfg.Framings,
 		Timeout:    cfg.HandshakeTimeout,
-		Extra:      greetingCaps(m.tcfg.Backend),
+		Extra:      greetingCaps(m.tcfg.Backend, m.tcfg.MaxFrame),
 	}
 	for _, b := range cfg.Binds {
 		ln, err := cfg.Listen(b)
@@ -112,6 +127,10 @@ func (m *Mesh) Start() {
 		go m.accept(ln)
 	}
 	m.startSeeds()
+	if m.cfg.KeepAlive > 0 {
+		m.wg.Add(1)
+		go m.keepAliveLoop()
+	}
 }
 
 // Binds returns the addresses the mesh listens on ("ip:port").
@@ -242,6 +261,51 @@ func (m *Mesh) isClosed() bool {
 	return m.closed
 }
 
+// Shutdown closes the mesh gracefully: it stops accepting connections,
+// lets the connection attempts under way end (their queued messages go
+// out on the new link, or are dropped and reported if the attempt fails),
+// waits until every link has written what is queued for it (commits fail
+// with ErrLinkClosed once a link drains), then closes like Close. If ctx
+// ends first, it closes at once and returns ctx.Err(): what is still
+// queued is dropped, and reported as for a lost link.
+func (m *Mesh) Shutdown(ctx context.Context) error {
+	for _, ln := range m.lns {
+		ln.Close()
+	}
+	var err error
+	var peers []*Peer
+	m.peers.Range(func(_, v any) bool { peers = append(peers, v.(*Peer)); return true })
+	for _, p := range peers {
+		if err = p.settle(ctx); err != nil {
+			break
+		}
+	}
+	if err == nil {
+		var wg sync.WaitGroup
+		errs := make(chan error, len(peers))
+		for _, p := range peers {
+			p.mu.Lock()
+			l := p.link
+			p.mu.Unlock()
+			if l == nil {
+				continue
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if derr := l.Drain(ctx); derr != nil && ctx.Err() != nil {
+					errs <- ctx.Err()
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		err = <-errs
+	}
+	m.Close()
+	return err
+}
+
 // goTracked runs f on a goroutine that Close waits for, unless the mesh is
 // closing.
 func (m *Mesh) goTracked(f func()) bool {
@@ -314,14 +378,21 @@ func (m *Mesh) serve(c net.Conn) {
 		m.cfg.Logger.Warn("aemp: incoming connection refused", "remote", c.RemoteAddr().String(), "err", err)
 		return
 	}
-	m.Peer(res.Peer.NodeID).attach(res)
+	m.Peer(res.Peer.NodeID).attach(res, true)
 }
 
-// refuseIncoming is the "already connected" rule for incoming handshakes.
-// When both nodes dial each other at once, the node with the smaller ID
-// keeps its own outgoing connection and refuses the incoming one; the other
-// side accepts it (and its own dial is refused), so both end up with the
-// same single link.
+// refuseIncoming is the "already connected" rule for incoming handshakes
+// (spec §3.5), and the simultaneous-dial tie-break: when both nodes dial
+// each other at once, the node with the smaller ID keeps its own outgoing
+// connection and refuses the incoming one; the other side accepts it (and
+// its own dial is refused), so both end up with the same single link.
+//
+// A node that dials us while we have a stale link to it — our reader is
+// paused behind slow handlers, or nothing has arrived on it for
+// staleAfter — is not refused: a node does not dial a node it has a live
+// link to, so its old link is dead on its side, and once it has
+// authenticated, its connection replaces ours (see Peer.attach). A fresh
+// link is never replaced, so a race of two dials cannot flap.
 func (m *Mesh) refuseIncoming(id string) bool {
 	p := m.Known(id)
 	if p == nil {
@@ -329,8 +400,24 @@ func (m *Mesh) refuseIncoming(id string) bool {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.link != nil || p.connecting && m.cfg.NodeID < id
+	if p.link != nil {
+		return !stale(p.link)
+	}
+	return p.connecting && m.cfg.NodeID < id
 }
+
+// staleAfter is how long a link must have been silent before a new
+// connection of its node may replace it.
+const staleAfter = time.Second
+
+// stale reports whether a new connection of the peer may replace link l.
+func stale(l *transport.Link) bool {
+	st := l.Stats()
+	return st.Paused || st.IdleRecv >= staleAfter
+}
+
+// maxFrame is the largest message this node sends or takes.
+func (m *Mesh) maxFrame() int { return m.tcfg.MaxFrame }
 
 // dialHandshake connects to addr and runs the handshake (onGreeting, if
 // set, sees the peer's greeting first). The connection is closed on

@@ -136,7 +136,7 @@ func TestKeepBacksOff(t *testing.T) {
 		synctest.Wait()
 		time.Sleep(200 * time.Millisecond) // the attempt's deadline
 		synctest.Wait()
-		if f := a.rec.peer("ghost").failures(); len(f) != 1 || f[0] != "false connect timeout" {
+		if f := a.rec.peer("ghost").failures(); len(f) != 1 || f[0] != "false connection refused" {
 			t.Fatalf("failures after the first attempt: %v", f)
 		}
 		// Keep retries only after the back-off: record when each

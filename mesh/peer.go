@@ -25,8 +25,10 @@ type Peer struct {
 	link       *transport.Link
 	connecting bool
 	format     wire.Format // what the link's peer takes
-	express    bool // the link orders per port (Config.OrderPerPort)
+	express    bool        // the link orders per port (Config.OrderPerPort)
+	maxSend    int         // the largest message the link's peer takes
 	pend       pending
+	changed    chan struct{} // closed when the link comes up or an attempt ends (WaitRoom)
 	retryAt    time.Time     // ensureLink waits until then after a failure
 	retryDelay time.Duration // the back-off that set retryAt
 	retry      *time.Timer   // the next attempt of a kept link
@@ -76,9 +78,14 @@ func (p *Peer) BeginIfUp(hint int) (b []byte, f wire.Format, ok bool) {
 // Commit queues the message appended to b since Begin and unlocks the
 // peer. key orders it (Config.OrderPerPort): messages with one key keep
 // their order, key 0 is a barrier. Without a link the message waits and a
-// connection attempt starts unless one is under way. Errors: those of
-// transport.Link.Commit (ErrMessageTooLarge: the message alone is
-// dropped), ErrClosed when the mesh is closing.
+// connection attempt starts unless one is under way. Nothing is queued
+// when Commit fails. Errors:
+//
+//   - ErrMessageTooLarge: the message exceeds MaxFrame (or what the peer
+//     announced it takes); the link stays up.
+//   - ErrQueueFull: the peer's queue (Config.MaxQueue: waiting while
+//     connecting, or not yet written) has no room; WaitRoom waits for it.
+//   - ErrClosed: the mesh is closing (or the link closed under the call).
 func (p *Peer) Commit(b []byte, key uint64) error {
 	if l := p.link; l != nil {
 		var err error
@@ -88,7 +95,19 @@ func (p *Peer) Commit(b []byte, key uint64) error {
 			err = l.Commit(b)
 		}
 		p.mu.Unlock()
-		return err
+		return linkErr(err)
+	}
+	size := len(b) - p.pend.mark - pendHead
+	if size > p.m.maxFrame() {
+		p.pend.abort()
+		p.mu.Unlock()
+		return fmt.Errorf("%w: %d bytes, limit %d", ErrMessageTooLarge, size, p.m.maxFrame())
+	}
+	if len(b) > p.m.cfg.MaxQueue && p.pend.n > 0 { // (one message always fits an empty queue)
+		queued := p.pend.mark
+		p.pend.abort()
+		p.mu.Unlock()
+		return fmt.Errorf("%w: %d bytes wait for the link to %s, limit %d", ErrQueueFull, queued, p.id, p.m.cfg.MaxQueue)
 	}
 	p.pend.commit(b, key)
 	start := !p.connecting
@@ -98,6 +117,84 @@ func (p *Peer) Commit(b []byte, key uint64) error {
 		return ErrClosed
 	}
 	return nil
+}
+
+// linkErr maps a transport Commit error to the mesh's sentinels.
+func linkErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, transport.ErrOutboundFull):
+		return fmt.Errorf("%w: %w", ErrQueueFull, err)
+	case errors.Is(err, transport.ErrClosed):
+		return fmt.Errorf("%w: %w", ErrLinkClosed, err)
+	}
+	return err
+}
+
+// WaitRoom waits until a message of n bytes fits the peer's queue (what
+// ErrQueueFull refused), the link goes down, or ctx ends (ctx.Err()).
+// Another sender may take the room first: retry Commit, and wait again on
+// ErrQueueFull. It returns ErrClosed when the mesh closes.
+func (p *Peer) WaitRoom(ctx context.Context, n int) error {
+	for {
+		p.mu.Lock()
+		if l := p.link; l != nil {
+			p.mu.Unlock()
+			err := l.WaitRoom(ctx, n)
+			if errors.Is(err, transport.ErrClosed) {
+				return nil // gone: the next Commit starts over
+			}
+			return err
+		}
+		if !p.connecting || p.pend.n == 0 || p.pend.bytes()+pendHead+n <= p.m.cfg.MaxQueue {
+			p.mu.Unlock()
+			return nil
+		}
+		if p.changed == nil {
+			p.changed = make(chan struct{})
+		}
+		ch := p.changed
+		p.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-p.m.ctx.Done():
+			return ErrClosed
+		}
+	}
+}
+
+// settle waits until no connection attempt of the peer is under way (for
+// Shutdown: what it queued has been committed to a link or dropped).
+func (p *Peer) settle(ctx context.Context) error {
+	for {
+		p.mu.Lock()
+		if !p.connecting || p.link != nil {
+			p.mu.Unlock()
+			return nil
+		}
+		if p.changed == nil {
+			p.changed = make(chan struct{})
+		}
+		ch := p.changed
+		p.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// wake ends the waits of WaitRoom on a change of the link. Called with
+// p.mu held.
+func (p *Peer) wake() {
+	if p.changed != nil {
+		close(p.changed)
+		p.changed = nil
+	}
 }
 
 // Abort drops what was appended since Begin and unlocks the peer.
@@ -144,7 +241,7 @@ func (p *Peer) dial() {
 	if len(addrs) == 0 {
 		text := "no known address"
 		if ctx.Err() != nil {
-			text = "connect timeout"
+			text = "connect timeout (no address known)"
 		}
 		p.failed(text)
 		return
@@ -157,7 +254,7 @@ func (p *Peer) dial() {
 			}
 			res, err := p.dialOne(ctx, addr)
 			if err == nil {
-				p.attach(res)
+				p.attach(res, false)
 				return
 			}
 			lastErr = err
@@ -168,11 +265,11 @@ func (p *Peer) dial() {
 			if p.Up() {
 				return
 			}
-			text := "connect timeout"
+			text := dialReason(lastErr)
 			if m.ctx.Err() != nil {
 				text = "node closed"
 			}
-			m.cfg.Logger.Warn("aemp: cannot connect", "peer", p.id, "err", lastErr)
+			m.cfg.Logger.Warn("aemp: cannot connect", "peer", p.id, "reason", text, "err", lastErr)
 			p.failed(text)
 			return
 		case <-time.After(backoff):
@@ -193,10 +290,23 @@ func (p *Peer) dialOne(ctx context.Context, addr string) (*handshake.Result, err
 }
 
 // attach makes an authenticated connection the peer's link, commits what
-// was queued while connecting, reports the link up and starts it.
-func (p *Peer) attach(res *handshake.Result) {
+// was queued while connecting, reports the link up and starts it. A
+// connection the node made to us (incoming) while we still have a stale
+// link to it (see Mesh.refuseIncoming) proves that link dead on its side:
+// the old link is taken down with "switched connections", as Perl does,
+// so that a node whose old link we have not seen fail yet (our reader
+// paused behind a slow port, a path that vanished without a FIN) can come
+// back at once.
+func (p *Peer) attach(res *handshake.Result, incoming bool) {
 	m := p.m
 	p.mu.Lock()
+	if old := p.link; old != nil && incoming && stale(old) && !m.isClosed() {
+		p.mu.Unlock()
+		m.cfg.Logger.Info("aemp: node reconnected; its old link is taken down", "peer", p.id)
+		old.Shutdown(errSwitched)
+		<-old.Done()
+		p.mu.Lock()
+	}
 	if p.link != nil || m.isClosed() { // (Close takes p.mu to find the links: it sees this one)
 		p.mu.Unlock()
 		res.Conn.Close() // lost a race with another connection (or closing)
@@ -214,6 +324,7 @@ func (p *Peer) attach(res *handshake.Result) {
 		tcfg.Express = expressMax
 	}
 	lh := &linkHandler{p: p, h: p.h}
+	tcfg.MaxSend = peerMaxFrame(res, m.maxFrame())
 	l, err := transport.Open(res.Conn, res.Buffered, res.SendFraming, res.RecvFraming, lh, tcfg)
 	if err != nil {
 		p.mu.Unlock()
@@ -224,8 +335,10 @@ func (p *Peer) attach(res *handshake.Result) {
 	}
 	lh.l = l // before Start: the link's goroutines see it
 	p.link, p.format, p.express = l, formatOf(res), express
+	p.maxSend = peerMaxFrame(res, m.maxFrame())
 	p.connecting = false
 	p.retryDelay = 0
+	p.wake()
 	p.flushPending(l)
 	// The owner learns of the link before its reader starts, so that what
 	// it sends on LinkUp goes out before its answers to the peer's first
@@ -250,7 +363,7 @@ func (p *Peer) flushPending(l *transport.Link) {
 		if p.format != wire.FormatBlobs && wire.IsBlobEnvelope(env) { // encoded before we knew the peer
 			var err error
 			if env, err = wire.BlobEnvelopeToJSON(nil, env); err != nil {
-				p.m.cfg.Logger.Warn("aemp: queued message dropped", "peer", p.id, "err", err)
+				p.lost(env, err)
 				return
 			}
 		}
@@ -261,12 +374,25 @@ func (p *Peer) flushPending(l *transport.Link) {
 		} else {
 			err = l.Commit(b)
 		}
-		if errors.Is(err, transport.ErrMessageTooLarge) { // this one only; the link stays up
-			p.m.cfg.Logger.Warn("aemp: queued message dropped", "peer", p.id, "err", err)
-		} else if err != nil {
+		switch {
+		case err == nil:
+		case errors.Is(err, transport.ErrMessageTooLarge): // this one only; the link stays up
+			p.lost(env, err)
+		case errors.Is(err, transport.ErrOutboundFull):
+			// cannot be: a new link's queue takes what MaxQueue allowed
+			p.lost(env, err)
+		default:
 			broken = true // the link closes itself; OnClose reports it
 		}
 	})
+}
+
+// lost reports a queued message that cannot be sent on the new link (it
+// is larger than the peer takes): the handler fires the monitors of its
+// destination port. Called with p.mu held.
+func (p *Peer) lost(env []byte, err error) {
+	p.m.cfg.Logger.Warn("aemp: queued message dropped", "peer", p.id, "err", err)
+	p.h.OnLost(env, err)
 }
 
 // failed ends a connection attempt that did not succeed: the queued
@@ -281,6 +407,7 @@ func (p *Peer) failed(text string) {
 	p.backOff()
 	p.connecting = false
 	p.pend.reset()
+	p.wake()
 	p.retryLocked(p.retryDelay)
 	p.mu.Unlock()
 	p.h.OnDown(text, false)
@@ -299,6 +426,7 @@ func (p *Peer) closed(l *transport.Link, text string) {
 	p.format, p.express = wire.FormatJSON, false
 	p.connecting = false
 	p.pend.reset()
+	p.wake()
 	m.evMu.Lock()
 	p.mu.Unlock()
 	m.linkDown(p.id, text)
@@ -343,10 +471,8 @@ func (h *linkHandler) OnMessage(buf *pool.Buf, msg []byte) {
 }
 
 func (h *linkHandler) OnClose(err error) {
-	text := "Unexpected end-of-file"
-	if err != nil && !errors.Is(err, transport.ErrClosed) {
-		text = err.Error()
-	} else if h.p.m.ctx.Err() != nil {
+	text := linkReason(err)
+	if err == nil && h.p.m.ctx.Err() != nil {
 		text = "node closed"
 	}
 	h.p.closed(h.l, text)

@@ -50,6 +50,9 @@ type Config struct {
 	// (goframe1 payload, decompressed payload or JSON text); default
 	// frame.DefaultMaxFrame (1 MiB).
 	MaxFrame int
+	// MaxSend, if positive and below MaxFrame, is the largest outbound
+	// message (the limit the peer announced); default MaxFrame.
+	MaxSend int
 	// MaxDepth is the maximum nesting depth of an inbound JSON text;
 	// default frame.DefaultMaxDepth.
 	MaxDepth int
@@ -124,7 +127,7 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("%w: unknown backend %d", ErrConfig, int(c.Backend))
 	case c.MaxFrame < 0 || c.MaxFrame > 1<<30:
 		return fmt.Errorf("%w: MaxFrame %d", ErrConfig, c.MaxFrame)
-	case c.MaxDepth < 0, c.MaxOutbound < 0, c.MaxInbound < 0, c.ReadBuffer < 0,
+	case c.MaxDepth < 0, c.MaxSend < 0, c.MaxOutbound < 0, c.MaxInbound < 0, c.ReadBuffer < 0,
 		c.BatchBytes < 0, c.BatchMessages < 0, c.CompressThreshold < 0, c.Credit < 0,
 		c.Express < 0, c.SendBuffer < 0:
 		return fmt.Errorf("%w: negative limit", ErrConfig)
@@ -143,6 +146,9 @@ func (c Config) populated() Config {
 		}
 	}
 	def(&c.MaxFrame, frame.DefaultMaxFrame)
+	if c.MaxSend <= 0 || c.MaxSend > c.MaxFrame {
+		c.MaxSend = c.MaxFrame
+	}
 	def(&c.MaxDepth, frame.DefaultMaxDepth)
 	def(&c.MaxOutbound, DefaultMaxOutbound)
 	def(&c.MaxInbound, DefaultMaxInbound)

@@ -58,7 +58,7 @@ func (l *Link) Abort(b []byte) {
 // does not take goes to the writer. Errors:
 //
 //   - ErrClosed: the link is closed or draining; the message is dropped.
-//   - ErrMessageTooLarge: the message exceeds Config.MaxFrame; it is
+//   - ErrMessageTooLarge: the message exceeds Config.MaxSend; it is
 //     dropped, the link stays up.
 //   - ErrOutboundFull: queuing it would exceed Config.MaxOutbound; it is
 //     not queued and the link stays up (WaitRoom waits until it fits).
@@ -98,10 +98,10 @@ func (l *Link) CommitKey(b []byte, key uint64) error {
 		l.mu.Unlock()
 		return ErrClosed
 	}
-	if size > l.cfg.MaxFrame {
+	if size > l.cfg.MaxSend {
 		c.B = c.B[:start]
 		l.mu.Unlock()
-		return fmt.Errorf("%w: %d bytes, limit %d", ErrMessageTooLarge, size, l.cfg.MaxFrame)
+		return fmt.Errorf("%w: %d bytes, limit %d", ErrMessageTooLarge, size, l.cfg.MaxSend)
 	}
 	if l.sendGo {
 		flags := byte(0)
