@@ -32,9 +32,10 @@ type Config struct {
 	// overflow list; nothing is dropped. Default: 64.
 	MailboxRing int
 
-	// MailboxLimit is the most messages a port may have waiting. Past it the
-	// port is killed with ("overflow", …) so that its monitors fire.
-	// Default: 1<<20. Negative: no limit.
+	// MailboxLimit is the most messages a port may hold (waiting, and the
+	// one its handler is running with). A Snd past it kills the port with
+	// ("overflow", …) so that its monitors fire; a SndCtx waits for room
+	// instead. Default: 1<<20. Negative: no limit.
 	MailboxLimit int
 
 	// Batch is the most messages a port handles in one turn before other

@@ -243,7 +243,9 @@ func (k *meshKit) node(id string, cfg Config) *Node {
 	if cfg.Binds == nil {
 		cfg.Binds = []string{"127.0.0.1:0"}
 	}
-	cfg.ConnectTimeout = 2 * time.Second
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = 2 * time.Second
+	}
 	lb := &logBuffer{}
 	cfg.Logger = lb.logger()
 	n, err := NewNode(cfg)

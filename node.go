@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/aemp-go/aemp/mesh"
 	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/aemp-go/aemp/mesh"
+	"github.com/aemp-go/aemp/wire"
 )
 
 // Node is one AEMP node: it owns ports, runs their handlers, and (when
@@ -268,13 +270,24 @@ func (n *Node) sndMsgCtx(ctx context.Context, to PortID, m *Msg) error {
 		}
 		return n.sndMsg(to, m)
 	}
+	size := -1 // the envelope's size, once the queue was found full
 	for {
 		err := n.sndMsg(to, m)
 		if !errors.Is(err, ErrQueueFull) {
 			return err
 		}
+		if size < 0 {
+			env, eerr := appendEnvelope(nil, local, m, wire.FormatJSON)
+			if eerr != nil {
+				return eerr
+			}
+			size = len(env)
+		}
 		if p := n.mesh.Known(node); p != nil {
-			err = p.WaitRoom(ctx, 0)
+			err = p.WaitRoom(ctx, size)
+		}
+		if err == nil {
+			err = ctx.Err()
 		}
 		if err != nil {
 			if ctx.Err() != nil {

@@ -20,6 +20,7 @@ type scheduler struct {
 	quit   chan struct{}
 
 	spinning atomic.Bool // one idle worker polls the run queue before parking
+	stopping atomic.Bool // stop was called: workers take no more ports
 }
 
 // spinRounds is how many times an idle worker yields and re-checks the run
@@ -55,6 +56,9 @@ func (s *scheduler) enqueue(p *Port) {
 func (s *scheduler) worker() {
 	defer s.wg.Done()
 	for {
+		if s.stopping.Load() {
+			return // queued messages are dropped, not handled
+		}
 		select {
 		case p := <-s.runq:
 			p.run()
@@ -119,6 +123,7 @@ func (s *scheduler) stop() {
 	}
 	s.closed = true
 	s.mu.Unlock()
+	s.stopping.Store(true)
 	close(s.quit)
 	s.wg.Wait()
 }

@@ -167,6 +167,7 @@ func NewLink(conn net.Conn, buffered []byte, sendFraming, recvFraming string, h 
 // those Commit writes directly). A link must be started exactly once,
 // also when it is closed before: its goroutines report the end.
 func (l *Link) Start() {
+	l.running.Add(2) // both counted before either runs: the first may exit at once
 	l.start(l.readLoop)
 	l.start(l.writeLoop)
 }
@@ -181,10 +182,9 @@ func isGoFraming(name string) (bool, error) {
 	return false, fmt.Errorf("%w: %q", ErrUnknownFraming, name)
 }
 
-// start runs fn as one of the link's goroutines; the last one to finish
-// reports the end to the handler.
+// start runs fn as one of the link's goroutines (counted in running by
+// Start); the last one to finish reports the end to the handler.
 func (l *Link) start(fn func()) {
-	l.running.Add(1)
 	go func() {
 		defer l.exited()
 		fn()

@@ -75,8 +75,8 @@ func (q *Queue[T]) Cap() int { return len(q.ring) }
 
 // Push appends a copy of *v. It never blocks on the consumer. waiting is
 // 0 when v went into the ring; when it went to the overflow list it is the
-// number of elements waiting after the push, v included (not counting one
-// the consumer holds between Peek and Advance).
+// number of elements in the queue after the push, v included, and the one
+// the consumer holds between Peek and Advance too.
 func (q *Queue[T]) Push(v *T) (waiting int) {
 	if q.overflowing.Load() {
 		q.mu.Lock()
