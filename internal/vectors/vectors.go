@@ -7,10 +7,10 @@ package vectors
 import (
 	"bufio"
 	"compress/gzip"
-	"io"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
