@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/aemp-go/aemp/transport"
 )
 
 // Remote benchmarks: two nodes in one process, linked over loopback TCP.
@@ -28,6 +30,9 @@ const (
 
 func benchPair(b *testing.B, backend string, framings []string) (a, c *Node) {
 	b.Helper()
+	if backend == "netpoll" && !transport.BackendNetpoll.Available() {
+		b.Skip("no netpoll on this platform")
+	}
 	mk := func(id string) *Node {
 		n, err := NewNode(Config{
 			NodeID: id, Binds: []string{"127.0.0.1:0"}, Secret: "bench",

@@ -7,12 +7,14 @@ import (
 	"log/slog"
 	"reflect"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/aemp-go/aemp/internal/leakcheck"
+	"github.com/aemp-go/aemp/transport"
 )
 
 // newTestNode starts a local node that is closed (and checked for leaked
@@ -112,6 +114,17 @@ func TestConfigValidate(t *testing.T) {
 		if _, err := NewNode(c); !errors.Is(err, ErrConfig) {
 			t.Errorf("%+v: NewNode = %v, want ErrConfig", c, err)
 		}
+	}
+	// netpoll: accepted where it runs, refused elsewhere (wrapping both
+	// ErrConfig and transport.ErrBackend); the default is std everywhere.
+	np := Config{Backend: "netpoll"}
+	err := np.Validate()
+	if transport.BackendNetpoll.Available() {
+		if err != nil {
+			t.Errorf("Backend netpoll on %s/%s: %v", runtime.GOOS, runtime.GOARCH, err)
+		}
+	} else if !errors.Is(err, ErrConfig) || !errors.Is(err, transport.ErrBackend) {
+		t.Errorf("Backend netpoll on %s/%s: %v, want ErrConfig and transport.ErrBackend", runtime.GOOS, runtime.GOARCH, err)
 	}
 	// The caller's config is copied, never written.
 	c := Config{Binds: nil, Framings: []string{"json"}}

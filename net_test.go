@@ -16,6 +16,7 @@ import (
 	"github.com/aemp-go/aemp/auth"
 	"github.com/aemp-go/aemp/internal/leakcheck"
 	"github.com/aemp-go/aemp/internal/race"
+	"github.com/aemp-go/aemp/transport"
 	"github.com/aemp-go/aemp/wire"
 )
 
@@ -456,6 +457,9 @@ func TestSlowHandlerBackPressure(t *testing.T) {
 		{"netpoll-receives-from-std", "netpoll", "std"}, // only the receiver wants credit
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			if c.recv == "netpoll" && !transport.BackendNetpoll.Available() {
+				t.Skip("no netpoll on this platform")
+			}
 			p := newNetPair(t, Config{Backend: c.recv}, Config{Backend: c.send})
 			release := make(chan struct{})
 			var got atomic.Int64
