@@ -7,8 +7,6 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
-
-	"github.com/bytedance/sonic"
 )
 
 // Typed decoders over one raw JSON value (an argument from ArgIter.At,
@@ -269,19 +267,14 @@ func DecodeAny(raw []byte) (any, error) {
 	return v, nil
 }
 
-// sonicAPI decodes into arbitrary Go types. UseNumber: numbers stored into
-// interface-typed places (any fields, []any, map[string]any inside a
-// struct) become json.Number, so integers keep their precision; CopyString:
-// strings never alias the (pooled) read buffer.
-var sonicAPI = sonic.Config{UseNumber: true, CopyString: true}.Froze()
-
 // Decode decodes raw into v, which must be a non-nil pointer. Common
 // targets take a fast path with the semantics of the typed decoders:
 // *string, *[]byte (Latin-1, as DecodeBytes), *bool (Perl truthiness),
 // every *int/*uint kind (range-checked), *float64, *float32, *any,
 // *[]any and *map[string]any (as DecodeAny), *Raw and *json.RawMessage
-// (a copy of the text). Everything else goes through sonic (its native
-// JIT path on amd64) after the text has been validated here, with these
+// (a copy of the text). Everything else goes through the JSON backend
+// (sonic's native path on amd64 and arm64, encoding/json elsewhere; see
+// json_sonic.go) after the text has been validated here, with these
 // rules: numbers reaching an interface inside the target become
 // json.Number, []byte fields expect base64 (encoding/json rules; the
 // Latin-1 mapping applies to top-level *[]byte only), numeric strings
@@ -368,7 +361,7 @@ func Decode(raw []byte, v any) error {
 	if _, err := validateValue(raw, 0); err != nil {
 		return err
 	}
-	if err := sonicAPI.Unmarshal(raw, v); err != nil {
+	if err := decodeJSON(raw, v); err != nil {
 		return &decodeError{err}
 	}
 	return nil
