@@ -89,7 +89,7 @@ func TestJSONBackends(t *testing.T) {
 			Map: map[string]int{"only": 1}, Ptr: &jsonInner{Name: "p"}, Inner: jsonInner{N: 3}, Str: 42, Skip: "no", Omit: "yes",
 			Raw: Raw(`[1,2]`), Msg: json.RawMessage(`{"m":1}`), Time: when, Keys: map[int]string{5: "five"},
 			Arr: [2]bool{true}, Deep: map[string][]uint{"d": {1, 2}}, lower: 1}},
-		{v: struct{ F []float64 }{[]float64{0, -0.0, 1, 1.5, 1e-7, 1e-6, 123456789012, 1e20, 1e21, 1.7976931348623157e308, 5e-324}}},
+		{v: struct{ F []float64 }{[]float64{0, math.Copysign(0, -1), 1, 1.5, 1e-7, 1e-6, 123456789012, 1e20, 1e21, 1.7976931348623157e308, 5e-324}}},
 		{v: struct{ F []float32 }{[]float32{0.1, 1e-7, 3.4028235e38, 16777216}}},
 		{v: struct{ S []string }{[]string{"", "\t\n\r\b\f", "\u007f", "\ud7ff\ue000\uffff", "\xed\xa0\x80", "a\xc3"}}},
 		{v: [3]int{1, 2, 3}},
