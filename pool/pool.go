@@ -22,9 +22,9 @@ import (
 // plus its header and some slack.
 var classes = [...]int{512, 2 << 10, 8 << 10, 32 << 10, 128 << 10, 512 << 10, 1<<20 + 4096}
 
-// MaxPooled is the largest capacity served from a pool; larger requests are
+// maxPooled is the largest capacity served from a pool; larger requests are
 // allocated directly and garbage collected after their last release.
-var MaxPooled = classes[len(classes)-1]
+var maxPooled = classes[len(classes)-1]
 
 var pools [len(classes)]sync.Pool
 
@@ -79,11 +79,11 @@ func Get(n int) *Buf {
 	return b
 }
 
-// Grow returns a buffer holding the contents of b with room for at least n
+// grow returns a buffer holding the contents of b with room for at least n
 // more bytes. If b has room it is returned unchanged; otherwise a larger
 // buffer is obtained, the contents copied and b released. Only the sole owner
-// of b (reference count one) may call Grow.
-func Grow(b *Buf, n int) *Buf {
+// of b (reference count one) may call grow.
+func grow(b *Buf, n int) *Buf {
 	if cap(b.B)-len(b.B) >= n {
 		return b
 	}

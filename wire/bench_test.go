@@ -38,7 +38,7 @@ func BenchmarkAppendEnvelope(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				var err error
-				if buf, err = AppendEnvelopeArgs(buf[:0], local, tag, args); err != nil {
+				if buf, err = appendEnvelopeArgs(buf[:0], local, tag, args); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -200,7 +200,7 @@ func BenchmarkDecodeString(b *testing.B) {
 		b.ReportAllocs()
 		b.SetBytes(int64(len(raw)))
 		for b.Loop() {
-			if _, err := DecodeStringBytes(raw, nil); err != nil {
+			if _, err := decodeStringBytes(raw, nil); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -54,17 +54,17 @@ func TestDecodeUint(t *testing.T) {
 		`"18446744073709551615"`: math.MaxUint64, `4294967296`: 1 << 32,
 	}
 	for in, want := range ok {
-		got, err := DecodeUint([]byte(in))
+		got, err := decodeUint([]byte(in))
 		if err != nil || got != want {
-			t.Errorf("DecodeUint(%s) = %d, %v; want %d", in, got, err, want)
+			t.Errorf("decodeUint(%s) = %d, %v; want %d", in, got, err, want)
 		}
 	}
 	bad := map[string]error{
 		`-1`: ErrRange, `18446744073709551616`: ErrRange, `1.5`: ErrType, `"x"`: ErrType, `false`: ErrType, `--1`: ErrSyntax,
 	}
 	for in, want := range bad {
-		if got, err := DecodeUint([]byte(in)); !errors.Is(err, want) {
-			t.Errorf("DecodeUint(%s) = %d, %v; want error %v", in, got, err, want)
+		if got, err := decodeUint([]byte(in)); !errors.Is(err, want) {
+			t.Errorf("decodeUint(%s) = %d, %v; want error %v", in, got, err, want)
 		}
 	}
 }
@@ -104,9 +104,9 @@ func TestDecodeString(t *testing.T) {
 			t.Errorf("DecodeString(%s) = %q, %v; want %q", in, got, err, want)
 		}
 		var scratch [4]byte
-		gb, err := DecodeStringBytes([]byte(in), scratch[:0])
+		gb, err := decodeStringBytes([]byte(in), scratch[:0])
 		if err != nil || string(gb) != want {
-			t.Errorf("DecodeStringBytes(%s) = %q, %v; want %q", in, gb, err, want)
+			t.Errorf("decodeStringBytes(%s) = %q, %v; want %q", in, gb, err, want)
 		}
 	}
 	bad := map[string]error{
@@ -118,22 +118,22 @@ func TestDecodeString(t *testing.T) {
 		if got, err := DecodeString([]byte(in)); !errors.Is(err, want) {
 			t.Errorf("DecodeString(%q) = %q, %v; want error %v", in, got, err, want)
 		}
-		if got, err := DecodeStringBytes([]byte(in), nil); !errors.Is(err, want) {
-			t.Errorf("DecodeStringBytes(%q) = %q, %v; want error %v", in, got, err, want)
+		if got, err := decodeStringBytes([]byte(in), nil); !errors.Is(err, want) {
+			t.Errorf("decodeStringBytes(%q) = %q, %v; want error %v", in, got, err, want)
 		}
 	}
 }
 
 func TestDecodeStringBytesZeroCopy(t *testing.T) {
 	raw := []byte(`"plain text"`)
-	got, err := DecodeStringBytes(raw, nil)
+	got, err := decodeStringBytes(raw, nil)
 	if err != nil || &got[0] != &raw[1] {
-		t.Fatalf("DecodeStringBytes copied an unescaped string: %q, %v", got, err)
+		t.Fatalf("decodeStringBytes copied an unescaped string: %q, %v", got, err)
 	}
 	scratch := make([]byte, 0, 64)
-	got, err = DecodeStringBytes([]byte(`"esc\naped"`), scratch)
+	got, err = decodeStringBytes([]byte(`"esc\naped"`), scratch)
 	if err != nil || string(got) != "esc\naped" || &got[0] != &scratch[:1][0] {
-		t.Fatalf("DecodeStringBytes did not use the scratch buffer: %q, %v", got, err)
+		t.Fatalf("decodeStringBytes did not use the scratch buffer: %q, %v", got, err)
 	}
 	s, _ := DecodeString(raw)
 	raw[1] = 'X'
@@ -141,12 +141,12 @@ func TestDecodeStringBytesZeroCopy(t *testing.T) {
 		t.Fatal("DecodeString result aliases its input")
 	}
 	allocs := testing.AllocsPerRun(100, func() {
-		if _, err := DecodeStringBytes([]byte(`"esc\"aped"`), scratch); err != nil {
+		if _, err := decodeStringBytes([]byte(`"esc\"aped"`), scratch); err != nil {
 			panic(err)
 		}
 	})
 	if allocs != 0 {
-		t.Fatalf("DecodeStringBytes with scratch allocates %v times", allocs)
+		t.Fatalf("decodeStringBytes with scratch allocates %v times", allocs)
 	}
 }
 
@@ -345,10 +345,10 @@ func FuzzPlainInt(f *testing.F) {
 		if got != want || (err == nil) != (werr == nil) {
 			t.Fatalf("%q: DecodeInt %d, %v; scanner %d, %v", raw, got, err, want, werr)
 		}
-		u, err := DecodeUint(raw)
+		u, err := decodeUint(raw)
 		wantU, werr := scanUint(raw)
 		if u != wantU || (err == nil) != (werr == nil) {
-			t.Fatalf("%q: DecodeUint %d, %v; scanner %d, %v", raw, u, err, wantU, werr)
+			t.Fatalf("%q: decodeUint %d, %v; scanner %d, %v", raw, u, err, wantU, werr)
 		}
 	})
 }

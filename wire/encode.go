@@ -66,11 +66,11 @@ func (r Raw) MarshalJSON() ([]byte, error) {
 // (an argument that cannot be encoded) it returns b with its original
 // length and the error.
 func AppendEnvelope(b []byte, local, tag string, args ...any) ([]byte, error) {
-	return AppendEnvelopeArgs(b, local, tag, args)
+	return appendEnvelopeArgs(b, local, tag, args)
 }
 
-// AppendEnvelopeArgs is AppendEnvelope with the arguments as a slice.
-func AppendEnvelopeArgs(b []byte, local, tag string, args []any) ([]byte, error) {
+// appendEnvelopeArgs is AppendEnvelope with the arguments as a slice.
+func appendEnvelopeArgs(b []byte, local, tag string, args []any) ([]byte, error) {
 	start := len(b)
 	b = AppendEnvelopeHead(b, local, tag)
 	var err error
@@ -146,7 +146,7 @@ func appendValue(b []byte, v any, depth int) ([]byte, error) {
 	case float64:
 		return AppendFloat(b, x)
 	case float32:
-		return AppendFloat32(b, x)
+		return appendFloat32(b, x)
 	case Raw:
 		if x == nil {
 			return append(b, "null"...), nil
@@ -158,7 +158,7 @@ func appendValue(b []byte, v any, depth int) ([]byte, error) {
 		}
 		return appendRaw(b, x, depth)
 	case json.Number:
-		return AppendNumber(b, x)
+		return appendNumber(b, x)
 	case []any:
 		return appendAnyList(b, x, depth)
 	case []string:
@@ -333,9 +333,9 @@ func AppendFloat(b []byte, f float64) ([]byte, error) {
 	return appendFloat(b, f, 64)
 }
 
-// AppendFloat32 is AppendFloat for a float32: the shortest text that
+// appendFloat32 is AppendFloat for a float32: the shortest text that
 // parses back to the same float32.
-func AppendFloat32(b []byte, f float32) ([]byte, error) {
+func appendFloat32(b []byte, f float32) ([]byte, error) {
 	return appendFloat(b, float64(f), 32)
 }
 
@@ -368,9 +368,9 @@ func appendFloat(b []byte, f float64, bits int) ([]byte, error) {
 	return append(b, '.', '0'), nil
 }
 
-// AppendNumber appends a json.Number after checking that it is a valid
+// appendNumber appends a json.Number after checking that it is a valid
 // JSON number literal (ErrUnsupportedValue otherwise).
-func AppendNumber(b []byte, n json.Number) ([]byte, error) {
+func appendNumber(b []byte, n json.Number) ([]byte, error) {
 	s := unsafe.Slice(unsafe.StringData(string(n)), len(n))
 	if len(s) == 0 {
 		return b, fmt.Errorf("%w: empty json.Number", ErrUnsupportedValue)

@@ -93,7 +93,7 @@ func rangeErr(want string, text []byte) error {
 	return &rangeError{want: want, text: string(text)}
 }
 
-// notIntegralError: DecodeInt/DecodeUint on a number with a fraction.
+// notIntegralError: DecodeInt/decodeUint on a number with a fraction.
 type notIntegralError struct{ s string }
 
 func notIntegral(num []byte) error { return &notIntegralError{string(num)} }
