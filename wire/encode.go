@@ -12,9 +12,10 @@ import (
 	"unsafe"
 )
 
-// Encoding (append-style). Output is always compact JSON in valid UTF-8,
-// never HTML-escaped, with map keys in Go's (random) iteration order —
-// Perl does not care. Choices:
+// Encoding (append-style). Output is compact JSON in valid UTF-8 (the
+// text of Raw values and of MarshalJSON methods is validated but keeps its
+// inner whitespace), never HTML-escaped, with map keys in Go's (random)
+// iteration order — Perl does not care. Choices:
 //
 //   - string: JSON-escaped; invalid UTF-8 bytes become U+FFFD (as
 //     encoding/json does), so a Perl peer never receives text its
