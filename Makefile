@@ -7,7 +7,7 @@ BENCHCOUNT ?= 5
 STATICCHECK_VERSION ?= v0.8.2
 STATICCHECK := $(shell $(GO) env GOPATH)/bin/staticcheck
 
-.PHONY: all demo test test-short bench bench-check bench-baseline bench-compare bench-compare-short fuzz lint vet fmt-check staticcheck clean
+.PHONY: all demo test test-short bench bench-check bench-baseline bench-compare bench-compare-short fuzz lint vet fmt-check staticcheck tidy-check build-all clean
 
 all: lint test
 
@@ -38,11 +38,25 @@ fuzz:
 	  done; \
 	done
 
-## lint: go vet, gofmt check, staticcheck
-lint: vet fmt-check staticcheck
+## lint: go vet, gofmt check, staticcheck, go.mod tidy, every platform builds
+lint: vet fmt-check staticcheck tidy-check build-all
 
 vet:
 	$(GO) vet $(PKGS)
+
+tidy-check:
+	$(GO) mod tidy -diff
+
+## build-all: build and vet (tests included) for every supported platform:
+## netpoll and sonic's native path exist only on some (docs/transport.md)
+PLATFORMS ?= linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64 linux/386 linux/arm
+
+build-all:
+	@set -e; for p in $(PLATFORMS); do \
+	  echo "== $$p"; \
+	  GOOS=$${p%/*} GOARCH=$${p#*/} $(GO) build $(PKGS); \
+	  GOOS=$${p%/*} GOARCH=$${p#*/} $(GO) vet $(PKGS); \
+	done
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

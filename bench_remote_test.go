@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aemp-go/aemp/mesh"
 	"github.com/aemp-go/aemp/wire"
 )
 
@@ -30,6 +31,9 @@ const (
 
 func benchPair(b *testing.B, backend string, framings []string) (a, c *Node) {
 	b.Helper()
+	if backend == "netpoll" && !mesh.BackendAvailable("netpoll") {
+		b.Skip("no netpoll on this platform")
+	}
 	mk := func(id string) *Node {
 		n, err := NewNode(Config{
 			NodeID: id, Binds: []string{"127.0.0.1:0"}, Secret: "bench",

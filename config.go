@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/aemp-go/aemp/mesh"
 )
 
 // Config configures a [Node]. The zero value of every field means the
@@ -96,8 +98,11 @@ type Config struct {
 	AuthAccept []string
 
 	// Backend selects the transport for plain TCP links: "netpoll" or
-	// "std". Default: the faster one on this platform (see docs/transport.md).
-	// TLS links always use the std backend.
+	// "std". Default: "std", the faster one on the benchmarks in
+	// docs/transport.md. TLS links always use the std backend. "netpoll"
+	// exists on linux (amd64, arm64, loong64), darwin and freebsd (amd64,
+	// arm64); elsewhere NewNode fails with an error wrapping ErrConfig and
+	// mesh.ErrBackend.
 	Backend string
 
 	// HandshakeTimeout bounds a connection's handshake. Default: 10s.
@@ -206,7 +211,12 @@ func (c *Config) Validate() error {
 		return bad("negative timeout")
 	}
 	switch c.Backend {
-	case "", "netpoll", "std":
+	case "", "std":
+	case "netpoll":
+		if !mesh.BackendAvailable("netpoll") {
+			return fmt.Errorf("%w: %w: netpoll is not available on %s/%s (use std)",
+				ErrConfig, mesh.ErrBackend, runtime.GOOS, runtime.GOARCH)
+		}
 	default:
 		return bad("unknown backend %q (want netpoll or std)", c.Backend)
 	}

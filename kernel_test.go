@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"reflect"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/aemp-go/aemp/mesh"
 )
 
 func TestNodeIDRules(t *testing.T) {
@@ -68,6 +71,17 @@ func TestConfigValidate(t *testing.T) {
 		if _, err := NewNode(c); !errors.Is(err, ErrConfig) {
 			t.Errorf("%+v: NewNode = %v, want ErrConfig", c, err)
 		}
+	}
+	// netpoll: accepted where it runs, refused elsewhere (wrapping both
+	// ErrConfig and mesh.ErrBackend); the default is std everywhere.
+	np := Config{Backend: "netpoll"}
+	err := np.Validate()
+	if mesh.BackendAvailable("netpoll") {
+		if err != nil {
+			t.Errorf("Backend netpoll on %s/%s: %v", runtime.GOOS, runtime.GOARCH, err)
+		}
+	} else if !errors.Is(err, ErrConfig) || !errors.Is(err, mesh.ErrBackend) {
+		t.Errorf("Backend netpoll on %s/%s: %v, want ErrConfig and mesh.ErrBackend", runtime.GOOS, runtime.GOARCH, err)
 	}
 	// The caller's config is copied, never written.
 	c := Config{Binds: nil, Framings: []string{"json"}}

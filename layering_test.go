@@ -31,7 +31,7 @@ var importRules = map[string]importRule{
 	// layer 0–2: buffers, framings, bytes ↔ meaning
 	"pool":  {std: []string{"os", "sync", "sync/atomic", "testing"}},
 	"frame": {std: []string{"encoding/binary", "errors", "fmt"}, ext: []string{"github.com/klauspost/compress/s2"}, tested: []string{"pool"}},
-	"wire": {std: []string{"crypto/rand", "encoding/base64", "encoding/binary", "encoding/json", "errors", "fmt", "math", "math/bits",
+	"wire": {std: []string{"bytes", "crypto/rand", "encoding/base64", "encoding/binary", "encoding/json", "errors", "fmt", "math", "math/bits",
 		"reflect", "slices", "strconv", "strings", "sync", "unicode/utf16", "unicode/utf8", "unsafe"},
 		ext: []string{"github.com/bytedance/sonic"}},
 	// layer 3: authentication
@@ -39,7 +39,7 @@ var importRules = map[string]importRule{
 		"crypto/x509/pkix", "encoding/hex", "encoding/pem", "errors", "fmt", "hash", "math/big", "slices", "strings", "time"},
 		mod: []string{"wire"}},
 	// layer 4: a link's I/O, and the handshake before it
-	"transport": {std: []string{"context", "crypto/tls", "errors", "fmt", "io", "net", "sync", "sync/atomic", "syscall", "time", "unsafe"},
+	"transport": {std: []string{"context", "crypto/tls", "errors", "fmt", "io", "net", "runtime", "sync", "sync/atomic", "syscall", "time", "unsafe"},
 		mod: []string{"frame", "pool"}, ext: []string{"github.com/cloudwego/netpoll"}, tested: []string{"transport/handshake", "auth", "wire"}},
 	"transport/handshake": {std: []string{"bytes", "context", "crypto/tls", "errors", "fmt", "io", "net", "os", "slices", "strings", "time"},
 		mod: []string{"auth", "wire"}},

@@ -13,6 +13,7 @@ import (
 
 	"github.com/aemp-go/aemp/auth"
 	"github.com/aemp-go/aemp/internal/race"
+	"github.com/aemp-go/aemp/mesh"
 	"github.com/aemp-go/aemp/wire"
 )
 
@@ -355,6 +356,9 @@ func TestSlowHandlerBackPressure(t *testing.T) {
 		{"netpoll-receives-from-std", "netpoll", "std"}, // only the receiver wants credit
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			if c.recv == "netpoll" && !mesh.BackendAvailable("netpoll") {
+				t.Skip("no netpoll on this platform")
+			}
 			p := newNetPair(t, Config{Backend: c.recv}, Config{Backend: c.send})
 			release := make(chan struct{})
 			var got atomic.Int64

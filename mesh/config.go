@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/aemp-go/aemp/auth"
+	"github.com/aemp-go/aemp/transport"
 )
 
 // Config configures a Mesh. New copies it; the zero value of every
@@ -157,4 +158,19 @@ func (c Config) populated() (Config, error) {
 	c.Framings = append([]string(nil), c.Framings...)
 	c.AuthAccept = append([]string(nil), c.AuthAccept...)
 	return c, nil
+}
+
+// ErrBackend: the backend asked for is not available on this platform.
+var ErrBackend = transport.ErrBackend
+
+// BackendAvailable reports whether the named backend ("std", "netpoll")
+// can run on this platform.
+func BackendAvailable(name string) bool {
+	switch name {
+	case "", "std":
+		return true
+	case "netpoll":
+		return transport.BackendNetpoll.Available()
+	}
+	return false
 }

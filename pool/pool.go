@@ -22,9 +22,9 @@ import (
 // plus its header and some slack.
 var classes = [...]int{512, 2 << 10, 8 << 10, 32 << 10, 128 << 10, 512 << 10, 1<<20 + 4096}
 
-// MaxPooled is the largest capacity served from a pool; larger requests are
+// maxPooled is the largest capacity served from a pool; larger requests are
 // allocated directly and garbage collected after their last release.
-var MaxPooled = classes[len(classes)-1]
+var maxPooled = classes[len(classes)-1]
 
 var pools [len(classes)]sync.Pool
 
@@ -44,6 +44,9 @@ var debug = testing.Testing() || os.Getenv("AEMP_POOL_DEBUG") == "1"
 func SetDebug(on bool) bool {
 	old := debug
 	debug = on
+	if !on {
+		flushQuarantine()
+	}
 	return old
 }
 
@@ -79,11 +82,11 @@ func Get(n int) *Buf {
 	return b
 }
 
-// Grow returns a buffer holding the contents of b with room for at least n
+// grow returns a buffer holding the contents of b with room for at least n
 // more bytes. If b has room it is returned unchanged; otherwise a larger
 // buffer is obtained, the contents copied and b released. Only the sole owner
-// of b (reference count one) may call Grow.
-func Grow(b *Buf, n int) *Buf {
+// of b (reference count one) may call grow.
+func grow(b *Buf, n int) *Buf {
 	if cap(b.B)-len(b.B) >= n {
 		return b
 	}
@@ -142,10 +145,13 @@ func (b *Buf) Release() {
 
 // quarantine poisons a released buffer and delays its reuse, so that a second
 // Release (count below zero) panics instead of silently freeing a buffer that
-// someone else got from the pool in the meantime.
+// someone else got from the pool in the meantime. It holds the last 256
+// released buffers, and at most qMaxBytes of them.
 var qmu sync.Mutex
 var qring [256]*Buf
-var qpos int
+var qpos, qlen, qbytes int
+
+const qMaxBytes = 16 << 20
 
 func quarantine(b *Buf) {
 	full := b.B[:cap(b.B)]
@@ -153,13 +159,47 @@ func quarantine(b *Buf) {
 		full[i] = 0xdb
 	}
 	qmu.Lock()
-	old := qring[qpos]
-	qring[qpos] = b
-	qpos = (qpos + 1) % len(qring)
+	var out []*Buf
+	for qlen == len(qring) || qlen > 0 && qbytes+cap(b.B) > qMaxBytes {
+		out = append(out, qpopLocked())
+	}
+	qring[(qpos+qlen)%len(qring)] = b
+	qlen++
+	qbytes += cap(b.B)
 	qmu.Unlock()
-	// A buffer whose count moved after its release has already made Release
-	// or Retain panic; it is dropped rather than reused.
-	if old != nil && old.refs.Load() == 0 {
-		pools[old.class].Put(old)
+	for _, old := range out {
+		reuse(old)
+	}
+}
+
+// qpopLocked takes the oldest quarantined buffer. Called with qmu held.
+func qpopLocked() *Buf {
+	old := qring[qpos]
+	qring[qpos] = nil
+	qpos = (qpos + 1) % len(qring)
+	qlen--
+	qbytes -= cap(old.B)
+	return old
+}
+
+// reuse puts a buffer that left the quarantine back into its pool. A
+// buffer whose count moved after its release has already made Release or
+// Retain panic; it is dropped rather than reused.
+func reuse(b *Buf) {
+	if b.refs.Load() == 0 {
+		pools[b.class].Put(b)
+	}
+}
+
+// flushQuarantine releases every quarantined buffer to its pool.
+func flushQuarantine() {
+	qmu.Lock()
+	var out []*Buf
+	for qlen > 0 {
+		out = append(out, qpopLocked())
+	}
+	qmu.Unlock()
+	for _, b := range out {
+		reuse(b)
 	}
 }

@@ -51,7 +51,7 @@ func TestDoubleReleasePanics(t *testing.T) {
 	b.Release()
 	mustPanic(t, "double release", b.Release)
 	// Unpooled (oversized) buffers detect it too.
-	big := Get(MaxPooled + 1)
+	big := Get(maxPooled + 1)
 	big.Release()
 	mustPanic(t, "double release of big buffer", big.Release)
 }
@@ -76,13 +76,13 @@ func TestReleasedBufferIsPoisoned(t *testing.T) {
 func TestGrow(t *testing.T) {
 	b := Get(10)
 	copy(b.B, "0123456789")
-	b = Grow(b, 600)
+	b = grow(b, 600)
 	if string(b.B) != "0123456789" || cap(b.B)-len(b.B) < 600 {
 		t.Fatalf("grow: %q cap %d", b.B, cap(b.B))
 	}
-	same := Grow(b, 1)
+	same := grow(b, 1)
 	if same != b {
-		t.Fatal("Grow with room must return the same buffer")
+		t.Fatal("grow with room must return the same buffer")
 	}
 	b.Release()
 }
@@ -141,7 +141,7 @@ func TestOnFree(t *testing.T) {
 	if len(freed) != 1 {
 		t.Fatalf("hook survived reuse: %v", freed)
 	}
-	big := Get(MaxPooled + 1)
+	big := Get(maxPooled + 1)
 	big.OnFree(fn)
 	big.Release()
 	if len(freed) != 2 {

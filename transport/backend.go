@@ -29,8 +29,8 @@ type linkIO interface {
 }
 
 func newLinkIO(conn net.Conn, cfg Config) (linkIO, error) {
-	if np, ok := conn.(*npConn); ok {
-		return newNetpollIO(np), nil
+	if io, ok := netpollLinkIO(conn); ok {
+		return io, nil
 	}
 	setKeepAlive(conn, cfg.KeepAlive)
 	if cfg.SendBuffer > 0 {
@@ -40,22 +40,17 @@ func newLinkIO(conn net.Conn, cfg Config) (linkIO, error) {
 	}
 	if cfg.Backend == BackendNetpoll {
 		if tc, ok := conn.(*net.TCPConn); ok {
-			np, err := toNetpoll(tc)
+			io, err := moveToNetpoll(tc)
 			if err != nil {
 				return nil, fmt.Errorf("%w: %w", ErrBackend, err)
 			}
-			return newNetpollIO(np), nil
+			return io, nil
 		}
 		// netpoll has no TLS (and cannot take arbitrary net.Conns): those
 		// links run on the std backend.
 	}
 	s := &stdIO{conn: conn}
-	if tc, ok := conn.(*net.TCPConn); ok {
-		if raw, err := tc.SyscallConn(); err == nil {
-			s.raw = raw
-			s.wfn = s.writeFD
-		}
-	}
+	s.initTryWrite()
 	return s, nil
 }
 
@@ -76,10 +71,12 @@ func setKeepAlive(conn net.Conn, period time.Duration) {
 	}
 }
 
-// stdIO runs a link over any net.Conn with the standard library.
+// stdIO runs a link over any net.Conn with the standard library. Its
+// direct write (tryWrite) needs a raw socket write, which exists on unix
+// only (backend_unix.go); elsewhere raw stays nil and canTryWrite is false.
 type stdIO struct {
 	conn net.Conn
-	raw  syscall.RawConn // plain TCP only: for tryWrite
+	raw  syscall.RawConn // plain TCP on unix only: for tryWrite
 	wfn  func(fd uintptr) bool
 	wb   []byte // tryWrite's argument and results, for wfn (no closure per call)
 	wn   int
@@ -96,15 +93,6 @@ func (s *stdIO) tryWrite(b []byte) (int, error) {
 		return 0, err
 	}
 	return s.wn, s.werr
-}
-
-func (s *stdIO) writeFD(fd uintptr) bool {
-	n, err := syscall.Write(int(fd), s.wb)
-	if err == syscall.EAGAIN || err == syscall.EINTR {
-		n, err = 0, nil
-	}
-	s.wn, s.werr = max(n, 0), err
-	return true // never wait: the writer goroutine handles the rest
 }
 
 func (s *stdIO) read(p []byte) (int, error) { return s.conn.Read(p) }

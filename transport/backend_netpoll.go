@@ -1,4 +1,10 @@
+//go:build (linux && (amd64 || arm64 || loong64)) || ((darwin || freebsd) && (amd64 || arm64))
+
 package transport
+
+// The platforms where cloudwego/netpoll v0.7.2 builds and works: linux on
+// 64-bit arches with its epoll bindings, darwin and freebsd (kqueue) on
+// 64-bit. backend_nonetpoll.go covers the rest.
 
 import (
 	"errors"
@@ -7,6 +13,27 @@ import (
 
 	"github.com/cloudwego/netpoll"
 )
+
+// netpollAvailable: BackendNetpoll can run here.
+const netpollAvailable = true
+
+// netpollLinkIO returns the netpoll link I/O of a connection that already is
+// a netpoll one.
+func netpollLinkIO(conn net.Conn) (linkIO, bool) {
+	if np, ok := conn.(*npConn); ok {
+		return newNetpollIO(np), true
+	}
+	return nil, false
+}
+
+// moveToNetpoll moves a TCP connection onto netpoll (see toNetpoll).
+func moveToNetpoll(tc *net.TCPConn) (linkIO, error) {
+	np, err := toNetpoll(tc)
+	if err != nil {
+		return nil, err
+	}
+	return newNetpollIO(np), nil
+}
 
 // npConn is a netpoll connection with the addresses of the TCP connection
 // it was made from (netpoll's fd-based constructor does not know them).

@@ -2,6 +2,7 @@ package transport
 
 import (
 	"fmt"
+	"runtime"
 	"time"
 
 	"github.com/aemp-go/aemp/frame"
@@ -16,15 +17,24 @@ const (
 	// BackendStd uses the standard library's net package; it takes any
 	// net.Conn, including *tls.Conn.
 	BackendStd
-	// BackendNetpoll uses cloudwego/netpoll (epoll); plain TCP only.
+	// BackendNetpoll uses cloudwego/netpoll (epoll, kqueue); plain TCP
+	// only, and only where netpoll runs (see Available).
 	BackendNetpoll
 )
 
-// DefaultBackend is what BackendDefault means. It is BackendStd: on the
-// benchmarks in docs/transport.md the std backend was faster for both
-// throughput and round-trip time, and it is the only one that bounds inbound
-// memory by TCP back-pressure.
+// DefaultBackend is what BackendDefault means. It is BackendStd, on every
+// platform: on the benchmarks in docs/transport.md the std backend was
+// faster for both throughput and round-trip time, and it is the only one
+// that bounds inbound memory by TCP back-pressure.
 const DefaultBackend = BackendStd
+
+// Available reports whether b runs on this platform. BackendStd (and so
+// BackendDefault) runs everywhere; BackendNetpoll on linux (amd64, arm64,
+// loong64), darwin and freebsd (amd64, arm64), where cloudwego/netpoll
+// builds. Elsewhere a Config asking for it fails Validate with ErrBackend.
+func (b Backend) Available() bool {
+	return b == BackendDefault || b == BackendStd || (b == BackendNetpoll && netpollAvailable)
+}
 
 // String returns "default", "std" or "netpoll".
 func (b Backend) String() string {
@@ -120,11 +130,14 @@ const (
 	DefaultKeepAlive     = 15 * time.Second
 )
 
-// Validate reports a field that is out of range (wrapping ErrConfig).
+// Validate reports a field that is out of range (wrapping ErrConfig) or a
+// backend this platform does not have (wrapping ErrBackend).
 func (c *Config) Validate() error {
 	switch {
 	case c.Backend < BackendDefault || c.Backend > BackendNetpoll:
 		return fmt.Errorf("%w: unknown backend %d", ErrConfig, int(c.Backend))
+	case !c.Backend.Available():
+		return fmt.Errorf("%w: %s is not available on %s/%s", ErrBackend, c.Backend, runtime.GOOS, runtime.GOARCH)
 	case c.MaxFrame < 0 || c.MaxFrame > 1<<30:
 		return fmt.Errorf("%w: MaxFrame %d", ErrConfig, c.MaxFrame)
 	case c.MaxDepth < 0, c.MaxSend < 0, c.MaxOutbound < 0, c.MaxInbound < 0, c.ReadBuffer < 0,

@@ -41,7 +41,8 @@
 // # Backends
 //
 // Two backends sit behind the same Link: the standard library's net (any
-// net.Conn, including *tls.Conn) and cloudwego/netpoll (plain TCP only).
+// net.Conn, including *tls.Conn; every platform) and cloudwego/netpoll
+// (plain TCP only; where netpoll builds, see [Backend.Available]).
 // [Dial] and [Listen] return connections suited to Config.Backend; the
 // handshake runs over them, then NewLink takes the result. See
 // docs/transport.md for the measurements behind the default.

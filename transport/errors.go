@@ -30,9 +30,10 @@ var (
 	ErrPeerClosed = errors.New("transport: unexpected end-of-file")
 	// ErrUnknownFraming: NewLink got a framing name it does not implement.
 	ErrUnknownFraming = errors.New("transport: unknown framing")
-	// ErrBackend: the connection does not suit the configured backend
-	// (e.g. a *tls.Conn with the netpoll backend).
-	ErrBackend = errors.New("transport: connection unsuitable for backend")
+	// ErrBackend: the configured backend is not available on this
+	// platform (see Backend.Available), or it could not take the
+	// connection.
+	ErrBackend = errors.New("transport: backend unavailable")
 	// ErrConfig: a Config field is out of range.
 	ErrConfig = errors.New("transport: invalid config")
 )

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,7 +20,8 @@ import (
 	"github.com/aemp-go/aemp/pool"
 )
 
-var backends = []Backend{BackendStd, BackendNetpoll}
+// backends are the backends this platform has.
+var backends = slices.DeleteFunc([]Backend{BackendStd, BackendNetpoll}, func(b Backend) bool { return !b.Available() })
 
 func appendMsg(b []byte, i int) []byte {
 	b = append(b, `["port","tag",`...)
@@ -82,6 +84,9 @@ func TestLinkFramings(t *testing.T) {
 }
 
 func TestLinkTLS(t *testing.T) {
+	if !BackendNetpoll.Available() {
+		t.Skip("no netpoll on this platform")
+	}
 	defer leakcheck.Check(t)()
 	ca, cb := tlsPair(t)
 	p := newPair(t, ca, cb, "goframe1", "json", Config{Backend: BackendNetpoll}, Config{}, newRecorder(), newRecorder())
@@ -436,6 +441,12 @@ func TestNewLinkErrors(t *testing.T) {
 	}
 	if _, err := NewLink(ca, nil, "json", "json", newRecorder(), Config{MaxInbound: -1}); !errors.Is(err, ErrConfig) {
 		t.Fatal(err)
+	}
+	if !BackendNetpoll.Available() {
+		if _, err := NewLink(ca, nil, "json", "json", newRecorder(), Config{Backend: BackendNetpoll}); !errors.Is(err, ErrBackend) {
+			t.Fatalf("netpoll on a platform without it: %v, want ErrBackend", err)
+		}
+		return
 	}
 	// net.Pipe is no TCP conn: runs on std even when netpoll is asked for
 	r := newRecorder()

@@ -7,8 +7,6 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
-
-	"github.com/bytedance/sonic"
 )
 
 // Typed decoders over one raw JSON value (an argument from ArgIter.At,
@@ -20,9 +18,10 @@ import (
 // onto the wire (spec §8 item 11): numeric strings ("42", " 4.5 ", "+7")
 // are accepted wherever a number is wanted, numbers wherever a string is
 // wanted, and DecodeBool uses Perl truthiness. Integers never pass through
-// float64: DecodeInt/DecodeUint work on the decimal text, so 2.0, 1e3 and
-// "1E2" are accepted exactly, while 2.5 is ErrType and anything outside
-// the target range is ErrRange — never a silent truncation.
+// float64: DecodeInt and Decode into an integer type work on the decimal
+// text, so 2.0, 1e3 and "1E2" are accepted exactly, while 2.5 is ErrType
+// and anything outside the target range is ErrRange — never a silent
+// truncation.
 
 // DecodeInt decodes an integer: a JSON number or a numeric string whose
 // value is integral (2.0 and 1e3 are integers; 2.5 is not) and within
@@ -96,16 +95,16 @@ func integer(raw, scratch []byte, what, target string) (num []byte, neg bool, ma
 	return num, neg, mag, nil
 }
 
-// DecodeUint decodes a non-negative integer (see DecodeInt); negative
+// decodeUint decodes a non-negative integer (see DecodeInt); negative
 // values (other than -0) and values above MaxUint64 are ErrRange.
-func DecodeUint(raw []byte) (uint64, error) {
+func decodeUint(raw []byte) (uint64, error) {
 	if neg, mag, ok := plainInt(raw); ok && (!neg || mag == 0) {
 		return mag, nil
 	}
 	return scanUint(raw)
 }
 
-// scanUint is DecodeUint through the full number scanner.
+// scanUint is decodeUint through the full number scanner.
 func scanUint(raw []byte) (uint64, error) {
 	var scratch [64]byte
 	num, neg, mag, err := integer(raw, scratch[:0], "unsigned integer", "uint64")
@@ -153,11 +152,11 @@ func DecodeString(raw []byte) (string, error) {
 	return unsafe.String(unsafe.SliceData(buf), len(buf)), nil
 }
 
-// DecodeStringBytes decodes a string (or a number's literal text, as
+// decodeStringBytes decodes a string (or a number's literal text, as
 // DecodeString) without copying when it has no escapes: the result then
 // points into raw. Otherwise it unescapes into scratch[:0], allocating
 // only if scratch is too small. The result is valid UTF-8.
-func DecodeStringBytes(raw, scratch []byte) ([]byte, error) {
+func decodeStringBytes(raw, scratch []byte) ([]byte, error) {
 	s, esc, err := stringContent(raw)
 	if err != nil {
 		return nil, err
@@ -195,7 +194,7 @@ func DecodeBool(raw []byte) (bool, error) {
 		return false, nil
 	case KindString:
 		var scratch [8]byte
-		s, err := DecodeStringBytes(raw, scratch[:0])
+		s, err := decodeStringBytes(raw, scratch[:0])
 		if err != nil {
 			return false, err
 		}
@@ -228,7 +227,7 @@ func DecodeBytes(raw []byte) ([]byte, error) {
 		}
 		return nil, typeErr("string", k)
 	}
-	s, err := DecodeStringBytes(raw, nil)
+	s, err := decodeStringBytes(raw, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -269,19 +268,14 @@ func DecodeAny(raw []byte) (any, error) {
 	return v, nil
 }
 
-// sonicAPI decodes into arbitrary Go types. UseNumber: numbers stored into
-// interface-typed places (any fields, []any, map[string]any inside a
-// struct) become json.Number, so integers keep their precision; CopyString:
-// strings never alias the (pooled) read buffer.
-var sonicAPI = sonic.Config{UseNumber: true, CopyString: true}.Froze()
-
 // Decode decodes raw into v, which must be a non-nil pointer. Common
 // targets take a fast path with the semantics of the typed decoders:
 // *string, *[]byte (Latin-1, as DecodeBytes), *bool (Perl truthiness),
 // every *int/*uint kind (range-checked), *float64, *float32, *any,
 // *[]any and *map[string]any (as DecodeAny), *Raw and *json.RawMessage
-// (a copy of the text). Everything else goes through sonic (its native
-// JIT path on amd64) after the text has been validated here, with these
+// (a copy of the text). Everything else goes through the JSON backend
+// (sonic's native path on amd64 and arm64, encoding/json elsewhere; see
+// json_sonic.go) after the text has been validated here, with these
 // rules: numbers reaching an interface inside the target become
 // json.Number, []byte fields expect base64 (encoding/json rules; the
 // Latin-1 mapping applies to top-level *[]byte only), numeric strings
@@ -368,7 +362,7 @@ func Decode(raw []byte, v any) error {
 	if _, err := validateValue(raw, 0); err != nil {
 		return err
 	}
-	if err := sonicAPI.Unmarshal(raw, v); err != nil {
+	if err := decodeJSON(raw, v); err != nil {
 		return &decodeError{err}
 	}
 	return nil
@@ -405,7 +399,7 @@ func decodeSigned[T int | int8 | int16 | int32 | int64](raw []byte, p *T, lo, hi
 }
 
 func decodeUnsigned[T uint | uint8 | uint16 | uint32 | uint64](raw []byte, p *T, hi uint64, name string) error {
-	x, err := DecodeUint(raw)
+	x, err := decodeUint(raw)
 	if err != nil {
 		return err
 	}
@@ -473,7 +467,7 @@ func numberText(raw, scratch []byte) (num []byte, kind Kind, err error) {
 		}
 		return raw, kind, nil
 	case KindString:
-		s, err := DecodeStringBytes(raw, scratch)
+		s, err := decodeStringBytes(raw, scratch)
 		if err != nil {
 			return nil, kind, err
 		}

@@ -5,12 +5,8 @@ import (
 	"errors"
 	"math"
 	"reflect"
-	"runtime"
 	"strings"
 	"testing"
-
-	"github.com/bytedance/sonic"
-	"github.com/bytedance/sonic/encoder"
 )
 
 func TestDecodeInt(t *testing.T) {
@@ -58,17 +54,17 @@ func TestDecodeUint(t *testing.T) {
 		`"18446744073709551615"`: math.MaxUint64, `4294967296`: 1 << 32,
 	}
 	for in, want := range ok {
-		got, err := DecodeUint([]byte(in))
+		got, err := decodeUint([]byte(in))
 		if err != nil || got != want {
-			t.Errorf("DecodeUint(%s) = %d, %v; want %d", in, got, err, want)
+			t.Errorf("decodeUint(%s) = %d, %v; want %d", in, got, err, want)
 		}
 	}
 	bad := map[string]error{
 		`-1`: ErrRange, `18446744073709551616`: ErrRange, `1.5`: ErrType, `"x"`: ErrType, `false`: ErrType, `--1`: ErrSyntax,
 	}
 	for in, want := range bad {
-		if got, err := DecodeUint([]byte(in)); !errors.Is(err, want) {
-			t.Errorf("DecodeUint(%s) = %d, %v; want error %v", in, got, err, want)
+		if got, err := decodeUint([]byte(in)); !errors.Is(err, want) {
+			t.Errorf("decodeUint(%s) = %d, %v; want error %v", in, got, err, want)
 		}
 	}
 }
@@ -108,9 +104,9 @@ func TestDecodeString(t *testing.T) {
 			t.Errorf("DecodeString(%s) = %q, %v; want %q", in, got, err, want)
 		}
 		var scratch [4]byte
-		gb, err := DecodeStringBytes([]byte(in), scratch[:0])
+		gb, err := decodeStringBytes([]byte(in), scratch[:0])
 		if err != nil || string(gb) != want {
-			t.Errorf("DecodeStringBytes(%s) = %q, %v; want %q", in, gb, err, want)
+			t.Errorf("decodeStringBytes(%s) = %q, %v; want %q", in, gb, err, want)
 		}
 	}
 	bad := map[string]error{
@@ -122,22 +118,22 @@ func TestDecodeString(t *testing.T) {
 		if got, err := DecodeString([]byte(in)); !errors.Is(err, want) {
 			t.Errorf("DecodeString(%q) = %q, %v; want error %v", in, got, err, want)
 		}
-		if got, err := DecodeStringBytes([]byte(in), nil); !errors.Is(err, want) {
-			t.Errorf("DecodeStringBytes(%q) = %q, %v; want error %v", in, got, err, want)
+		if got, err := decodeStringBytes([]byte(in), nil); !errors.Is(err, want) {
+			t.Errorf("decodeStringBytes(%q) = %q, %v; want error %v", in, got, err, want)
 		}
 	}
 }
 
 func TestDecodeStringBytesZeroCopy(t *testing.T) {
 	raw := []byte(`"plain text"`)
-	got, err := DecodeStringBytes(raw, nil)
+	got, err := decodeStringBytes(raw, nil)
 	if err != nil || &got[0] != &raw[1] {
-		t.Fatalf("DecodeStringBytes copied an unescaped string: %q, %v", got, err)
+		t.Fatalf("decodeStringBytes copied an unescaped string: %q, %v", got, err)
 	}
 	scratch := make([]byte, 0, 64)
-	got, err = DecodeStringBytes([]byte(`"esc\naped"`), scratch)
+	got, err = decodeStringBytes([]byte(`"esc\naped"`), scratch)
 	if err != nil || string(got) != "esc\naped" || &got[0] != &scratch[:1][0] {
-		t.Fatalf("DecodeStringBytes did not use the scratch buffer: %q, %v", got, err)
+		t.Fatalf("decodeStringBytes did not use the scratch buffer: %q, %v", got, err)
 	}
 	s, _ := DecodeString(raw)
 	raw[1] = 'X'
@@ -145,12 +141,12 @@ func TestDecodeStringBytesZeroCopy(t *testing.T) {
 		t.Fatal("DecodeString result aliases its input")
 	}
 	allocs := testing.AllocsPerRun(100, func() {
-		if _, err := DecodeStringBytes([]byte(`"esc\"aped"`), scratch); err != nil {
+		if _, err := decodeStringBytes([]byte(`"esc\"aped"`), scratch); err != nil {
 			panic(err)
 		}
 	})
 	if allocs != 0 {
-		t.Fatalf("DecodeStringBytes with scratch allocates %v times", allocs)
+		t.Fatalf("decodeStringBytes with scratch allocates %v times", allocs)
 	}
 }
 
@@ -312,7 +308,7 @@ func TestDecode(t *testing.T) {
 		}
 	}
 
-	// Everything else goes through sonic; interface fields get json.Number.
+	// Everything else goes through the JSON backend; interface fields get json.Number.
 	buf := []byte(`{"name":"héllo","n":4294967296,"f":2.5,"any":18446744073709551616,"list":[1,2.5,"s"],
 		"m":{"k":[true,null]},"inner":{"name":"in","n":-1}}`)
 	var dt decodeTarget
@@ -336,29 +332,6 @@ func TestDecode(t *testing.T) {
 	}
 }
 
-// TestSonicNative fails when sonic runs its encoding/json fallback (on a
-// Go version or platform it does not support) where its JIT/asm path is
-// expected: then the project's JSON fallback path would silently be slow.
-func TestSonicNative(t *testing.T) {
-	native := runtime.GOARCH == "amd64" || runtime.GOARCH == "arm64"
-	if !native {
-		t.Skipf("sonic has no native path on %s", runtime.GOARCH)
-	}
-	if sonic.APIKind != sonic.UseSonicJSON {
-		t.Errorf("sonic.APIKind = %d: sonic uses its encoding/json fallback on %s/%s (%s); check sonic's build tags",
-			sonic.APIKind, runtime.GOOS, runtime.GOARCH, runtime.Version())
-	}
-	if encoder.EnableFallback {
-		t.Error("sonic encoder uses its fallback")
-	}
-	// Runtime check on the very API value Decode uses: the native
-	// frozenConfig carries compiled decoder options, the fallback's
-	// (compat.go) only the Config.
-	if !reflect.ValueOf(sonicAPI).Elem().FieldByName("decoderOpts").IsValid() {
-		t.Errorf("Decode's sonic API is the fallback implementation (%T)", sonicAPI)
-	}
-}
-
 // FuzzPlainInt: the shortcut for plain integers agrees with the full
 // number scanner on every input (value, and whether it is an error).
 func FuzzPlainInt(f *testing.F) {
@@ -372,10 +345,10 @@ func FuzzPlainInt(f *testing.F) {
 		if got != want || (err == nil) != (werr == nil) {
 			t.Fatalf("%q: DecodeInt %d, %v; scanner %d, %v", raw, got, err, want, werr)
 		}
-		u, err := DecodeUint(raw)
+		u, err := decodeUint(raw)
 		wantU, werr := scanUint(raw)
 		if u != wantU || (err == nil) != (werr == nil) {
-			t.Fatalf("%q: DecodeUint %d, %v; scanner %d, %v", raw, u, err, wantU, werr)
+			t.Fatalf("%q: decodeUint %d, %v; scanner %d, %v", raw, u, err, wantU, werr)
 		}
 	})
 }

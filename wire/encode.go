@@ -8,16 +8,14 @@ import (
 	"math/bits"
 	"reflect"
 	"strconv"
-	"sync"
 	"unicode/utf8"
 	"unsafe"
-
-	"github.com/bytedance/sonic/encoder"
 )
 
-// Encoding (append-style). Output is always compact JSON in valid UTF-8,
-// never HTML-escaped, with map keys in Go's (random) iteration order —
-// Perl does not care. Choices:
+// Encoding (append-style). Output is compact JSON in valid UTF-8 (the
+// text of Raw values and of MarshalJSON methods is validated but keeps its
+// inner whitespace), never HTML-escaped, with map keys in Go's (random)
+// iteration order — Perl does not care. Choices:
 //
 //   - string: JSON-escaped; invalid UTF-8 bytes become U+FFFD (as
 //     encoding/json does), so a Perl peer never receives text its
@@ -26,7 +24,7 @@ import (
 //     code point U+0000–U+00FF (Latin-1, spec §8 item 13), not base64.
 //     DecodeBytes is the inverse. This applies to []byte on the fast path
 //     (top level, inside []any and map[string]any); values encoded by
-//     sonic follow encoding/json (base64 for []byte fields).
+//     the JSON backend follow encoding/json (base64 for []byte fields).
 //   - floats: shortest text that round-trips (strconv 'g'-style, with the
 //     exponent form outside [1e-6, 1e21)); an integral float keeps a ".0"
 //     (2.0, not 2) so that a Go receiver's DecodeAny sees a float64 again
@@ -40,13 +38,15 @@ import (
 //   - Fast path without reflection for nil, string, []byte, bool, every
 //     int/uint kind, float32/64, []any, []string, []int, []int64,
 //     []float64, map[string]any, map[string]string, Raw, json.RawMessage,
-//     json.Number, error; everything else goes through sonic
-//     (encoder.EncodeInto, straight into the buffer; invalid UTF-8 in its
-//     output is replaced by \ufffd afterwards).
+//     json.Number, error; everything else goes through the JSON backend:
+//     sonic where its native path exists (amd64, arm64: encoder.EncodeInto,
+//     straight into the buffer), encoding/json elsewhere (json_sonic.go,
+//     json_std.go); invalid UTF-8 in its output is replaced by \ufffd
+//     afterwards.
 //
 // Values passed as `any` are boxed by the caller (Go allocates when boxing
-// a non-constant number ≥ 256, a string or a float that escapes; the sonic
-// fallback makes them escape). The encoders themselves do not allocate
+// a non-constant number ≥ 256, a string or a float that escapes; the JSON
+// backend makes them escape). The encoders themselves do not allocate
 // beyond growing b; AppendEnvelopeHead plus the typed Append* functions
 // avoid boxing entirely.
 
@@ -55,7 +55,7 @@ import (
 type Raw []byte
 
 // MarshalJSON returns r itself, so that Raw also works inside values
-// encoded by sonic or encoding/json. A nil Raw is null.
+// encoded by the JSON backend or encoding/json. A nil Raw is null.
 func (r Raw) MarshalJSON() ([]byte, error) {
 	if r == nil {
 		return []byte("null"), nil
@@ -63,18 +63,15 @@ func (r Raw) MarshalJSON() ([]byte, error) {
 	return r, nil
 }
 
-// sonicOpts: no HTML escaping, no key sorting, no newline.
-const sonicOpts = encoder.NoEncoderNewline
-
 // AppendEnvelope appends the message [local, tag, args…] to b. On error
 // (an argument that cannot be encoded) it returns b with its original
 // length and the error.
 func AppendEnvelope(b []byte, local, tag string, args ...any) ([]byte, error) {
-	return AppendEnvelopeArgs(b, local, tag, args)
+	return appendEnvelopeArgs(b, local, tag, args)
 }
 
-// AppendEnvelopeArgs is AppendEnvelope with the arguments as a slice.
-func AppendEnvelopeArgs(b []byte, local, tag string, args []any) ([]byte, error) {
+// appendEnvelopeArgs is AppendEnvelope with the arguments as a slice.
+func appendEnvelopeArgs(b []byte, local, tag string, args []any) ([]byte, error) {
 	start := len(b)
 	b = AppendEnvelopeHead(b, local, tag)
 	var err error
@@ -150,7 +147,7 @@ func appendValue(b []byte, v any, depth int) ([]byte, error) {
 	case float64:
 		return AppendFloat(b, x)
 	case float32:
-		return AppendFloat32(b, x)
+		return appendFloat32(b, x)
 	case Raw:
 		if x == nil {
 			return append(b, "null"...), nil
@@ -162,7 +159,7 @@ func appendValue(b []byte, v any, depth int) ([]byte, error) {
 		}
 		return appendRaw(b, x, depth)
 	case json.Number:
-		return AppendNumber(b, x)
+		return appendNumber(b, x)
 	case []any:
 		return appendAnyList(b, x, depth)
 	case []string:
@@ -215,14 +212,14 @@ func appendValue(b []byte, v any, depth int) ([]byte, error) {
 		}
 		return append(b, '}'), nil
 	case json.Marshaler:
-		return appendSonic(b, v)
+		return appendJSON(b, v)
 	case error:
 		if rv := reflect.ValueOf(x); rv.Kind() == reflect.Pointer && rv.IsNil() {
 			return append(b, "null"...), nil // a typed nil error
 		}
 		return AppendString(b, x.Error()), nil
 	}
-	return appendSonic(b, v)
+	return appendJSON(b, v)
 }
 
 func appendInts[T int | int64](b []byte, x []T) []byte {
@@ -291,29 +288,6 @@ func appendRaw(b, raw []byte, depth int) ([]byte, error) {
 	return append(b, t...), nil
 }
 
-// sonicBufs recycles the *[]byte that encoder.EncodeInto needs, so that
-// handing it the caller's buffer does not allocate a slice header.
-var sonicBufs = sync.Pool{New: func() any { return new([]byte) }}
-
-// appendSonic encodes v with sonic straight into b.
-func appendSonic(b []byte, v any) ([]byte, error) {
-	start := len(b)
-	h := sonicBufs.Get().(*[]byte)
-	*h = b
-	err := encoder.EncodeInto(h, v, sonicOpts)
-	b = *h
-	*h = nil
-	sonicBufs.Put(h)
-	if err != nil {
-		return b[:start], fmt.Errorf("%w: %T: %w", ErrUnsupportedValue, v, err)
-	}
-	if !utf8.Valid(b[start:]) {
-		fixed := fixUTF8(nil, b[start:])
-		b = append(b[:start], fixed...)
-	}
-	return b, nil
-}
-
 // fixUTF8 appends src to dst with every invalid UTF-8 byte replaced by
 // the JSON escape \ufffd (valid inside JSON strings, the only place such
 // bytes can occur in encoder output).
@@ -360,9 +334,9 @@ func AppendFloat(b []byte, f float64) ([]byte, error) {
 	return appendFloat(b, f, 64)
 }
 
-// AppendFloat32 is AppendFloat for a float32: the shortest text that
+// appendFloat32 is AppendFloat for a float32: the shortest text that
 // parses back to the same float32.
-func AppendFloat32(b []byte, f float32) ([]byte, error) {
+func appendFloat32(b []byte, f float32) ([]byte, error) {
 	return appendFloat(b, float64(f), 32)
 }
 
@@ -395,9 +369,9 @@ func appendFloat(b []byte, f float64, bits int) ([]byte, error) {
 	return append(b, '.', '0'), nil
 }
 
-// AppendNumber appends a json.Number after checking that it is a valid
+// appendNumber appends a json.Number after checking that it is a valid
 // JSON number literal (ErrUnsupportedValue otherwise).
-func AppendNumber(b []byte, n json.Number) ([]byte, error) {
+func appendNumber(b []byte, n json.Number) ([]byte, error) {
 	s := unsafe.Slice(unsafe.StringData(string(n)), len(n))
 	if len(s) == 0 {
 		return b, fmt.Errorf("%w: empty json.Number", ErrUnsupportedValue)

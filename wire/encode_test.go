@@ -102,9 +102,9 @@ func TestAppendFloat(t *testing.T) {
 		}
 	}
 	for in, want := range map[float32]string{0.1: "0.1", 3.25: "3.25", 1: "1.0", 1e-7: "1e-7", 16777216: "16777216.0"} {
-		got, err := AppendFloat32(nil, in)
+		got, err := appendFloat32(nil, in)
 		if err != nil || string(got) != want {
-			t.Errorf("AppendFloat32(%v) = %s, %v; want %s", in, got, err, want)
+			t.Errorf("appendFloat32(%v) = %s, %v; want %s", in, got, err, want)
 		}
 	}
 }
@@ -198,7 +198,7 @@ func TestAppendEnvelope(t *testing.T) {
 	h = AppendUint(append(h, ','), 5)
 	h = AppendBool(append(h, ','), true)
 	h = AppendNull(append(h, ','))
-	h, _ = AppendNumber(append(h, ','), "1e3")
+	h, _ = appendNumber(append(h, ','), "1e3")
 	h = append(h, ']')
 	if string(h) != `["pört\n","tag",-5,5,true,null,1e3]` {
 		t.Fatalf("AppendEnvelopeHead… = %s", h)
@@ -222,12 +222,12 @@ func TestAppendEnvelopeAllocs(t *testing.T) {
 	preboxed := [][]any{{n}, {s}, {f}, {s, f}, {n, s, f, true, nil, []byte("xy")}}
 	for _, args := range preboxed {
 		allocs := testing.AllocsPerRun(100, func() {
-			if _, err := AppendEnvelopeArgs(buf[:0], "9q3J9HyJQb", "ping", args); err != nil {
+			if _, err := appendEnvelopeArgs(buf[:0], "9q3J9HyJQb", "ping", args); err != nil {
 				panic(err)
 			}
 		})
 		if allocs != 0 {
-			t.Errorf("AppendEnvelopeArgs(%v) allocates %v times", args, allocs)
+			t.Errorf("appendEnvelopeArgs(%v) allocates %v times", args, allocs)
 		}
 	}
 	// Constants are boxed statically: the variadic form costs nothing.
@@ -287,7 +287,7 @@ func TestRoundTrip(t *testing.T) {
 		}
 	}
 	// The same values as the arguments of one envelope.
-	msg, err := AppendEnvelopeArgs(nil, "pört#1", "tag\u00e9", args)
+	msg, err := appendEnvelopeArgs(nil, "pört#1", "tag\u00e9", args)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -316,8 +316,8 @@ func TestRoundTrip(t *testing.T) {
 				t.Errorf("arg %d: DecodeInt = %d, %v", i, n, err)
 			}
 		case uint64:
-			if n, err := DecodeUint(raw); err != nil || n != w {
-				t.Errorf("arg %d: DecodeUint = %d, %v", i, n, err)
+			if n, err := decodeUint(raw); err != nil || n != w {
+				t.Errorf("arg %d: decodeUint = %d, %v", i, n, err)
 			}
 		case float64:
 			if f, err := DecodeFloat(raw); err != nil || f != w {

@@ -74,17 +74,17 @@ func FuzzScanEnvelope(f *testing.F) {
 			}
 		}
 		// The stream scanner agrees on the first message.
-		se, n, serr := ScanNextEnvelope(data)
+		se, n, serr := scanNextEnvelope(data)
 		if serr == nil {
 			if _, err2 := ScanEnvelope(data[:n]); err2 != nil {
-				t.Fatalf("ScanNextEnvelope used %d bytes of %q, which do not scan: %v", n, data, err2)
+				t.Fatalf("scanNextEnvelope used %d bytes of %q, which do not scan: %v", n, data, err2)
 			}
 		}
 		if err != nil {
 			return
 		}
 		if serr != nil || !reflect.DeepEqual(se, e) {
-			t.Fatalf("ScanNextEnvelope(%q) = %+v, %v; ScanEnvelope = %+v", data, se, serr, e)
+			t.Fatalf("scanNextEnvelope(%q) = %+v, %v; ScanEnvelope = %+v", data, se, serr, e)
 		}
 
 		dec := json.NewDecoder(bytes.NewReader(data))
@@ -127,8 +127,8 @@ func FuzzScanEnvelope(f *testing.F) {
 			// None of these may panic; their errors must be typed.
 			var scratch [16]byte
 			for _, err := range []error{
-				second(DecodeInt(raw)), second(DecodeUint(raw)), second(DecodeFloat(raw)),
-				second(DecodeString(raw)), second(DecodeStringBytes(raw, scratch[:0])), second(DecodeBool(raw)),
+				second(DecodeInt(raw)), second(decodeUint(raw)), second(DecodeFloat(raw)),
+				second(DecodeString(raw)), second(decodeStringBytes(raw, scratch[:0])), second(DecodeBool(raw)),
 				second(DecodeBytes(raw)), Decode(raw, new(any)), Decode(raw, new(decodeTarget)), Decode(raw, new(int16)),
 			} {
 				if err != nil && !errors.Is(err, ErrType) && !errors.Is(err, ErrRange) {

@@ -165,7 +165,7 @@ func TestScanNextEnvelopeStream(t *testing.T) {
 	stream := []byte("[\"a\",\"x\",1][\"b\",\"y\"]\n  [\"c\",\"z\",[2]]\r\n[]")
 	var tags []string
 	for len(stream) > 0 {
-		e, n, err := ScanNextEnvelope(stream)
+		e, n, err := scanNextEnvelope(stream)
 		if err != nil {
 			t.Fatalf("at %q: %v", stream, err)
 		}
@@ -178,17 +178,17 @@ func TestScanNextEnvelopeStream(t *testing.T) {
 	// Every proper prefix of a message is reported as truncated.
 	msg := `["port","tag",{"k":[1,"v\u00e9",true,null]},-1.5e3,"é"]`
 	for i := 0; i < len(msg); i++ {
-		_, _, err := ScanNextEnvelope([]byte(msg[:i]))
+		_, _, err := scanNextEnvelope([]byte(msg[:i]))
 		if !errors.Is(err, ErrTruncated) {
 			t.Errorf("prefix %q: error %v, want ErrTruncated", msg[:i], err)
 		}
 	}
-	if _, n, err := ScanNextEnvelope([]byte(msg + "[")); err != nil || n != len(msg) {
-		t.Errorf("ScanNextEnvelope with following data = %d, %v", n, err)
+	if _, n, err := scanNextEnvelope([]byte(msg + "[")); err != nil || n != len(msg) {
+		t.Errorf("scanNextEnvelope with following data = %d, %v", n, err)
 	}
 	// A comma between texts is not allowed (JSON::XS would croak).
-	_, n, _ := ScanNextEnvelope([]byte(`["a"],["b"]`))
-	if _, _, err := ScanNextEnvelope([]byte(`["a"],["b"]`)[n:]); !errors.Is(err, ErrSyntax) || errors.Is(err, ErrTruncated) {
+	_, n, _ := scanNextEnvelope([]byte(`["a"],["b"]`))
+	if _, _, err := scanNextEnvelope([]byte(`["a"],["b"]`)[n:]); !errors.Is(err, ErrSyntax) || errors.Is(err, ErrTruncated) {
 		t.Errorf("comma between messages: %v", err)
 	}
 }

@@ -21,10 +21,10 @@ const Version = "1"
 // Provider is the value of the provider= key a Go node announces.
 const Provider = "Go-aemp-0.1"
 
-// NonceBytes is the number of random octets in a nonce line; base64 without
-// padding turns them into NonceLen characters, as Perl 2.02 sends.
+// NonceLen is the length of a nonce line (greeting line 2): nonceBytes
+// random octets in base64 without padding, as Perl 2.02 sends.
 const (
-	NonceBytes = 66
+	nonceBytes = 66
 	NonceLen   = 88
 )
 
@@ -185,7 +185,7 @@ func AppendGreeting(b []byte, g Greeting) []byte {
 // NewNonce returns a fresh greeting line 2: 66 octets from crypto/rand,
 // standard base64 without padding (88 characters), as Perl 2.02 sends.
 func NewNonce() (string, error) {
-	var raw [NonceBytes]byte
+	var raw [nonceBytes]byte
 	if _, err := rand.Read(raw[:]); err != nil {
 		return "", fmt.Errorf("nonce: %w", err)
 	}

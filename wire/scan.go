@@ -544,7 +544,7 @@ func (it *ArgIter) start(i int) (k, off int) {
 }
 
 func (it *ArgIter) remember(k, off int) {
-	if off > math.MaxUint32 || k > math.MaxInt32 {
+	if uint64(off) > math.MaxUint32 || k > math.MaxInt32 {
 		return
 	}
 	if k < argCache && k == int(it.known) {

@@ -31,7 +31,7 @@ var (
 	// where bytes are expected.
 	ErrRange = errors.New("value out of range")
 	// ErrUnsupportedValue: a value cannot be encoded as JSON (NaN, ±Inf,
-	// an invalid json.Number, a type sonic refuses).
+	// an invalid json.Number, a type the JSON backend refuses).
 	ErrUnsupportedValue = errors.New("value cannot be encoded as JSON")
 	// ErrNoArg: an argument index is past the end of the argument list.
 	ErrNoArg = errors.New("no such argument")
@@ -93,7 +93,7 @@ func rangeErr(want string, text []byte) error {
 	return &rangeError{want: want, text: string(text)}
 }
 
-// notIntegralError: DecodeInt/DecodeUint on a number with a fraction.
+// notIntegralError: DecodeInt/decodeUint on a number with a fraction.
 type notIntegralError struct{ s string }
 
 func notIntegral(num []byte) error { return &notIntegralError{string(num)} }
@@ -111,7 +111,7 @@ func (e *numStringError) Error() string {
 }
 func (e *numStringError) Unwrap() error { return ErrType }
 
-// decodeError wraps a type mismatch reported by sonic.
+// decodeError wraps a type mismatch reported by the JSON backend.
 type decodeError struct{ err error }
 
 func (e *decodeError) Error() string   { return "wrong JSON type: " + e.err.Error() }

@@ -218,9 +218,9 @@ func checkTyped(t *testing.T, name string, i int, raw []byte, want any) {
 			t.Errorf("%s: arg %d: DecodeString = %q, %v; want %q", name, i, s, err, w)
 		}
 		var scratch [64]byte
-		sb, err := DecodeStringBytes(raw, scratch[:0])
+		sb, err := decodeStringBytes(raw, scratch[:0])
 		if err != nil || string(sb) != w {
-			t.Errorf("%s: arg %d: DecodeStringBytes = %q, %v; want %q", name, i, sb, err, w)
+			t.Errorf("%s: arg %d: decodeStringBytes = %q, %v; want %q", name, i, sb, err, w)
 		}
 	case json.Number:
 		f, _ := w.Float64()
