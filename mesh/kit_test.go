@@ -2,7 +2,6 @@ package mesh
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -135,12 +134,6 @@ func (n *memNet) Cut() {
 	for _, c := range conns {
 		c.Close()
 	}
-}
-
-func (n *memNet) dialed(addr string) int {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return n.dials[addr]
 }
 
 // recorder is a test's Events: it keeps the ordered events as text
@@ -330,5 +323,3 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // leakFree checks for leaked goroutines when the test ends (registered
 // first, so it runs after the meshes are closed).
 func leakFree(t *testing.T) { t.Cleanup(leakcheck.Check(t)) }
-
-var errRefused = errors.New("refused")
