@@ -408,6 +408,10 @@ func TestNewLinkErrors(t *testing.T) {
 	if _, err := NewLink(ca, nil, "json", "json", newRecorder(), Config{MaxInbound: -1}); !errors.Is(err, ErrConfig) {
 		t.Fatal(err)
 	}
+	// package wire scans at most frame.DefaultMaxDepth levels
+	if _, err := NewLink(ca, nil, "json", "json", newRecorder(), Config{MaxDepth: frame.DefaultMaxDepth + 1}); !errors.Is(err, ErrConfig) {
+		t.Fatal(err)
+	}
 	// net.Pipe is no TCP conn: runs on std even when netpoll is asked for
 	r := newRecorder()
 	l, err := NewLink(ca, nil, "json", "json", r, Config{Backend: BackendNetpoll})

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 	"unsafe"
 
+	"github.com/aemp-go/aemp/internal/jsonlex"
 	"github.com/bytedance/sonic"
 )
 
@@ -860,7 +861,7 @@ func hex4(s []byte) rune {
 	}
 	var r rune
 	for _, c := range s[:4] {
-		v := jsonHexVal(c)
+		v := jsonlex.HexVal(c)
 		if v < 0 {
 			return -1
 		}

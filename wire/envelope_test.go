@@ -356,53 +356,6 @@ func TestValid(t *testing.T) {
 	}
 }
 
-func TestSpecialBytes(t *testing.T) {
-	special := func(c byte) bool { return c == '"' || c == '\\' || c < 0x20 || c >= 0x80 }
-	check := func(w [8]byte) {
-		x := uint64(0)
-		for k := 7; k >= 0; k-- {
-			x = x<<8 | uint64(w[k])
-		}
-		m := specialBytes(x)
-		first := -1
-		for k, c := range w {
-			if special(c) {
-				first = k
-				break
-			}
-		}
-		got := -1
-		if m != 0 {
-			for k := 0; k < 8; k++ {
-				if m>>(8*k+7)&1 == 1 {
-					got = k
-					break
-				}
-			}
-		}
-		if got != first {
-			t.Fatalf("specialBytes(%q): first flagged byte %d, want %d", w[:], got, first)
-		}
-	}
-	// Every byte value in every position among plain and among special
-	// neighbours.
-	for _, fill := range []byte{'a', 0x1f, 0x20, '"', '\\', 0x7f, 0x80, 0xff, '!', '#', '[', ']'} {
-		for c := 0; c < 256; c++ {
-			for pos := 0; pos < 8; pos++ {
-				var w [8]byte
-				for k := range w {
-					w[k] = 'a'
-					if k > pos {
-						w[k] = fill
-					}
-				}
-				w[pos] = byte(c)
-				check(w)
-			}
-		}
-	}
-}
-
 func TestScanStringEveryByte(t *testing.T) {
 	for c := 0; c < 256; c++ {
 		for pos := 0; pos < 10; pos++ {
