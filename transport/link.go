@@ -134,8 +134,7 @@ func NewLink(conn net.Conn, buffered []byte, sendFraming, recvFraming string, h 
 		return nil, err
 	}
 	l.onFree = l.bufFreed
-	l.start(l.readLoop)
-	l.start(l.writeLoop)
+	l.start(l.readLoop, l.writeLoop)
 	return l, nil
 }
 
@@ -149,14 +148,18 @@ func isGoFraming(name string) (bool, error) {
 	return false, fmt.Errorf("%w: %q", ErrUnknownFraming, name)
 }
 
-// start runs fn as one of the link's goroutines; the last one to finish
-// reports the end to the handler.
-func (l *Link) start(fn func()) {
-	l.running.Add(1)
-	go func() {
-		defer l.exited()
-		fn()
-	}()
+// start runs fns as the link's goroutines; the last one to finish reports
+// the end to the handler. All are counted before any starts: one that ends
+// at once (a reader failing on the handshake's buffered bytes) must not
+// find the count at zero and report the end while another is yet to start.
+func (l *Link) start(fns ...func()) {
+	l.running.Add(int32(len(fns)))
+	for _, fn := range fns {
+		go func() {
+			defer l.exited()
+			fn()
+		}()
+	}
 }
 
 func (l *Link) exited() {

@@ -564,3 +564,27 @@ func TestExpressOvertakes(t *testing.T) {
 		}
 	}
 }
+
+// TestLinkFailsAtOnce: a link whose reader fails before the writer has
+// started (malformed bytes left by the handshake) still ends once:
+// OnClose exactly once, Done closed once.
+func TestLinkFailsAtOnce(t *testing.T) {
+	defer leakcheck.Check(t)()
+	for i := 0; i < 200; i++ {
+		ca, cb := net.Pipe()
+		r := newRecorder()
+		l, err := NewLink(ca, []byte("garbage"), "json", "json", r, Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.waitClosed(t); !errors.Is(err, ErrFraming) {
+			t.Fatalf("reason %v, want ErrFraming", err)
+		}
+		<-l.Done()
+		l.Close()
+		cb.Close()
+		if n := r.closes.Load(); n != 1 {
+			t.Fatalf("OnClose called %d times", n)
+		}
+	}
+}
