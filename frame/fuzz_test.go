@@ -2,6 +2,7 @@ package frame
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"testing"
@@ -138,4 +139,50 @@ func FuzzJSONSplitter(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FuzzParseCredit parses arbitrary bytes as a goframe1 frame and, when it
+// carries the credit flag, as a credit frame: ParseCredit must accept
+// exactly a frame with the credit flag alone and a 4-byte payload, return
+// its big-endian grant (which AppendCredit encodes back to the same
+// bytes), and refuse anything else with ErrCorrupt. It also takes the
+// flags and the payload directly, as a Frame a caller might build.
+func FuzzParseCredit(f *testing.F) {
+	f.Add(AppendCredit(nil, 0), byte(0), []byte{})
+	f.Add(AppendCredit(nil, 1<<31), FlagCredit, []byte{0, 0, 1, 0})
+	f.Add(AppendCredit(AppendCredit(nil, 7), 0xffffffff), FlagCredit|FlagBatch, []byte{0, 0, 0, 1})
+	f.Add(AppendFrame(nil, FlagCredit, []byte{0, 0, 1}), FlagCredit, []byte{0, 0, 1, 0, 0})
+	f.Add(AppendFrame(nil, FlagCredit|FlagS2, []byte{0, 0, 0, 1}), FlagCredit|0x80, []byte{1, 2, 3, 4})
+	f.Add(AppendFrame(nil, 0, []byte(`["a"]`)), byte(0), []byte{1, 2, 3, 4})
+	f.Fuzz(func(t *testing.T, data []byte, flags byte, payload []byte) {
+		checkCredit(t, Frame{Flags: flags, Payload: payload})
+		for rest := data; len(rest) > 0; {
+			fr, n, err := Parse(rest, 64)
+			if err != nil || n == 0 {
+				return
+			}
+			rest = rest[n:]
+			if fr.Flags&FlagCredit != 0 {
+				checkCredit(t, fr)
+			}
+		}
+	})
+}
+
+// checkCredit compares ParseCredit with the definition of a credit frame.
+func checkCredit(t *testing.T, fr Frame) {
+	g, err := ParseCredit(fr)
+	valid := fr.Flags == FlagCredit && len(fr.Payload) == 4
+	if !valid {
+		if !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("ParseCredit(flags %#x, % x) = %d, %v; want ErrCorrupt", fr.Flags, fr.Payload, g, err)
+		}
+		return
+	}
+	if err != nil || g != binary.BigEndian.Uint32(fr.Payload) {
+		t.Fatalf("ParseCredit(% x) = %d, %v", fr.Payload, g, err)
+	}
+	if re := AppendCredit(nil, g); !bytes.Equal(re, AppendFrame(nil, fr.Flags, fr.Payload)) || len(re) != CreditLen {
+		t.Fatalf("AppendCredit(%d) = % x, not the parsed frame", g, re)
+	}
 }
