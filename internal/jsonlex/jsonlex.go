@@ -50,27 +50,53 @@ const (
 // the content runs to the end of b.
 func SkipPlain(b []byte, i int) int {
 	for i < len(b) {
-		if i+8 <= len(b) {
-			m := SpecialBytes(binary.LittleEndian.Uint64(b[i:]))
-			if m == 0 {
-				i += 8
-				continue
+		// ASCII, 8 bytes at a time, up to the first byte that needs a look.
+		for i+8 <= len(b) {
+			if m := SpecialBytes(binary.LittleEndian.Uint64(b[i:])); m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+				break
 			}
-			i += bits.TrailingZeros64(m) >> 3
+			i += 8
 		}
+		if i >= len(b) {
+			return i
+		}
+		if c := b[i]; c < 0x80 {
+			if c == '"' || c == '\\' || c < 0x20 {
+				return i
+			}
+			i++
+			continue
+		}
+		if i = skipUTF8(b, i); i < len(b) && b[i] >= 0x80 {
+			return i // invalid or incomplete
+		}
+	}
+	return i
+}
+
+// skipUTF8 skips the run of valid multi-byte sequences at b[i] and returns
+// the index of the first ASCII byte or of a sequence that is invalid or
+// incomplete within b. The 2-byte sequences and the 3-byte ones whose
+// continuation bytes are unrestricted (lead E1–EC, EE, EF: most of the
+// BMP) are checked inline; Rune does the rest.
+func skipUTF8(b []byte, i int) int {
+	for i < len(b) {
 		c := b[i]
-		if c >= 0x80 {
+		switch {
+		case c < 0x80:
+			return i
+		case c >= 0xE1 && c <= 0xEF && c != 0xED && i+2 < len(b) && b[i+1]&0xC0 == 0x80 && b[i+2]&0xC0 == 0x80:
+			i += 3
+		case c >= 0xC2 && c <= 0xDF && i+1 < len(b) && b[i+1]&0xC0 == 0x80:
+			i += 2
+		default:
 			n := Rune(b[i:])
 			if n <= 0 {
 				return i
 			}
 			i += n
-			continue
 		}
-		if c == '"' || c == '\\' || c < 0x20 {
-			return i
-		}
-		i++
 	}
 	return i
 }

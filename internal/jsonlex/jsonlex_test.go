@@ -196,3 +196,27 @@ func TestSpecialBytes(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkSkipPlain runs SkipPlain over 1 KiB of string content, ASCII
+// and mostly non-ASCII.
+func BenchmarkSkipPlain(b *testing.B) {
+	for _, bc := range []struct{ name, unit string }{
+		{"ascii", "0123456789abcdef"},
+		{"mixed", "héllo wörld ✓ 日本語テキスト 😀 "},
+		{"cjk", "日本語のテキストです"},
+	} {
+		var text []byte
+		for len(text) < 1024 {
+			text = append(text, bc.unit...)
+		}
+		text = append(text, '"')
+		b.Run(bc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(text)))
+			for b.Loop() {
+				if SkipPlain(text, 0) != len(text)-1 {
+					b.Fatal("stopped early")
+				}
+			}
+		})
+	}
+}
