@@ -70,8 +70,9 @@ func FuzzHandshake(f *testing.F) {
 		}
 	}
 	f.Add(uint8(4|1), []byte("aemp;1;peer;hmac_sha3_512;json;tls=1.0\n0123456789abcdef0123456789abcdef\n\x16\x03\x01garbage"))
+	var leaks leakGuard
 	f.Fuzz(func(t *testing.T, mode uint8, script []byte) {
-		runHandshake(t, hsModeOf(mode), script)
+		leaks.run(t, func() { runHandshake(t, hsModeOf(mode), script) })
 	})
 }
 
@@ -85,7 +86,6 @@ type hsOutcome struct {
 // runHandshake plays one script against handshake.Run and checks the
 // outcome; it reports whether the handshake succeeded.
 func runHandshake(t *testing.T, m hsMode, script []byte) bool {
-	defer leakcheck.Check(t)()
 	cfg := &handshake.Config{NodeID: "gonode", Secret: hsSecret, Timeout: hsTimeout}
 	if m.goFraming {
 		cfg.Framings = []string{"goframe1", "json"}
@@ -137,6 +137,7 @@ func runHandshake(t *testing.T, m hsMode, script []byte) bool {
 func TestHandshakeHarness(t *testing.T) {
 	lines := realTranscriptT(t)
 	valid := []byte(lines[0] + "\n" + lines[1] + "\n" + templateAuth(lines[2]) + "\n[1]")
+	defer leakcheck.Check(t)()
 	for _, m := range []uint8{0, 1, 8, 0x1d, 0x29, 0x35} {
 		if !runHandshake(t, hsModeOf(m), valid) {
 			t.Errorf("mode %#x: the valid script failed", m)

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/aemp-go/aemp/frame"
-	"github.com/aemp-go/aemp/internal/leakcheck"
 	"github.com/aemp-go/aemp/pool"
 	"github.com/aemp-go/aemp/transport"
 )
@@ -55,13 +54,14 @@ func FuzzLinkReader(f *testing.F) {
 		f.Add(s.mode, s.stream, []byte{0})
 		f.Add(s.mode|0x20, s.stream, []byte{6, 200, 1})
 	}
+	var leaks leakGuard
 	f.Fuzz(func(t *testing.T, mode uint8, stream, sizes []byte) {
-		runLink(t, linkModeOf(mode), stream, sizes)
+		leaks.run(t, func() { runLink(t, linkModeOf(mode), stream, sizes) })
 	})
 }
 
+// runLink runs one stream through a link and checks the outcome.
 func runLink(t *testing.T, m linkMode, stream, sizes []byte) {
-	defer leakcheck.Check(t)()
 	maxFrame := m.maxFrame
 	if maxFrame == 0 {
 		maxFrame = frame.DefaultMaxFrame
