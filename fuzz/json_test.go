@@ -51,6 +51,9 @@ var grammarSeeds = []string{
 	`[01]`, `[1.]`, `[-]`, `[1,]`, `[,1]`, `[tru]`, `[{"a"}]`, `[{"a":1,}]`, `[{1:1}]`, `{"a":1}`, `"s"`, `12`,
 	"[\"\x01\"]", `["\x"]`, `["\u12G4"]`, `[1]x`, `[1],[2]`, `[1][2]`, "\ufeff[1]", `[1e5, 2E-3, 0e0]`,
 	`[{"a":1,"a":2}]`, `[[],{},[[]],{"":{}}]`, `["a\"]","\\"]`, "[\"\x7f\"]", `[1 2]`, `["a" "b"]`,
+	// arguments that take wire.Decode's sonic path ([]string, map[string]string)
+	`["b","t",["\ud800","x",null],{"\udc00":"y","k":"\ud83d\ude00"}]`, `["b","t",["a",1],{"k":[]}]`,
+	`[1,true,["é✓😀"],{"é":"✓"}]`,
 }
 
 // messageVerdict is what each reader says about one message text.

@@ -22,6 +22,7 @@ type linkMode struct {
 	json     bool // json framing (else goframe1)
 	credit   bool // credit flow control (goframe1 only)
 	retain   bool // the handler retains every buffer until the end
+	buffered bool // the stream's head comes as the handshake's buffered bytes
 	maxFrame int  // Config.MaxFrame (0: the default)
 	readBuf  int  // Config.ReadBuffer (0: the default)
 }
@@ -31,6 +32,7 @@ func linkModeOf(m uint8) linkMode {
 		json:     m&1 != 0,
 		credit:   m&1 == 0 && m&2 != 0,
 		retain:   m&4 != 0,
+		buffered: m&0x80 != 0,
 		maxFrame: []int{0, 64, 300, 4096}[m>>3&3],
 		readBuf:  []int{0, 16, 100, 4096}[m>>5&3],
 	}
@@ -40,8 +42,9 @@ func linkModeOf(m uint8) linkMode {
 // conn whose reads return fuzz-chosen chunk sizes (ChunkConn), in either
 // framing (goframe1 with single, batch, s2 and credit frames, with credit
 // flow control on or off; or the json framing), with small or default
-// limits and read buffers, while the handler copies or retains what it is
-// given. The messages delivered must be exactly those of a one-shot
+// limits and read buffers, the stream's head passed to NewLink as bytes
+// the handshake read ahead or not, while the handler copies or retains
+// what it is given. The messages delivered must be exactly those of a one-shot
 // reference parse of the same stream (ParseGoStream, independent of package
 // frame; ParseJSONStream, through package wire's scanner), in order,
 // whatever the chunking; retained messages must stay intact; a malformed
@@ -53,6 +56,7 @@ func FuzzLinkReader(f *testing.F) {
 	for _, s := range linkSeeds(f) {
 		f.Add(s.mode, s.stream, []byte{0})
 		f.Add(s.mode|0x20, s.stream, []byte{6, 200, 1})
+		f.Add(s.mode|0x80, s.stream, []byte{11, 3})
 	}
 	var leaks leakGuard
 	f.Fuzz(func(t *testing.T, mode uint8, stream, sizes []byte) {
@@ -74,13 +78,22 @@ func runLink(t *testing.T, m linkMode, stream, sizes []byte) {
 	} else {
 		want = ParseGoStream(stream, maxFrame, m.credit)
 	}
+	var buffered []byte
+	if m.buffered { // the first size byte says how much (half the stream without)
+		k := len(stream) / 2
+		if len(sizes) > 0 {
+			k = min(int(sizes[0]), len(stream))
+		}
+		buffered = bytes.Clone(stream[:k])
+		stream = stream[k:]
+	}
 	conn := NewChunkConn(stream, sizes)
 	h := &collector{retain: m.retain, closed: make(chan struct{})}
 	cfg := transport.Config{MaxFrame: m.maxFrame, ReadBuffer: m.readBuf, KeepAlive: -1}
 	if m.credit {
 		cfg.Credit = linkCredit
 	}
-	l, err := transport.NewLink(conn, nil, framing, framing, h, cfg)
+	l, err := transport.NewLink(conn, buffered, framing, framing, h, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
