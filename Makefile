@@ -3,6 +3,7 @@ GO        ?= go
 PKGS      := ./...
 FUZZTIME  ?= 10s
 FUZZPARALLEL ?= 1
+FUZZMINIMIZE ?= 5s
 FUZZ      ?= .
 FUZZPKGS  ?= ./fuzz $(PKGS)
 BENCHTIME ?= 1s
@@ -34,13 +35,14 @@ bench:
 
 ## fuzz: run every Fuzz* target for FUZZTIME each: the cross-package drivers
 ## in fuzz/ first, then every package's own (several per package are fine).
-## FUZZ=<regexp> picks targets by name, FUZZPARALLEL the fuzzing workers;
-## the fuzzers run at the lowest CPU priority. See fuzz/README.md.
+## FUZZ=<regexp> picks targets by name, FUZZPARALLEL the fuzzing workers,
+## FUZZMINIMIZE the minimization time per new input; the fuzzers run at the
+## lowest CPU priority. See fuzz/README.md.
 fuzz:
 	@set -e; for pkg in $$($(GO) list $(FUZZPKGS)); do \
 	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' | grep -E '$(FUZZ)' || true); do \
 	    echo "== $$pkg $$f"; \
-	    nice -n 19 $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -parallel $(FUZZPARALLEL) $$pkg; \
+	    nice -n 19 $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZE) -parallel $(FUZZPARALLEL) $$pkg; \
 	  done; \
 	done
 
