@@ -2,6 +2,10 @@
 GO        ?= go
 PKGS      := ./...
 FUZZTIME  ?= 10s
+FUZZPARALLEL ?= 1
+FUZZMINIMIZE ?= 5s
+FUZZ      ?= .
+FUZZPKGS  ?= ./fuzz $(PKGS)
 BENCHTIME ?= 1s
 BENCHCOUNT ?= 5
 STATICCHECK_VERSION ?= v0.8.2
@@ -29,12 +33,16 @@ test-short:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(BENCHCOUNT) $(PKGS)
 
-## fuzz: run every Fuzz* target for FUZZTIME each
+## fuzz: run every Fuzz* target for FUZZTIME each: the cross-package drivers
+## in fuzz/ first, then every package's own (several per package are fine).
+## FUZZ=<regexp> picks targets by name, FUZZPARALLEL the fuzzing workers,
+## FUZZMINIMIZE the minimization time per new input; the fuzzers run at the
+## lowest CPU priority. See fuzz/README.md.
 fuzz:
-	@set -e; for pkg in $$($(GO) list $(PKGS)); do \
-	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	@set -e; for pkg in $$($(GO) list $(FUZZPKGS)); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' | grep -E '$(FUZZ)' || true); do \
 	    echo "== $$pkg $$f"; \
-	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	    nice -n 19 $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZE) -parallel $(FUZZPARALLEL) $$pkg; \
 	  done; \
 	done
 

@@ -30,10 +30,10 @@ var testHelpers = []string{"internal/leakcheck", "internal/vectors", "internal/r
 var importRules = map[string]importRule{
 	// layer 0–2: buffers, framings, bytes ↔ meaning
 	"pool":  {std: []string{"os", "sync", "sync/atomic", "testing"}},
-	"frame": {std: []string{"encoding/binary", "errors", "fmt"}, ext: []string{"github.com/klauspost/compress/s2"}, tested: []string{"pool"}},
+	"frame": {std: []string{"encoding/binary", "errors", "fmt"}, mod: []string{"internal/jsonlex"}, ext: []string{"github.com/klauspost/compress/s2"}, tested: []string{"pool"}},
 	"wire": {std: []string{"bytes", "crypto/rand", "encoding/base64", "encoding/binary", "encoding/json", "errors", "fmt", "math", "math/bits",
 		"reflect", "slices", "strconv", "strings", "sync", "unicode/utf16", "unicode/utf8", "unsafe"},
-		ext: []string{"github.com/bytedance/sonic"}},
+		mod: []string{"internal/jsonlex"}, ext: []string{"github.com/bytedance/sonic"}},
 	// layer 3: authentication
 	"auth": {std: []string{"crypto/hmac", "crypto/rand", "crypto/rsa", "crypto/sha3", "crypto/subtle", "crypto/tls", "crypto/x509",
 		"crypto/x509/pkix", "encoding/hex", "encoding/pem", "errors", "fmt", "hash", "math/big", "slices", "strings", "time"},
@@ -52,6 +52,10 @@ var importRules = map[string]importRule{
 	".": {std: []string{"bytes", "context", "crypto/rand", "encoding/json", "errors", "fmt", "log/slog", "maps", "math", "net", "os",
 		"path/filepath", "reflect", "runtime", "runtime/debug", "slices", "strconv", "strings", "sync", "sync/atomic", "time", "unsafe"},
 		mod: []string{"auth", "internal/mpsc", "mesh", "pool", "registry", "wire"}},
+	// cross-package fuzz drivers: their tests drive any layer
+	"fuzz": {std: []string{"bytes", "encoding/binary", "encoding/json", "errors", "io", "net", "sync", "time", "unicode/utf8"},
+		mod: []string{"wire"}, ext: []string{"github.com/klauspost/compress/s2"},
+		tested: []string{"frame", "pool", "transport", "transport/handshake", "auth"}},
 	// programs
 	"cmd/aemp":       {std: []string{"*"}, mod: []string{".", "auth", "internal/rcfile"}},
 	"examples/chat":  {std: []string{"*"}, mod: []string{"."}},
@@ -59,6 +63,7 @@ var importRules = map[string]importRule{
 	"examples/ping":  {std: []string{"*"}, mod: []string{"."}, tested: []string{"auth"}},
 	// leaves
 	"internal/mpsc":       {std: []string{"sync", "sync/atomic"}},
+	"internal/jsonlex":    {std: []string{"encoding/binary", "math/bits"}},
 	"internal/race":       {},
 	"internal/leakcheck":  {std: []string{"runtime", "sort", "strings", "time"}},
 	"internal/faultproxy": {std: []string{"net", "sync", "time"}},

@@ -131,7 +131,7 @@ func mustRSA(t *testing.T, k any) *rsa.PrivateKey {
 	return r
 }
 
-func ecBundle(t *testing.T) []byte {
+func ecBundle(t testing.TB) []byte {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {

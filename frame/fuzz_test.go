@@ -2,9 +2,11 @@ package frame
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/aemp-go/aemp/internal/vectors"
 )
@@ -117,8 +119,8 @@ func FuzzJSONSplitter(f *testing.F) {
 			if whole[i] != parts[i] {
 				t.Fatalf("text %d differs: %q vs %q", i, whole[i], parts[i])
 			}
-			if !json.Valid([]byte(whole[i])) || whole[i][0] != '[' {
-				t.Fatalf("emitted %q which encoding/json rejects", whole[i])
+			if !json.Valid([]byte(whole[i])) || !utf8.ValidString(whole[i]) || whole[i][0] != '[' {
+				t.Fatalf("emitted %q which the grammar rejects", whole[i])
 			}
 		}
 		if len(data) < 256 {
@@ -129,12 +131,58 @@ func FuzzJSONSplitter(f *testing.F) {
 				t.Fatalf("bytewise %q %v vs one-shot %q %v", bw, berr, whole, werr)
 			}
 		}
-		// A single array that encoding/json accepts must come out whole.
+		// A single array that the grammar accepts must come out whole.
 		trim := bytes.TrimLeft(data, " \t\r\n")
-		if len(trim) > 0 && trim[0] == '[' && json.Valid(data) && len(data) <= 1<<16 && bytes.Count(data, []byte("[")) < DefaultMaxDepth {
+		if len(trim) > 0 && trim[0] == '[' && json.Valid(data) && utf8.Valid(data) && len(data) <= 1<<16 && bytes.Count(data, []byte("[")) < DefaultMaxDepth {
 			if werr != nil || len(whole) != 1 || whole[0] != string(bytes.TrimSpace(data)) {
 				t.Fatalf("valid array %q split as %q, %v", data, whole, werr)
 			}
 		}
 	})
+}
+
+// FuzzParseCredit parses arbitrary bytes as a goframe1 frame and, when it
+// carries the credit flag, as a credit frame: ParseCredit must accept
+// exactly a frame with the credit flag alone and a 4-byte payload, return
+// its big-endian grant (which AppendCredit encodes back to the same
+// bytes), and refuse anything else with ErrCorrupt. It also takes the
+// flags and the payload directly, as a Frame a caller might build.
+func FuzzParseCredit(f *testing.F) {
+	f.Add(AppendCredit(nil, 0), byte(0), []byte{})
+	f.Add(AppendCredit(nil, 1<<31), FlagCredit, []byte{0, 0, 1, 0})
+	f.Add(AppendCredit(AppendCredit(nil, 7), 0xffffffff), FlagCredit|FlagBatch, []byte{0, 0, 0, 1})
+	f.Add(AppendFrame(nil, FlagCredit, []byte{0, 0, 1}), FlagCredit, []byte{0, 0, 1, 0, 0})
+	f.Add(AppendFrame(nil, FlagCredit|FlagS2, []byte{0, 0, 0, 1}), FlagCredit|0x80, []byte{1, 2, 3, 4})
+	f.Add(AppendFrame(nil, 0, []byte(`["a"]`)), byte(0), []byte{1, 2, 3, 4})
+	f.Fuzz(func(t *testing.T, data []byte, flags byte, payload []byte) {
+		checkCredit(t, Frame{Flags: flags, Payload: payload})
+		for rest := data; len(rest) > 0; {
+			fr, n, err := Parse(rest, 64)
+			if err != nil || n == 0 {
+				return
+			}
+			rest = rest[n:]
+			if fr.Flags&FlagCredit != 0 {
+				checkCredit(t, fr)
+			}
+		}
+	})
+}
+
+// checkCredit compares ParseCredit with the definition of a credit frame.
+func checkCredit(t *testing.T, fr Frame) {
+	g, err := ParseCredit(fr)
+	valid := fr.Flags == FlagCredit && len(fr.Payload) == 4
+	if !valid {
+		if !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("ParseCredit(flags %#x, % x) = %d, %v; want ErrCorrupt", fr.Flags, fr.Payload, g, err)
+		}
+		return
+	}
+	if err != nil || g != binary.BigEndian.Uint32(fr.Payload) {
+		t.Fatalf("ParseCredit(% x) = %d, %v", fr.Payload, g, err)
+	}
+	if re := AppendCredit(nil, g); !bytes.Equal(re, AppendFrame(nil, fr.Flags, fr.Payload)) || len(re) != CreditLen {
+		t.Fatalf("AppendCredit(%d) = % x, not the parsed frame", g, re)
+	}
 }

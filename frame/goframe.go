@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 
+	"github.com/aemp-go/aemp/internal/jsonlex"
 	"github.com/klauspost/compress/s2"
 )
 
@@ -53,8 +54,12 @@ const (
 	// DefaultCompressThreshold: payloads up to this size are sent
 	// uncompressed.
 	DefaultCompressThreshold = 4 << 10
-	// DefaultMaxDepth is the default maximum nesting depth of a JSON text.
-	DefaultMaxDepth = 512
+	// DefaultMaxDepth is the default maximum nesting depth of a JSON text
+	// (the top-level array is level 1); it equals wire.MaxDepth, the
+	// deepest nesting the envelope scanner and the decoders accept, so a
+	// larger JSONSplitter.MaxDepth lets through texts that package wire
+	// then rejects.
+	DefaultMaxDepth = jsonlex.MaxDepth
 )
 
 // Frame is one parsed goframe1 frame. Payload aliases the parsed buffer.

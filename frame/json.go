@@ -1,13 +1,20 @@
 package frame
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/aemp-go/aemp/internal/jsonlex"
+)
 
 // JSONSplitter finds the boundaries of the top-level JSON texts in a byte
 // stream (AEMP `json` framing, spec §3.11) without decoding them. It validates
-// the full JSON grammar as it goes (the texts it returns are exactly those
-// encoding/json.Valid accepts, with an array at the top level), keeps its
-// scanning state between calls, and so costs O(n) in the stream length no
-// matter how the bytes are chunked.
+// the full JSON grammar as it goes — the grammar documented in package
+// [github.com/aemp-go/aemp/wire] ("JSON grammar"), which its scanner and
+// decoders apply too: the texts it returns are exactly those for which
+// encoding/json.Valid and utf8.Valid hold, with an array at the top level
+// and at most MaxDepth levels of nesting. It keeps its scanning state between
+// calls, and so costs O(n) in the stream length no matter how the bytes are
+// chunked.
 //
 // The caller keeps the unconsumed bytes in one slice, appends newly read
 // bytes at its end and passes the whole slice to every call of Next; the
@@ -26,7 +33,7 @@ type JSONSplitter struct {
 	start int    // offset of the current text's '[' (valid when state != stTop)
 	state uint8  // scanner state
 	key   bool   // the string being scanned is an object key
-	n     uint8  // hex digits left in \uXXXX, or literal bytes matched
+	n     uint8  // literal bytes matched
 	lit   string // literal being matched (true, false, null)
 	stack []byte // open containers, '[' or '{'
 	err   error  // sticky error
@@ -41,8 +48,6 @@ const (
 	stColon                     // after a key
 	stAfter                     // after a value: ',' or a closer
 	stString                    // inside a string
-	stEscape                    // after a backslash
-	stHex                       // inside \uXXXX
 	stLiteral                   // inside true/false/null
 	stNumMinus                  // after '-'
 	stNumZero                   // after a leading 0
@@ -61,17 +66,6 @@ func (s *JSONSplitter) Reset() {
 
 // Pending reports whether the splitter is inside an unfinished text.
 func (s *JSONSplitter) Pending() bool { return s.state != stTop }
-
-// strStop marks the bytes that end a run of plain string content.
-var strStop = func() (t [256]bool) {
-	for c := 0; c < 0x20; c++ {
-		t[c] = true
-	}
-	t['"'], t['\\'] = true, true
-	return t
-}()
-
-func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\r' || c == '\t' }
 
 // Next scans b, the unconsumed bytes of the stream. Results:
 //
@@ -136,7 +130,7 @@ func (s *JSONSplitter) scan(b []byte) (int, error) {
 		c := b[i]
 		switch s.state {
 		case stTop:
-			if isSpace(c) {
+			if jsonlex.IsSpace(c) {
 				i++
 				continue
 			}
@@ -154,7 +148,7 @@ func (s *JSONSplitter) scan(b []byte) (int, error) {
 			s.state = stValueOrClose
 			i++
 		case stValue, stValueOrClose:
-			if isSpace(c) {
+			if jsonlex.IsSpace(c) {
 				i++
 				continue
 			}
@@ -170,7 +164,7 @@ func (s *JSONSplitter) scan(b []byte) (int, error) {
 			}
 			i++
 		case stKeyOrClose, stKey:
-			if isSpace(c) {
+			if jsonlex.IsSpace(c) {
 				i++
 				continue
 			}
@@ -187,7 +181,7 @@ func (s *JSONSplitter) scan(b []byte) (int, error) {
 			s.state, s.key = stString, true
 			i++
 		case stColon:
-			if isSpace(c) {
+			if jsonlex.IsSpace(c) {
 				i++
 				continue
 			}
@@ -197,7 +191,7 @@ func (s *JSONSplitter) scan(b []byte) (int, error) {
 			s.state = stValue
 			i++
 		case stAfter:
-			if isSpace(c) {
+			if jsonlex.IsSpace(c) {
 				i++
 				continue
 			}
@@ -216,46 +210,40 @@ func (s *JSONSplitter) scan(b []byte) (int, error) {
 			}
 			i++
 		case stString:
-			for i < len(b) && !strStop[b[i]] {
-				i++
-			}
-			if i < len(b) {
-				c = b[i]
-			}
-			if i == len(b) {
+			// Plain content, escapes and UTF-8 sequences by the shared
+			// rules (internal/jsonlex). An escape or a UTF-8 sequence cut
+			// by the end of b is left unscanned until more bytes arrive:
+			// b keeps them, so the splitter needs no state for it.
+			if i = jsonlex.SkipPlain(b, i); i == len(b) {
 				continue
 			}
-			switch {
+			switch c = b[i]; {
 			case c == '"':
 				if s.key {
 					s.state = stColon
 				} else {
 					s.state = stAfter
 				}
+				i++
 			case c == '\\':
-				s.state = stEscape
+				n := jsonlex.Escape(b[i:])
+				if n == 0 {
+					s.off = i
+					return 0, nil
+				}
+				if n < 0 {
+					return 0, s.syntax(c, i)
+				}
+				i += n
+			case c < 0x20:
+				return 0, s.syntax(c, i)
 			default:
-				return 0, s.syntax(c, i)
+				if jsonlex.Rune(b[i:]) == 0 {
+					s.off = i
+					return 0, nil
+				}
+				return 0, fmt.Errorf("%w: invalid UTF-8 at offset %d of text", ErrSyntax, i-s.start)
 			}
-			i++
-		case stEscape:
-			switch c {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				s.state = stString
-			case 'u':
-				s.state, s.n = stHex, 4
-			default:
-				return 0, s.syntax(c, i)
-			}
-			i++
-		case stHex:
-			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
-				return 0, s.syntax(c, i)
-			}
-			if s.n--; s.n == 0 {
-				s.state = stString
-			}
-			i++
 		case stLiteral:
 			if c != s.lit[s.n] {
 				return 0, s.syntax(c, i)

@@ -222,3 +222,31 @@ func BenchmarkJSONSplitter(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkJSONSplitterUTF8 splits messages whose strings are mostly
+// non-ASCII text (Latin, CJK, emoji), the case the UTF-8 check costs most.
+func BenchmarkJSONSplitterUTF8(b *testing.B) {
+	text := strings.Repeat("héllo wörld ✓ 日本語テキスト 😀 ", 16)
+	var data []byte
+	for i := 0; i < 16; i++ {
+		data = append(data, `["9q3J9HyJQb","say",`...)
+		data = append(data, '"')
+		data = append(data, text...)
+		data = append(data, `",1,{"k":"`...)
+		data = append(data, "日本語 ✓ wörld"...)
+		data = append(data, "\"}]\n"...)
+	}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	var s JSONSplitter
+	for b.Loop() {
+		rest := data
+		for len(rest) > 0 {
+			_, n, err := s.Next(rest)
+			if err != nil || n == 0 {
+				b.Fatal(err)
+			}
+			rest = rest[n:]
+		}
+	}
+}

@@ -64,7 +64,9 @@ type Config struct {
 	// message (the limit the peer announced); default MaxFrame.
 	MaxSend int
 	// MaxDepth is the maximum nesting depth of an inbound JSON text;
-	// default frame.DefaultMaxDepth.
+	// default and maximum frame.DefaultMaxDepth (= wire.MaxDepth, the
+	// deepest nesting package wire scans: a larger limit would let the
+	// splitter pass texts that the envelope scanner then rejects).
 	MaxDepth int
 
 	// MaxOutbound bounds the bytes queued for sending but not yet written;
@@ -140,6 +142,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("%w: %s is not available on %s/%s", ErrBackend, c.Backend, runtime.GOOS, runtime.GOARCH)
 	case c.MaxFrame < 0 || c.MaxFrame > 1<<30:
 		return fmt.Errorf("%w: MaxFrame %d", ErrConfig, c.MaxFrame)
+	case c.MaxDepth > frame.DefaultMaxDepth:
+		return fmt.Errorf("%w: MaxDepth %d above %d", ErrConfig, c.MaxDepth, frame.DefaultMaxDepth)
 	case c.MaxDepth < 0, c.MaxSend < 0, c.MaxOutbound < 0, c.MaxInbound < 0, c.ReadBuffer < 0,
 		c.BatchBytes < 0, c.BatchMessages < 0, c.CompressThreshold < 0, c.Credit < 0,
 		c.Express < 0, c.SendBuffer < 0:

@@ -29,7 +29,9 @@
 // handler but not yet released are bounded by Config.MaxInbound; past it the
 // reader stops reading (TCP back-pressure) until the handler releases
 // buffers (pool.Buf.OnFree tells the link). Malformed input closes the link
-// with an error wrapping ErrFraming and the frame package's sentinel.
+// with an error wrapping ErrFraming and the frame package's sentinel; the
+// messages before the bad frame or JSON text have been delivered, nothing of
+// it (not even the good items of a corrupt batch) nor after it is.
 //
 // Between Go nodes, Config.Credit turns on credit-based flow control
 // (goframe1 credit frames): each side sends at most the granted window,

@@ -220,17 +220,22 @@ func TestLinkBadInput(t *testing.T) {
 		name, framing string
 		data          []byte
 		want          error
+		delivered     int64 // messages before the bad input
 	}{
-		{"garbage-json", "json", []byte("hello"), frame.ErrSyntax},
-		{"object-json", "json", []byte(`["ok"]{"a":1}`), frame.ErrNotArray},
-		{"comma-json", "json", []byte(`["ok"],["x"]`), frame.ErrSyntax},
-		{"deep-json", "json", []byte(strings.Repeat("[", 1000)), frame.ErrTooDeep},
-		{"oversized-json", "json", append([]byte(`["`), bytes.Repeat([]byte("x"), 2<<20)...), frame.ErrFrameTooLarge},
-		{"reserved-flags", "goframe1", frame.AppendFrame(nil, 0x80, []byte("[1]")), frame.ErrReservedFlags},
-		{"oversized-frame", "goframe1", huge, frame.ErrFrameTooLarge},
-		{"bad-batch", "goframe1", frame.AppendFrame(nil, frame.FlagBatch, []byte{0, 0, 0, 9, 1}), frame.ErrCorrupt},
-		{"bad-s2", "goframe1", frame.AppendFrame(nil, frame.FlagS2, []byte{0xff, 0xff, 0xff, 0x7f, 1}), frame.ErrFrameTooLarge},
-		{"bad-s2-body", "goframe1", frame.AppendFrame(nil, frame.FlagS2, []byte{10, 1, 2, 3}), frame.ErrCorrupt},
+		{"garbage-json", "json", []byte("hello"), frame.ErrSyntax, 0},
+		{"object-json", "json", []byte(`["ok"]{"a":1}`), frame.ErrNotArray, 1},
+		{"comma-json", "json", []byte(`["ok"],["x"]`), frame.ErrSyntax, 1},
+		{"invalid-utf8-json", "json", []byte("[\"ok\"][\"b\",\"t\",\"\xff\"]"), frame.ErrSyntax, 1},
+		{"deep-json", "json", []byte(strings.Repeat("[", 1000)), frame.ErrTooDeep, 0},
+		{"oversized-json", "json", append([]byte(`["`), bytes.Repeat([]byte("x"), 2<<20)...), frame.ErrFrameTooLarge, 0},
+		{"reserved-flags", "goframe1", frame.AppendFrame(nil, 0x80, []byte("[1]")), frame.ErrReservedFlags, 0},
+		{"oversized-frame", "goframe1", huge, frame.ErrFrameTooLarge, 0},
+		{"bad-batch", "goframe1", frame.AppendFrame(nil, frame.FlagBatch, []byte{0, 0, 0, 9, 1}), frame.ErrCorrupt, 0},
+		// a corrupt batch is refused whole, its good first item too
+		{"bad-batch-tail", "goframe1", frame.AppendFrame(frame.AppendFrame(nil, 0, []byte(`["ok"]`)), frame.FlagBatch,
+			append(frame.AppendBatchItem(nil, []byte(`["x"]`)), 0, 0, 0, 9, 1)), frame.ErrCorrupt, 1},
+		{"bad-s2", "goframe1", frame.AppendFrame(nil, frame.FlagS2, []byte{0xff, 0xff, 0xff, 0x7f, 1}), frame.ErrFrameTooLarge, 0},
+		{"bad-s2-body", "goframe1", frame.AppendFrame(nil, frame.FlagS2, []byte{10, 1, 2, 3}), frame.ErrCorrupt, 0},
 	} {
 		for _, be := range backends {
 			t.Run(c.name+"/"+be.String(), func(t *testing.T) {
@@ -247,6 +252,9 @@ func TestLinkBadInput(t *testing.T) {
 				err = r.waitClosed(t)
 				if !errors.Is(err, ErrFraming) || !errors.Is(err, c.want) {
 					t.Fatalf("reason %v, want ErrFraming and %v", err, c.want)
+				}
+				if n := r.n.Load(); n != c.delivered {
+					t.Fatalf("%d messages delivered, want %d", n, c.delivered)
 				}
 			})
 		}
@@ -442,6 +450,10 @@ func TestNewLinkErrors(t *testing.T) {
 	if _, err := NewLink(ca, nil, "json", "json", newRecorder(), Config{MaxInbound: -1}); !errors.Is(err, ErrConfig) {
 		t.Fatal(err)
 	}
+	// package wire scans at most frame.DefaultMaxDepth levels
+	if _, err := NewLink(ca, nil, "json", "json", newRecorder(), Config{MaxDepth: frame.DefaultMaxDepth + 1}); !errors.Is(err, ErrConfig) {
+		t.Fatal(err)
+	}
 	if !BackendNetpoll.Available() {
 		if _, err := NewLink(ca, nil, "json", "json", newRecorder(), Config{Backend: BackendNetpoll}); !errors.Is(err, ErrBackend) {
 			t.Fatalf("netpoll on a platform without it: %v, want ErrBackend", err)
@@ -589,6 +601,30 @@ func TestExpressOvertakes(t *testing.T) {
 			if pos[fmt.Sprintf("L%02d", i-1)] > pos[fmt.Sprintf("L%02d", i)] {
 				t.Fatalf("express %v: large messages out of order", express)
 			}
+		}
+	}
+}
+
+// TestLinkFailsAtOnce: a link whose reader fails before the writer has
+// started (malformed bytes left by the handshake) still ends once:
+// OnClose exactly once, Done closed once.
+func TestLinkFailsAtOnce(t *testing.T) {
+	defer leakcheck.Check(t)()
+	for i := 0; i < 200; i++ {
+		ca, cb := net.Pipe()
+		r := newRecorder()
+		l, err := NewLink(ca, []byte("garbage"), "json", "json", r, Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.waitClosed(t); !errors.Is(err, ErrFraming) {
+			t.Fatalf("reason %v, want ErrFraming", err)
+		}
+		<-l.Done()
+		l.Close()
+		cb.Close()
+		if n := r.closes.Load(); n != 1 {
+			t.Fatalf("OnClose called %d times", n)
 		}
 	}
 }

@@ -182,13 +182,20 @@ func (r *reader) deliverFrame(f frame.Frame) error {
 		l.h.OnMessage(buf, p)
 		return nil
 	}
+	// A corrupt batch is refused whole: its items are checked before any
+	// is delivered (walking the item headers costs little next to the
+	// handler's work), so a link that fails on a bad frame has delivered
+	// nothing of it.
+	check := frame.NewBatch(p)
+	for _, ok := check.Next(); ok; _, ok = check.Next() {
+	}
+	if err := check.Err(); err != nil {
+		return fmt.Errorf("%w: %w", ErrFraming, err)
+	}
 	it := frame.NewBatch(p)
 	for msg, ok := it.Next(); ok; msg, ok = it.Next() {
 		r.msgs++
 		l.h.OnMessage(buf, msg)
-	}
-	if err := it.Err(); err != nil {
-		return fmt.Errorf("%w: %w", ErrFraming, err)
 	}
 	return nil
 }

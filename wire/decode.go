@@ -7,6 +7,8 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/aemp-go/aemp/internal/jsonlex"
 )
 
 // Typed decoders over one raw JSON value (an argument from ArgIter.At,
@@ -854,7 +856,7 @@ func hex4(s []byte) rune {
 	}
 	var r rune
 	for _, c := range s[:4] {
-		v := jsonHexVal(c)
+		v := jsonlex.HexVal(c)
 		if v < 0 {
 			return -1
 		}

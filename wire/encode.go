@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/aemp-go/aemp/internal/jsonlex"
 )
 
 // Encoding (append-style). Output is compact JSON in valid UTF-8 (the
@@ -411,7 +413,7 @@ func AppendString(b []byte, s string) []byte {
 	start, i := 0, 0
 	for i < len(s) {
 		for i+8 <= len(s) {
-			if m := specialBytes(binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:]), 8))); m != 0 {
+			if m := jsonlex.SpecialBytes(binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:]), 8))); m != 0 {
 				i += bits.TrailingZeros64(m) >> 3
 				break
 			}
@@ -454,7 +456,7 @@ func AppendBytes(b []byte, p []byte) []byte {
 	start, i := 0, 0
 	for i < len(p) {
 		for i+8 <= len(p) {
-			if m := specialBytes(binary.LittleEndian.Uint64(p[i:])); m != 0 {
+			if m := jsonlex.SpecialBytes(binary.LittleEndian.Uint64(p[i:])); m != 0 {
 				i += bits.TrailingZeros64(m) >> 3
 				break
 			}

@@ -100,7 +100,7 @@ func (e *Envelope) IsKeepAlive() bool {
 // beyond locating the local part, the tag and the arguments. It does not
 // allocate on success.
 func ScanEnvelope(b []byte) (Envelope, error) {
-	e, n, err := scanNextEnvelope(b)
+	e, n, err := ScanNextEnvelope(b)
 	if err != nil {
 		return Envelope{}, err
 	}
@@ -174,13 +174,13 @@ func checkEnd(b []byte, i int) error {
 	return nil
 }
 
-// scanNextEnvelope scans the message at the start of b (after optional
+// ScanNextEnvelope scans the message at the start of b (after optional
 // whitespace) and returns it with the number of bytes it used, for
 // reading the back-to-back JSON stream of the Perl json framing. An
 // incomplete message yields an error matching ErrTruncated (read more and
 // retry); any other error means the stream is corrupt. Input that holds
 // only whitespace is ErrTruncated too.
-func scanNextEnvelope(b []byte) (Envelope, int, error) {
+func ScanNextEnvelope(b []byte) (Envelope, int, error) {
 	var e Envelope
 	i := skipWS(b, 0)
 	if i >= len(b) {

@@ -74,17 +74,17 @@ func FuzzScanEnvelope(f *testing.F) {
 			}
 		}
 		// The stream scanner agrees on the first message.
-		se, n, serr := scanNextEnvelope(data)
+		se, n, serr := ScanNextEnvelope(data)
 		if serr == nil {
 			if _, err2 := ScanEnvelope(data[:n]); err2 != nil {
-				t.Fatalf("scanNextEnvelope used %d bytes of %q, which do not scan: %v", n, data, err2)
+				t.Fatalf("ScanNextEnvelope used %d bytes of %q, which do not scan: %v", n, data, err2)
 			}
 		}
 		if err != nil {
 			return
 		}
 		if serr != nil || !reflect.DeepEqual(se, e) {
-			t.Fatalf("scanNextEnvelope(%q) = %+v, %v; ScanEnvelope = %+v", data, se, serr, e)
+			t.Fatalf("ScanNextEnvelope(%q) = %+v, %v; ScanEnvelope = %+v", data, se, serr, e)
 		}
 
 		dec := json.NewDecoder(bytes.NewReader(data))

@@ -165,7 +165,7 @@ func TestScanNextEnvelopeStream(t *testing.T) {
 	stream := []byte("[\"a\",\"x\",1][\"b\",\"y\"]\n  [\"c\",\"z\",[2]]\r\n[]")
 	var tags []string
 	for len(stream) > 0 {
-		e, n, err := scanNextEnvelope(stream)
+		e, n, err := ScanNextEnvelope(stream)
 		if err != nil {
 			t.Fatalf("at %q: %v", stream, err)
 		}
@@ -178,17 +178,17 @@ func TestScanNextEnvelopeStream(t *testing.T) {
 	// Every proper prefix of a message is reported as truncated.
 	msg := `["port","tag",{"k":[1,"v\u00e9",true,null]},-1.5e3,"é"]`
 	for i := 0; i < len(msg); i++ {
-		_, _, err := scanNextEnvelope([]byte(msg[:i]))
+		_, _, err := ScanNextEnvelope([]byte(msg[:i]))
 		if !errors.Is(err, ErrTruncated) {
 			t.Errorf("prefix %q: error %v, want ErrTruncated", msg[:i], err)
 		}
 	}
-	if _, n, err := scanNextEnvelope([]byte(msg + "[")); err != nil || n != len(msg) {
-		t.Errorf("scanNextEnvelope with following data = %d, %v", n, err)
+	if _, n, err := ScanNextEnvelope([]byte(msg + "[")); err != nil || n != len(msg) {
+		t.Errorf("ScanNextEnvelope with following data = %d, %v", n, err)
 	}
 	// A comma between texts is not allowed (JSON::XS would croak).
-	_, n, _ := scanNextEnvelope([]byte(`["a"],["b"]`))
-	if _, _, err := scanNextEnvelope([]byte(`["a"],["b"]`)[n:]); !errors.Is(err, ErrSyntax) || errors.Is(err, ErrTruncated) {
+	_, n, _ := ScanNextEnvelope([]byte(`["a"],["b"]`))
+	if _, _, err := ScanNextEnvelope([]byte(`["a"],["b"]`)[n:]); !errors.Is(err, ErrSyntax) || errors.Is(err, ErrTruncated) {
 		t.Errorf("comma between messages: %v", err)
 	}
 }
@@ -352,53 +352,6 @@ func TestValid(t *testing.T) {
 	} {
 		if got := Valid([]byte(in)); got != want {
 			t.Errorf("Valid(%q) = %v", in, got)
-		}
-	}
-}
-
-func TestSpecialBytes(t *testing.T) {
-	special := func(c byte) bool { return c == '"' || c == '\\' || c < 0x20 || c >= 0x80 }
-	check := func(w [8]byte) {
-		x := uint64(0)
-		for k := 7; k >= 0; k-- {
-			x = x<<8 | uint64(w[k])
-		}
-		m := specialBytes(x)
-		first := -1
-		for k, c := range w {
-			if special(c) {
-				first = k
-				break
-			}
-		}
-		got := -1
-		if m != 0 {
-			for k := 0; k < 8; k++ {
-				if m>>(8*k+7)&1 == 1 {
-					got = k
-					break
-				}
-			}
-		}
-		if got != first {
-			t.Fatalf("specialBytes(%q): first flagged byte %d, want %d", w[:], got, first)
-		}
-	}
-	// Every byte value in every position among plain and among special
-	// neighbours.
-	for _, fill := range []byte{'a', 0x1f, 0x20, '"', '\\', 0x7f, 0x80, 0xff, '!', '#', '[', ']'} {
-		for c := 0; c < 256; c++ {
-			for pos := 0; pos < 8; pos++ {
-				var w [8]byte
-				for k := range w {
-					w[k] = 'a'
-					if k > pos {
-						w[k] = fill
-					}
-				}
-				w[pos] = byte(c)
-				check(w)
-			}
 		}
 	}
 }

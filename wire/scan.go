@@ -1,20 +1,20 @@
 package wire
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
-	"math/bits"
-	"unicode/utf8"
+
+	"github.com/aemp-go/aemp/internal/jsonlex"
 )
 
 // MaxDepth is the deepest nesting of arrays and objects the scanner,
 // the decoders and the encoder accept; the message array itself counts
 // as level 1. Deeper input fails with ErrTooDeep. It is JSON::XS's and
 // CBOR::XS's default, so whatever a Perl node sends by default is accepted
-// (session-big-deep carries 301 levels).
-const MaxDepth = 512
+// (session-big-deep carries 301 levels), and it equals
+// frame.DefaultMaxDepth, the json framing splitter's default limit.
+const MaxDepth = jsonlex.MaxDepth
 
 // Kind is the JSON kind of a value, as told by its first byte.
 type Kind uint8
@@ -82,7 +82,7 @@ func skipWS(b []byte, i int) int {
 }
 
 // isWS reports whether c is JSON whitespace.
-func isWS(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+func isWS(c byte) bool { return jsonlex.IsSpace(c) }
 
 // trimWS removes JSON whitespace from both ends of b.
 func trimWS(b []byte) []byte {
@@ -98,102 +98,44 @@ func trimWS(b []byte) []byte {
 	return b[i:j]
 }
 
-const (
-	lsb = 0x0101010101010101
-	msb = 0x8080808080808080
-)
-
-// specialBytes returns, for the 8 bytes of x (a little-endian load), a
-// mask with the high bit set in bytes that need attention inside a JSON
-// string: '"', '\\', control characters and bytes >= 0x80. The lowest
-// set bit is exact (borrows only cause false positives above a true
-// one), so TrailingZeros64(m)/8 is the index of the first such byte.
-func specialBytes(x uint64) uint64 {
-	q := x ^ (lsb * '"')
-	s := x ^ (lsb * '\\')
-	return ((x-lsb*0x20)&^x | (q-lsb)&^q | (s-lsb)&^s | x) & msb
-}
-
 // scanString validates a JSON string whose opening quote is at b[i-1]
 // and returns the index after its closing quote and whether it contains
-// escapes. Control characters and invalid UTF-8 are errors (as in
-// JSON::XS); \u escapes are checked for form only (a lone surrogate is
-// accepted and decodes to U+FFFD).
+// escapes. The content rules are those of the package documentation
+// ("JSON grammar"), shared with package frame through internal/jsonlex:
+// control characters and invalid UTF-8 are errors (as in JSON::XS); \u
+// escapes are checked for form only (a lone surrogate is accepted and
+// decodes to U+FFFD).
 func scanString(b []byte, i int) (int, bool, error) {
 	esc := false
 	for {
-		for i+8 <= len(b) {
-			if m := specialBytes(binary.LittleEndian.Uint64(b[i:])); m != 0 {
-				i += bits.TrailingZeros64(m) >> 3
-				break
-			}
-			i += 8
-		}
+		i = jsonlex.SkipPlain(b, i)
 		if i >= len(b) {
 			return i, esc, truncErr(i)
 		}
-		c := b[i]
-		switch {
+		switch c := b[i]; {
 		case c == '"':
 			return i + 1, esc, nil
 		case c == '\\':
 			esc = true
-			if i+1 >= len(b) {
-				return i, esc, truncErr(i + 1)
-			}
-			switch b[i+1] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				i += 2
-			case 'u':
-				for k := i + 2; k < i+6; k++ {
-					if k >= len(b) {
-						return k, esc, truncErr(k)
-					}
-					if jsonHexVal(b[k]) < 0 {
-						return k, esc, syntaxErr(k, "invalid \\u escape")
-					}
-				}
-				i += 6
+			switch n := jsonlex.Escape(b[i:]); {
+			case n > 0:
+				i += n
+			case n == 0:
+				return len(b), esc, truncErr(len(b))
+			case i+1 < len(b) && b[i+1] == 'u':
+				return i, esc, syntaxErr(i, "invalid \\u escape")
 			default:
 				return i, esc, syntaxErr(i, fmt.Sprintf("invalid escape \\%c", b[i+1]))
 			}
 		case c < 0x20:
 			return i, esc, syntaxErr(i, "control character in string")
-		case c < utf8.RuneSelf:
-			i++
-		default:
-			// Inline the common 2- and 3-byte sequences (Latin, CJK);
-			// utf8.DecodeRune handles the rest and every error.
-			if c >= 0xC2 && c <= 0xDF && i+1 < len(b) && b[i+1]&0xC0 == 0x80 {
-				i += 2
-				continue
+		default: // a byte >= 0x80 that SkipPlain did not take
+			if jsonlex.Rune(b[i:]) == 0 {
+				return len(b), esc, truncErr(len(b))
 			}
-			if (c >= 0xE1 && c <= 0xEC || c == 0xEE || c == 0xEF) && i+2 < len(b) && b[i+1]&0xC0 == 0x80 && b[i+2]&0xC0 == 0x80 {
-				i += 3
-				continue
-			}
-			r, size := utf8.DecodeRune(b[i:])
-			if r == utf8.RuneError && size == 1 {
-				if !utf8.FullRune(b[i:]) {
-					return len(b), esc, truncErr(len(b))
-				}
-				return i, esc, syntaxErr(i, "invalid UTF-8 in string")
-			}
-			i += size
+			return i, esc, syntaxErr(i, "invalid UTF-8 in string")
 		}
 	}
-}
-
-func jsonHexVal(c byte) int {
-	switch {
-	case c >= '0' && c <= '9':
-		return int(c - '0')
-	case c >= 'a' && c <= 'f':
-		return int(c-'a') + 10
-	case c >= 'A' && c <= 'F':
-		return int(c-'A') + 10
-	}
-	return -1
 }
 
 func jsonDigit(c byte) bool { return c >= '0' && c <= '9' }
@@ -392,8 +334,8 @@ func skipValue(b []byte, i, depth int) (int, error) {
 }
 
 // Valid reports whether b holds exactly one valid JSON value (surrounding
-// whitespace allowed) by the rules of this package: RFC 8259 syntax,
-// valid UTF-8 inside strings, nesting up to MaxDepth.
+// whitespace allowed) by the grammar of the package documentation:
+// RFC 8259 syntax, valid UTF-8 text, nesting up to MaxDepth.
 func Valid(b []byte) bool {
 	i := skipWS(b, 0)
 	j, err := skipValue(b, i, 0)
