@@ -29,15 +29,22 @@ const (
 	remoteAck    = 1 << 10
 )
 
+// benchPair starts two linked nodes. backend "secret-tls" is the Go
+// default (secret-keyed TLS, which runs on the std backend); "std" and
+// "netpoll" are plain TCP links (PlainGoLinks).
 func benchPair(b *testing.B, backend string, framings []string) (a, c *Node) {
 	b.Helper()
 	if backend == "netpoll" && !mesh.BackendAvailable("netpoll") {
 		b.Skip("no netpoll on this platform")
 	}
+	plain := backend != "secret-tls"
+	if !plain {
+		backend = ""
+	}
 	mk := func(id string) *Node {
 		n, err := NewNode(Config{
 			NodeID: id, Binds: []string{"127.0.0.1:0"}, Secret: "bench",
-			Backend: backend, Framings: framings,
+			Backend: backend, Framings: framings, PlainGoLinks: plain,
 			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		})
 		if err != nil {
@@ -60,6 +67,7 @@ func BenchmarkRemoteOneWay(b *testing.B) {
 		{"goframe-std", "std", nil},
 		{"goframe-netpoll", "netpoll", nil},
 		{"json-std", "std", []string{"json"}},
+		{"goframe-secret-tls", "secret-tls", nil},
 	} {
 		b.Run(v.name, func(b *testing.B) { benchRemoteOneWay(b, v.backend, v.framings) })
 	}
@@ -118,6 +126,7 @@ func BenchmarkRemotePingPong(b *testing.B) {
 		{"goframe-std", "std", nil},
 		{"goframe-netpoll", "netpoll", nil},
 		{"json-std", "std", []string{"json"}},
+		{"goframe-secret-tls", "secret-tls", nil},
 	} {
 		b.Run(v.name, func(b *testing.B) {
 			a, c := benchPair(b, v.backend, v.framings)

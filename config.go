@@ -86,6 +86,21 @@ type Config struct {
 	// enables TLS, as in AnyEvent::MP's "cert" setting.
 	Cert string
 
+	// PlainGoLinks turns off secret-keyed TLS between Go nodes. By
+	// default two Go nodes that share only a Secret run their link inside
+	// TLS 1.3 with ephemeral keys, authenticated by an HMAC token bound to
+	// that TLS channel: an attacker on the path can neither read, relay
+	// nor inject (docs/security.md). With PlainGoLinks they use plain TCP
+	// and AEMP's hmac_sha3_512, as toward Perl nodes, which authenticates
+	// the handshake but not the stream: faster, for trusted networks only.
+	// Links with a Cert use certificate TLS either way.
+	PlainGoLinks bool
+
+	// RequireTLS refuses every link that would not run inside TLS: Perl
+	// nodes without a certificate (plain hmac_sha3_512, which a relay can
+	// hijack), and Go nodes with PlainGoLinks. Off by default.
+	RequireTLS bool
+
 	// Framings is the framing_format list offered to peers, in preference
 	// order. Default: {"goframe1", "json"}: Go peers use the length-prefixed
 	// framing, Perl peers JSON.

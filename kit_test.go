@@ -110,15 +110,18 @@ type linkKind struct {
 }
 
 // linkKinds are the links node-level tests run over where the link
-// matters: both backends, JSON framing (as toward Perl nodes), mixed
-// framings (each direction its own), and TLS with either framing.
+// matters: the Go default (secret-keyed TLS), plain goframe1 on both
+// backends, JSON framing (as toward Perl nodes), mixed framings (each
+// direction its own), and certificate TLS with either framing.
 func linkKinds() []linkKind {
 	json := []string{"json"}
+	plain := func(c Config) Config { c.PlainGoLinks = true; return c }
 	return []linkKind{
-		{"goframe-std", Config{Backend: "std"}, Config{Backend: "std"}},
-		{"goframe-netpoll", Config{Backend: "netpoll"}, Config{Backend: "netpoll"}},
-		{"json", Config{Framings: json}, Config{Framings: json}},
-		{"mixed", Config{Framings: json}, Config{}},
+		{"secret-tls", Config{}, Config{}},
+		{"goframe-std", plain(Config{Backend: "std"}), plain(Config{Backend: "std"})},
+		{"goframe-netpoll", plain(Config{Backend: "netpoll"}), plain(Config{Backend: "netpoll"})},
+		{"json", plain(Config{Framings: json}), plain(Config{Framings: json})},
+		{"mixed", plain(Config{Framings: json}), plain(Config{})},
 		{"tls-goframe", Config{Cert: testCert()}, Config{Cert: testCert()}},
 		{"tls-json", Config{Cert: testCert(), Framings: json}, Config{Cert: testCert(), Framings: json}},
 	}

@@ -35,8 +35,8 @@ var importRules = map[string]importRule{
 		"reflect", "slices", "strconv", "strings", "sync", "unicode/utf16", "unicode/utf8", "unsafe"},
 		mod: []string{"internal/jsonlex"}, ext: []string{"github.com/bytedance/sonic"}},
 	// layer 3: authentication
-	"auth": {std: []string{"crypto/hmac", "crypto/rand", "crypto/rsa", "crypto/sha3", "crypto/subtle", "crypto/tls", "crypto/x509",
-		"crypto/x509/pkix", "encoding/hex", "encoding/pem", "errors", "fmt", "hash", "math/big", "slices", "strings", "time"},
+	"auth": {std: []string{"crypto/hmac", "crypto/rand", "crypto/ecdsa", "crypto/elliptic", "crypto/rsa", "crypto/sha3", "crypto/subtle", "crypto/tls", "crypto/x509",
+		"crypto/x509/pkix", "encoding/hex", "encoding/pem", "errors", "fmt", "hash", "math/big", "slices", "strings", "sync", "time"},
 		mod: []string{"wire"}},
 	// layer 4: a link's I/O, and the handshake before it
 	"transport": {std: []string{"context", "crypto/tls", "errors", "fmt", "io", "net", "runtime", "sync", "sync/atomic", "syscall", "time", "unsafe"},
@@ -46,7 +46,7 @@ var importRules = map[string]importRule{
 	// layer 5: the global database's protocol, standard library only
 	"registry": {std: []string{"errors", "fmt", "maps", "reflect", "slices", "strconv"}, tested: []string{"wire"}},
 	// layer 6: links to other nodes
-	"mesh": {std: []string{"context", "encoding/binary", "errors", "fmt", "io", "log/slog", "math/rand/v2", "net", "os", "strconv", "sync", "syscall", "time"},
+	"mesh": {std: []string{"context", "encoding/binary", "errors", "fmt", "io", "log/slog", "math/rand/v2", "net", "os", "slices", "strconv", "sync", "syscall", "time"},
 		mod: []string{"auth", "frame", "pool", "transport", "transport/handshake", "wire"}},
 	// layer 7: the API and the kernel; never the transport itself
 	".": {std: []string{"bytes", "context", "crypto/rand", "encoding/json", "errors", "fmt", "log/slog", "maps", "math", "net", "os",

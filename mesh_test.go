@@ -173,6 +173,7 @@ func TestMeshMasterFailover(t *testing.T) {
 		}
 	})
 	defer nm.Cancel()
+	waitFor(t, "n1's link to seed1", func() bool { return n1.mesh.Up("seed1") })
 	s1.Close()
 	waitFor(t, "n1 to see seed1 go down", func() bool { _, ok := downs.Load("seed1"); return ok })
 	if r, _ := downs.Load("seed1"); len(r.(Reason)) != 3 || r.(Reason)[0] != "transport_error" {

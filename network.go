@@ -24,6 +24,8 @@ func (n *Node) startNetwork() error {
 	mc := mesh.Config{
 		NodeID:           n.id,
 		AuthAccept:       cfg.AuthAccept,
+		SecretTLS:        !cfg.PlainGoLinks,
+		RequireTLS:       cfg.RequireTLS,
 		Framings:         cfg.Framings,
 		HandshakeTimeout: cfg.HandshakeTimeout,
 		Backend:          cfg.Backend,

@@ -20,4 +20,6 @@ var (
 	// ErrNoSecret: the method needs the shared secret and none is
 	// configured.
 	ErrNoSecret = errors.New("no shared secret configured")
+	// ErrNoBinding: tls_hmac_sha3_512 without a TLS channel binding.
+	ErrNoBinding = errors.New("no TLS channel binding")
 )

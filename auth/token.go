@@ -21,6 +21,13 @@ const (
 	// MethodCleartext sends the secret itself, hex encoded. Perl accepts it
 	// but never sends it; so do we, and only when configured explicitly.
 	MethodCleartext = "cleartext"
+	// MethodHMACTLS authenticates with the shared secret inside TLS, the
+	// token bound to the TLS channel: HMAC-SHA3-512 over the four lines and
+	// the connection's exported keying material (RFC 5705/9266), so a
+	// relay that terminates TLS on both sides cannot reuse a token. An
+	// extension between Go nodes (Perl does not know it): see
+	// docs/security.md.
+	MethodHMACTLS = "tls_hmac_sha3_512"
 )
 
 // message returns a LF b LF c LF d LF: the input of both token kinds, with
@@ -46,6 +53,17 @@ func HMACToken(secret []byte, own1, own2, peer1, peer2 string) string {
 	return hex.EncodeToString(mac.Sum(nil))
 }
 
+// HMACBoundToken returns the tls_hmac_sha3_512 token: HMACToken's
+// construction over "own1\nown2\npeer1\npeer2\n" followed by binding, the
+// TLS channel's exported keying material (see Binding). Both ends of one
+// TLS connection export the same binding; two connections never do.
+func HMACBoundToken(secret, binding []byte, own1, own2, peer1, peer2 string) string {
+	mac := hmac.New(newSHA3, secret)
+	mac.Write(message(own1, own2, peer1, peer2))
+	mac.Write(binding)
+	return hex.EncodeToString(mac.Sum(nil))
+}
+
 // TLSToken returns the tls_sha3_512 token: lowercase hex of
 // SHA3-512("own1\nown2\npeer1\npeer2\n") (the POD has the order swapped; the
 // code and the recorded vectors use this one).
@@ -59,11 +77,21 @@ func TLSToken(own1, own2, peer1, peer2 string) string {
 func CleartextToken(secret []byte) string { return hex.EncodeToString(secret) }
 
 // Token returns the token we send with method, given our lines (own1,
-// own2) and the peer's (peer1, peer2). It fails for unknown methods and for
-// secret-based methods without a secret; it does not check whether TLS is
+// own2) and the peer's (peer1, peer2); binding is the TLS channel binding
+// for tls_hmac_sha3_512 (ignored by the other methods). It fails for
+// unknown methods, for secret-based methods without a secret and for
+// tls_hmac_sha3_512 without a binding; it does not check whether TLS is
 // active (the caller chose the method, see wire.ChooseAuth).
-func Token(method string, secret []byte, own1, own2, peer1, peer2 string) (string, error) {
+func Token(method string, secret, binding []byte, own1, own2, peer1, peer2 string) (string, error) {
 	switch method {
+	case MethodHMACTLS:
+		if len(secret) == 0 {
+			return "", fmt.Errorf("%s: %w", method, ErrNoSecret)
+		}
+		if len(binding) == 0 {
+			return "", fmt.Errorf("%s: %w", method, ErrNoBinding)
+		}
+		return HMACBoundToken(secret, binding, own1, own2, peer1, peer2), nil
 	case MethodHMAC:
 		if len(secret) == 0 {
 			return "", fmt.Errorf("%s: %w", method, ErrNoSecret)
@@ -86,7 +114,7 @@ func Token(method string, secret []byte, own1, own2, peer1, peer2 string) (strin
 // implements.
 func Known(method string) bool {
 	switch method {
-	case MethodHMAC, MethodTLS, MethodTLSAnon, MethodCleartext:
+	case MethodHMAC, MethodTLS, MethodTLSAnon, MethodCleartext, MethodHMACTLS:
 		return true
 	}
 	return false

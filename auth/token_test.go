@@ -46,7 +46,7 @@ func TestAuthVectors(t *testing.T) {
 			check("tls expected", TLSToken(r1, r2, l1, l2), v.TLSExpected)
 
 			line := func(method string) string {
-				tok, err := Token(method, secret, l1, l2, r1, r2)
+				tok, err := Token(method, secret, nil, l1, l2, r1, r2)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -60,7 +60,7 @@ func TestAuthVectors(t *testing.T) {
 			remote := Params{Accept: []string{MethodHMAC, MethodTLS, MethodCleartext}, Secret: secret, TLS: true,
 				Local1: r1, Local2: r2, Remote1: l1, Remote2: l2}
 			for _, m := range []string{MethodHMAC, MethodTLS, MethodCleartext} {
-				tok, _ := Token(m, secret, l1, l2, r1, r2)
+				tok, _ := Token(m, secret, nil, l1, l2, r1, r2)
 				if err := Verify(m, tok, remote); err != nil {
 					t.Errorf("remote verifies our %s: %v", m, err)
 				}
@@ -159,7 +159,7 @@ func TestSessionsReplay(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				tok, err := Token(method, []byte(secret), own1, own2, peer1, peer2)
+				tok, err := Token(method, []byte(secret), nil, own1, own2, peer1, peer2)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -189,13 +189,13 @@ func TestSessionsReplay(t *testing.T) {
 }
 
 func TestToken(t *testing.T) {
-	if _, err := Token(MethodHMAC, nil, "a", "b", "c", "d"); !errors.Is(err, ErrNoSecret) {
+	if _, err := Token(MethodHMAC, nil, nil, "a", "b", "c", "d"); !errors.Is(err, ErrNoSecret) {
 		t.Errorf("hmac without secret: %v", err)
 	}
-	if _, err := Token("hmac_md6_64_256", []byte("s"), "a", "b", "c", "d"); !errors.Is(err, ErrUnknownMethod) {
+	if _, err := Token("hmac_md6_64_256", []byte("s"), nil, "a", "b", "c", "d"); !errors.Is(err, ErrUnknownMethod) {
 		t.Errorf("md6: %v", err)
 	}
-	if tok, err := Token(MethodTLSAnon, nil, "a", "b", "c", "d"); tok != "" || err != nil {
+	if tok, err := Token(MethodTLSAnon, nil, nil, "a", "b", "c", "d"); tok != "" || err != nil {
 		t.Errorf("tls_anon: %q %v", tok, err)
 	}
 }

@@ -20,6 +20,9 @@ type Params struct {
 	Secret []byte
 	// TLS reports whether the connection runs inside TLS.
 	TLS bool
+	// Binding is the TLS channel binding (see Binding) for
+	// tls_hmac_sha3_512; nil outside TLS.
+	Binding []byte
 
 	Local1, Local2, Remote1, Remote2 string
 }
@@ -43,10 +46,13 @@ func Verify(method, token string, p Params) error {
 	if strings.HasPrefix(method, wire.TLSMethodPrefix) && !p.TLS {
 		return fail(method, ErrTLSRequired)
 	}
-	if (method == MethodHMAC || method == MethodCleartext) && len(p.Secret) == 0 {
+	if (method == MethodHMAC || method == MethodCleartext || method == MethodHMACTLS) && len(p.Secret) == 0 {
 		return fail(method, ErrNoSecret)
 	}
-	want, err := Token(method, p.Secret, p.Remote1, p.Remote2, p.Local1, p.Local2)
+	if method == MethodHMACTLS && len(p.Binding) == 0 {
+		return fail(method, ErrNoBinding)
+	}
+	want, err := Token(method, p.Secret, p.Binding, p.Remote1, p.Remote2, p.Local1, p.Local2)
 	if err != nil { // unreachable after the checks above; kept for safety
 		return fmt.Errorf("%w: %w", wire.ErrAuthFailed, err)
 	}

@@ -271,9 +271,9 @@ func substituteToken(greeting, rest []byte, real1, real2 string) []byte {
 		line, more := splitLines(rest, 1)
 		if bytes.Contains(line, []byte(tokenMark)) {
 			method, _, _ := strings.Cut(string(line), ";")
-			tok, err := auth.Token(method, hsSecret, own1, own2, real1, real2)
+			tok, err := auth.Token(method, hsSecret, nil, own1, own2, real1, real2)
 			if err != nil {
-				tok, _ = auth.Token(auth.MethodHMAC, hsSecret, own1, own2, real1, real2)
+				tok, _ = auth.Token(auth.MethodHMAC, hsSecret, nil, own1, own2, real1, real2)
 			}
 			line = bytes.ReplaceAll(line, []byte(tokenMark), []byte(tok))
 		}
@@ -327,7 +327,7 @@ func checkValidHandshake(t *testing.T, cfg *handshake.Config, res *handshake.Res
 	if err != nil {
 		t.Fatalf("Run accepted auth line %q: %v", authText, err)
 	}
-	want, err := auth.Token(al.Method, cfg.Secret, peer1, peer2, res.OurLine1, res.OurLine2)
+	want, err := auth.Token(al.Method, cfg.Secret, nil, peer1, peer2, res.OurLine1, res.OurLine2)
 	if err != nil || al.Method != auth.MethodHMAC || al.Token != want {
 		t.Fatalf("Run accepted auth line %q (want method %s, token %s)", authText, auth.MethodHMAC, want)
 	}

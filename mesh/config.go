@@ -28,8 +28,16 @@ type Config struct {
 	AuthAccept []string
 	Framings   []string
 
-	// HandshakeTimeout bounds one handshake (default 10s).
+	// SecretTLS asks Go peers for secret-keyed TLS (relay-proof and
+	// encrypted with a Secret alone); RequireTLS refuses links that would
+	// not run inside TLS. See handshake.Config.
+	SecretTLS, RequireTLS bool
+
+	// HandshakeTimeout bounds one handshake (default 10s). MaxHandshakes
+	// bounds the incoming handshakes in flight (default 64); more
+	// connections wait in the accept queue.
 	HandshakeTimeout time.Duration
+	MaxHandshakes    int
 
 	// Backend selects the transport for plain TCP links: "", "std" or
 	// "netpoll" ("" is the transport's default).
@@ -103,6 +111,7 @@ const (
 	DefaultMonitorTimeout   = 30 * time.Second
 	DefaultMaxFrame         = 64 << 20
 	DefaultMaxQueue         = 32 << 20
+	DefaultMaxHandshakes    = 64
 )
 
 // ErrConfig: the Config is incomplete.
@@ -119,6 +128,9 @@ func (c Config) populated() (Config, error) {
 	}
 	if c.HandshakeTimeout <= 0 {
 		c.HandshakeTimeout = DefaultHandshakeTimeout
+	}
+	if c.MaxHandshakes <= 0 {
+		c.MaxHandshakes = DefaultMaxHandshakes
 	}
 	if c.ConnectTimeout <= 0 {
 		c.ConnectTimeout = DefaultConnectTimeout

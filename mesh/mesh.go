@@ -57,6 +57,8 @@ type Mesh struct {
 	evMu  sync.Mutex
 	seeds seedState
 
+	hsSlots chan struct{} // one token per incoming handshake in flight (MaxHandshakes)
+
 	mu     sync.Mutex
 	nodes  map[string][]string   // Config.Nodes and AddNode
 	conns  map[net.Conn]struct{} // connections still in their handshake
@@ -81,6 +83,7 @@ func New(cfg Config) (*Mesh, error) {
 	}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	m.seeds.init(cfg.Seeds)
+	m.hsSlots = make(chan struct{}, cfg.MaxHandshakes)
 	m.tcfg = transport.Config{MaxFrame: cfg.MaxFrame, MaxDepth: cfg.MaxDepth, SendBuffer: cfg.SendBuffer, MaxOutbound: cfg.MaxQueue}
 	switch cfg.Backend {
 	case "netpoll":
@@ -98,6 +101,8 @@ func New(cfg Config) (*Mesh, error) {
 		AuthAccept: cfg.AuthAccept,
 		Framings:   cfg.Framings,
 		Timeout:    cfg.HandshakeTimeout,
+		SecretTLS:  cfg.SecretTLS,
+		RequireTLS: cfg.RequireTLS,
 		Extra:      greetingCaps(m.tcfg.Backend, m.tcfg.MaxFrame),
 	}
 	for _, b := range cfg.Binds {
@@ -347,17 +352,29 @@ func (m *Mesh) addrsOf(id string) []string {
 	return append([]string(nil), m.nodes[id]...)
 }
 
+// accept serves a listener. At most MaxHandshakes incoming handshakes run
+// at once: further connections wait in the kernel's accept queue, so a
+// flood of half-open connections costs a bounded number of goroutines and
+// a bounded amount of memory (a handshake holds at most its 4 KiB line
+// buffer and its TLS state).
 func (m *Mesh) accept(ln net.Listener) {
 	defer m.wg.Done()
 	for {
+		select {
+		case m.hsSlots <- struct{}{}:
+		case <-m.ctx.Done():
+			return
+		}
 		c, err := ln.Accept()
 		if err != nil {
+			<-m.hsSlots
 			if !errors.Is(err, net.ErrClosed) && m.ctx.Err() == nil {
 				m.cfg.Logger.Error("aemp: accept failed; listener stopped", "bind", ln.Addr().String(), "err", err)
 			}
 			return
 		}
 		if !m.track(c) {
+			<-m.hsSlots
 			c.Close()
 			return
 		}
@@ -373,6 +390,7 @@ func (m *Mesh) serve(c net.Conn) {
 	hs := m.hs
 	hs.IsConnected = m.refuseIncoming
 	res, err := handshake.Run(m.ctx, c, &hs)
+	<-m.hsSlots
 	if err != nil {
 		c.Close()
 		m.cfg.Logger.Warn("aemp: incoming connection refused", "remote", c.RemoteAddr().String(), "err", err)

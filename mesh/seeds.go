@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/aemp-go/aemp/wire"
@@ -129,7 +130,10 @@ func (m *Mesh) dialSeed(s *seed) {
 		m.evMu.Unlock()
 		m.cfg.Logger.Info("aemp: this node is one of its seeds", "seed", s.addr)
 	case err != nil:
-		if peer != "" && m.Up(peer) { // already linked (it dialled us first)
+		if peer != "" && m.Up(peer) && m.listensAt(ctx, peer, s.addr) {
+			// already linked (it dialled us first): the greeting's claim is
+			// not authenticated, but the node itself published this
+			// address over its authenticated link
 			m.mapSeed(s, peer)
 			return
 		}
@@ -138,6 +142,19 @@ func (m *Mesh) dialSeed(s *seed) {
 		m.mapSeed(s, res.Peer.NodeID)
 		m.Peer(res.Peer.NodeID).attach(res, false)
 	}
+}
+
+// listensAt reports whether node id published addr as one of its listen
+// addresses (the registry's 'l, through Config.Resolve). A seed endpoint
+// is mapped to a node ID only after an authenticated handshake there, or
+// with this check: an endpoint that merely sends a greeting naming a node
+// we are linked to must not make that node our seed (it would be sent
+// g_slave, which makes it global, and could become our master).
+func (m *Mesh) listensAt(ctx context.Context, id, addr string) bool {
+	if m.cfg.Resolve == nil {
+		return false
+	}
+	return slices.Contains(m.cfg.Resolve(ctx, id), addr)
 }
 
 // mapSeed records which node answered at a seed endpoint; if its link is

@@ -158,16 +158,17 @@ func quarantine(b *Buf) {
 	for i := range full {
 		full[i] = 0xdb
 	}
-	qmu.Lock()
-	var out []*Buf
-	for qlen == len(qring) || qlen > 0 && qbytes+cap(b.B) > qMaxBytes {
-		out = append(out, qpopLocked())
-	}
-	qring[(qpos+qlen)%len(qring)] = b
-	qlen++
-	qbytes += cap(b.B)
-	qmu.Unlock()
-	for _, old := range out {
+	for {
+		qmu.Lock()
+		if qlen < len(qring) && (qlen == 0 || qbytes+cap(b.B) <= qMaxBytes) {
+			qring[(qpos+qlen)%len(qring)] = b
+			qlen++
+			qbytes += cap(b.B)
+			qmu.Unlock()
+			return
+		}
+		old := qpopLocked()
+		qmu.Unlock()
 		reuse(old)
 	}
 }
@@ -193,13 +194,14 @@ func reuse(b *Buf) {
 
 // flushQuarantine releases every quarantined buffer to its pool.
 func flushQuarantine() {
-	qmu.Lock()
-	var out []*Buf
-	for qlen > 0 {
-		out = append(out, qpopLocked())
-	}
-	qmu.Unlock()
-	for _, b := range out {
+	for {
+		qmu.Lock()
+		if qlen == 0 {
+			qmu.Unlock()
+			return
+		}
+		b := qpopLocked()
+		qmu.Unlock()
 		reuse(b)
 	}
 }

@@ -336,13 +336,15 @@ func TestLinkOutboundFull(t *testing.T) {
 			case <-time.After(50 * time.Millisecond):
 			}
 			// Fill up what the kernel takes meanwhile (loopback buffers
-			// grow), until the queue stays full.
-			for deadline := time.Now().Add(5 * time.Second); ; {
+			// grow), until the queue stays full across two looks.
+			for deadline, full := time.Now().Add(5*time.Second), 0; full < 2; {
 				for l.Send(msg) == nil {
 				}
 				time.Sleep(20 * time.Millisecond)
 				if l.Queued()+len(msg)+5 > 1<<20 {
-					break
+					full++
+				} else {
+					full = 0
 				}
 				if time.Now().After(deadline) {
 					t.Fatal("the stuck peer's kernel keeps taking bytes")

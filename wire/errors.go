@@ -44,6 +44,9 @@ var (
 	// ErrTLSHandshake: the TLS handshake (started after the greetings)
 	// failed, e.g. because the peer's certificate is not trusted.
 	ErrTLSHandshake = errors.New("TLS handshake failed")
+	// ErrNoTLS: TLS is required (handshake Config.RequireTLS) and the
+	// peer offers neither certificate TLS nor secret-keyed TLS.
+	ErrNoTLS = errors.New("peer offers no TLS and TLS is required")
 	// ErrHandshakeTimeout: the whole-handshake deadline passed.
 	ErrHandshakeTimeout = errors.New("handshake timed out")
 	// ErrConfig: the local handshake configuration is unusable (no

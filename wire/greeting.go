@@ -35,6 +35,11 @@ const (
 	KeyMProto   = "mproto"   // node/monitoring protocol version ("1")
 	KeyGProto   = "gproto"   // global database protocol version ("1")
 	KeyTLS      = "tls"      // "1.0" when the sender can and wants to do TLS
+	// KeySecretTLS is a Go extension: "1" when the sender wants its link
+	// to a peer that says the same to run inside TLS 1.3 with ephemeral
+	// keys, authenticated by a channel-bound HMAC (tls_hmac_sha3_512) when
+	// the two share only a secret. Perl ignores it.
+	KeySecretTLS = "stls"
 )
 
 // KV is one key/value pair of greeting line 1. HasValue is false for a field
@@ -74,6 +79,13 @@ func (g Greeting) Get(key string) (string, bool) {
 // WantsTLS reports whether the sender announced TLS: Perl's
 // int(tls value) == 1, so "1.0", "1" and "1.5" qualify; a missing,
 // empty or non-numeric value does not.
+// WantsSecretTLS reports whether the greeting asks for secret-keyed TLS
+// (KeySecretTLS).
+func (g Greeting) WantsSecretTLS() bool {
+	v, ok := g.Get(KeySecretTLS)
+	return ok && v == "1"
+}
+
 func (g Greeting) WantsTLS() bool {
 	v, ok := g.Get(KeyTLS)
 	if !ok {

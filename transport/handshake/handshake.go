@@ -42,6 +42,22 @@ type Config struct {
 	// the peer announces it too, and is then mandatory.
 	TLS *auth.Bundle
 
+	// SecretTLS, with a Secret, asks for secret-keyed TLS (greeting key
+	// stls=1, a Go extension): when the peer asks for it too and
+	// certificate TLS is not used, the connection runs inside TLS 1.3 with
+	// ephemeral keys and both sides authenticate with tls_hmac_sha3_512,
+	// the HMAC token bound to the TLS channel. A relay between two such
+	// nodes can neither read nor inject anything; stripping stls=1 from a
+	// greeting changes the lines the tokens cover, so it fails the
+	// handshake. Perl nodes ignore the key and authenticate as before.
+	SecretTLS bool
+
+	// RequireTLS refuses a peer with which the connection would not run
+	// inside TLS (certificate or secret-keyed): a Perl node without a
+	// certificate, a Go node with SecretTLS off. The handshake fails with
+	// wire.ErrNoTLS before any token is sent.
+	RequireTLS bool
+
 	// AuthAccept is the list of methods we accept from the peer, advertised
 	// in greeting line 1 in this order. Default (when empty): tls_sha3_512
 	// (if TLS), hmac_sha3_512 (if Secret), tls_anon (if TLS). "cleartext"
@@ -118,8 +134,10 @@ type Result struct {
 	// one the peer used (tls_anon marks an "untrusted" peer in Perl).
 	AuthMethod, PeerAuthMethod string
 
-	// TLS reports whether the connection runs inside TLS.
-	TLS bool
+	// TLS reports whether the connection runs inside TLS; SecretTLS
+	// whether that TLS is secret-keyed (ephemeral certificates, the token
+	// bound to the channel) rather than certificate TLS.
+	TLS, SecretTLS bool
 }
 
 // Error is the error Run returns. It names the peer and wraps
@@ -308,7 +326,15 @@ func (h *handshaker) exchange() (*Result, error) {
 	}
 
 	useTLS := h.cfg.TLS != nil && peer.WantsTLS()
-	method, err := wire.ChooseAuth(peer.Auth, h.cfg.AuthOffer, useTLS)
+	secretTLS := !useTLS && h.cfg.SecretTLS && len(h.cfg.Secret) > 0 && peer.WantsSecretTLS()
+	if h.cfg.RequireTLS && !useTLS && !secretTLS {
+		return nil, fmt.Errorf("%w (greeting: tls=%v, stls=%v)", wire.ErrNoTLS, peer.WantsTLS(), peer.WantsSecretTLS())
+	}
+	offer := h.cfg.AuthOffer
+	if secretTLS {
+		offer = []string{auth.MethodHMACTLS} // inside secret TLS only a bound token proves the peer
+	}
+	method, err := wire.ChooseAuth(peer.Auth, offer, useTLS || secretTLS)
 	if err != nil {
 		return nil, err
 	}
@@ -316,24 +342,30 @@ func (h *handshaker) exchange() (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	token, err := auth.Token(method, h.cfg.Secret, our1, our2, peer1, peer2)
-	if err != nil {
-		return nil, err
-	}
 
 	conn := h.conn
-	if useTLS {
+	var binding []byte
+	if useTLS || secretTLS {
 		// TLS records must not interleave with the greeting bytes.
 		<-greetDone.done
 		if greetDone.err != nil {
 			return nil, fmt.Errorf("writing greeting: %w", greetDone.err)
 		}
-		tc, err := h.startTLS(r.rest(), our2, peer2)
+		tc, err := h.startTLS(r.rest(), our2, peer2, secretTLS)
 		if err != nil {
 			return nil, err
 		}
 		conn = tc
 		r = &hsLineReader{src: tc}
+		if secretTLS {
+			if binding, err = auth.Binding(tc.ConnectionState()); err != nil {
+				return nil, err
+			}
+		}
+	}
+	token, err := auth.Token(method, h.cfg.Secret, binding, our1, our2, peer1, peer2)
+	if err != nil {
+		return nil, err
 	}
 
 	line := wire.AppendAuthLine(nil, wire.AuthLine{Method: method, Token: token, Framing: sendFraming})
@@ -353,8 +385,11 @@ func (h *handshaker) exchange() (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if secretTLS && al.Method != auth.MethodHMACTLS {
+		return nil, fmt.Errorf("%w: %s inside secret-keyed TLS, want %s", wire.ErrAuthFailed, al.Method, auth.MethodHMACTLS)
+	}
 	err = auth.Verify(al.Method, al.Token, auth.Params{
-		Accept: h.cfg.AuthAccept, Secret: h.cfg.Secret, TLS: useTLS,
+		Accept: h.cfg.AuthAccept, Secret: h.cfg.Secret, TLS: useTLS || secretTLS, Binding: binding,
 		Local1: our1, Local2: our2, Remote1: peer1, Remote2: peer2,
 	})
 	if err != nil {
@@ -376,7 +411,8 @@ func (h *handshaker) exchange() (*Result, error) {
 		RecvFraming:    al.Framing,
 		AuthMethod:     method,
 		PeerAuthMethod: al.Method,
-		TLS:            useTLS,
+		TLS:            useTLS || secretTLS,
+		SecretTLS:      secretTLS,
 	}, nil
 }
 
@@ -403,17 +439,31 @@ func (h *handshaker) checkGreeting(line string) (wire.Greeting, error) {
 }
 
 // startTLS runs the TLS handshake over the raw conn, replaying the bytes the
-// line reader already holds; the smaller nonce is the client.
-func (h *handshaker) startTLS(pending []byte, our2, peer2 string) (*tls.Conn, error) {
+// line reader already holds; the smaller nonce is the client. secret
+// selects secret-keyed TLS (ephemeral certificates) instead of the bundle.
+func (h *handshaker) startTLS(pending []byte, our2, peer2 string, secret bool) (*tls.Conn, error) {
 	var raw net.Conn = h.conn
 	if len(pending) > 0 {
 		raw = &hsReplayConn{Conn: h.conn, pending: pending}
 	}
+	client := wire.TLSClient(our2, peer2)
+	var cfg *tls.Config
+	switch {
+	case secret:
+		var err error
+		if cfg, err = auth.EphemeralConfig(client); err != nil {
+			return nil, err
+		}
+	case client:
+		cfg = h.cfg.TLS.ClientConfig()
+	default:
+		cfg = h.cfg.TLS.ServerConfig()
+	}
 	var tc *tls.Conn
-	if wire.TLSClient(our2, peer2) {
-		tc = tls.Client(raw, h.cfg.TLS.ClientConfig())
+	if client {
+		tc = tls.Client(raw, cfg)
 	} else {
-		tc = tls.Server(raw, h.cfg.TLS.ServerConfig())
+		tc = tls.Server(raw, cfg)
 	}
 	if err := tc.Handshake(); err != nil {
 		return nil, fmt.Errorf("%w: %w", wire.ErrTLSHandshake, err)
@@ -477,6 +527,9 @@ func (h *handshaker) ourLines() (string, string, error) {
 	if h.cfg.TLS != nil {
 		g.KV = append(g.KV, wire.KV{Key: wire.KeyTLS, Value: "1.0", HasValue: true})
 	}
+	if h.secretTLS() {
+		g.KV = append(g.KV, wire.KV{Key: wire.KeySecretTLS, Value: "1", HasValue: true})
+	}
 	g.KV = append(g.KV, h.cfg.Extra...)
 	if err := g.Validate(); err != nil {
 		return "", "", fmt.Errorf("%w: our greeting: %w", wire.ErrConfig, err)
@@ -487,6 +540,9 @@ func (h *handshaker) ourLines() (string, string, error) {
 	}
 	return string(wire.AppendGreeting(nil, g)), nonce, nil
 }
+
+// secretTLS reports whether we ask for secret-keyed TLS.
+func (h *handshaker) secretTLS() bool { return h.cfg.SecretTLS && len(h.cfg.Secret) > 0 }
 
 // applyDefaults fills in the documented defaults and validates the copy.
 func (h *handshaker) applyDefaults() error {
@@ -505,6 +561,9 @@ func (h *handshaker) applyDefaults() error {
 	}
 	if len(c.AuthAccept) == 0 {
 		var accept []string
+		if h.secretTLS() {
+			accept = append(accept, auth.MethodHMACTLS)
+		}
 		if c.TLS != nil {
 			accept = append(accept, auth.MethodTLS)
 		}
@@ -520,6 +579,9 @@ func (h *handshaker) applyDefaults() error {
 		if !auth.Known(m) {
 			return fmt.Errorf("%w: unknown auth method %q in AuthAccept", wire.ErrConfig, m)
 		}
+	}
+	if !slices.Contains(c.AuthAccept, auth.MethodHMACTLS) {
+		c.SecretTLS = false // an explicit accept list without it: not asked for
 	}
 	offer := c.AuthOffer
 	if len(offer) == 0 {
@@ -538,7 +600,7 @@ func (h *handshaker) applyDefaults() error {
 			c.AuthOffer = append(c.AuthOffer, m)
 		}
 	}
-	reserved := []string{wire.KeyProvider, wire.KeyPeerAddr, wire.KeyMProto, wire.KeyGProto, wire.KeyTLS}
+	reserved := []string{wire.KeyProvider, wire.KeyPeerAddr, wire.KeyMProto, wire.KeyGProto, wire.KeyTLS, wire.KeySecretTLS}
 	for _, kv := range c.Extra {
 		if slices.Contains(reserved, kv.Key) {
 			return fmt.Errorf("%w: Extra must not set the greeting key %q", wire.ErrConfig, kv.Key)

@@ -623,7 +623,7 @@ func hsPeerAuthScript(t *testing.T, extra []byte, method string) func(r *bufio.R
 		if len(l) != 2 {
 			return
 		}
-		tok, err := auth.Token(method, hsSecret, hsPeerGreeting, nonce2, l[0], l[1])
+		tok, err := auth.Token(method, hsSecret, nil, hsPeerGreeting, nonce2, l[0], l[1])
 		if err != nil {
 			t.Error(err)
 			return
