@@ -29,7 +29,7 @@ var testHelpers = []string{"internal/leakcheck", "internal/vectors", "internal/r
 
 var importRules = map[string]importRule{
 	// layer 0–2: buffers, framings, bytes ↔ meaning
-	"pool":  {std: []string{"os", "sync", "sync/atomic", "testing"}},
+	"pool": {std: []string{"os", "sync", "sync/atomic", "testing"}},
 	// (frame imports fxamacker/cbor in its tests only: FuzzCBORSplitter's reference)
 	"frame": {std: []string{"encoding/binary", "errors", "fmt"}, ext: []string{"github.com/klauspost/compress/s2", "github.com/fxamacker/cbor/v2"}, tested: []string{"pool"}},
 	"wire": {std: []string{"crypto/rand", "encoding/base64", "encoding/binary", "encoding/json", "errors", "fmt", "math", "math/bits",

@@ -47,11 +47,11 @@ type Config struct {
 	Backend Backend
 
 	// MaxFrame is the maximum size of one inbound or outbound message
-	// (goframe1 payload, decompressed payload or JSON text); default
-	// frame.DefaultMaxFrame (1 MiB).
+	// (goframe1 payload, decompressed payload, JSON text or CBOR item);
+	// default frame.DefaultMaxFrame (1 MiB).
 	MaxFrame int
-	// MaxDepth is the maximum nesting depth of an inbound JSON text;
-	// default frame.DefaultMaxDepth.
+	// MaxDepth is the maximum nesting depth of an inbound JSON text or
+	// CBOR item; default frame.DefaultMaxDepth.
 	MaxDepth int
 
 	// MaxOutbound bounds the bytes queued for sending but not yet written;

@@ -402,7 +402,7 @@ func TestNewLinkErrors(t *testing.T) {
 	ca, cb := net.Pipe()
 	defer ca.Close()
 	defer cb.Close()
-	if _, err := NewLink(ca, nil, "cbor", "json", newRecorder(), Config{}); !errors.Is(err, ErrUnknownFraming) {
+	if _, err := NewLink(ca, nil, "storable", "json", newRecorder(), Config{}); !errors.Is(err, ErrUnknownFraming) {
 		t.Fatal(err)
 	}
 	if _, err := NewLink(ca, nil, "json", "json", newRecorder(), Config{MaxInbound: -1}); !errors.Is(err, ErrConfig) {
