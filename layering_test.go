@@ -32,7 +32,7 @@ var importRules = map[string]importRule{
 	"pool": {std: []string{"os", "sync", "sync/atomic", "testing"}},
 	// (frame imports fxamacker/cbor in its tests only: FuzzCBORSplitter's reference)
 	"frame": {std: []string{"encoding/binary", "errors", "fmt"}, ext: []string{"github.com/klauspost/compress/s2", "github.com/fxamacker/cbor/v2"}, tested: []string{"pool"}},
-	"wire": {std: []string{"crypto/rand", "encoding/base64", "encoding/binary", "encoding/json", "errors", "fmt", "math", "math/bits",
+	"wire": {std: []string{"crypto/rand", "encoding/base64", "encoding/binary", "encoding/json", "errors", "fmt", "math", "math/big", "math/bits",
 		"reflect", "slices", "strconv", "strings", "sync", "unicode/utf16", "unicode/utf8", "unsafe"},
 		ext: []string{"github.com/bytedance/sonic", "github.com/fxamacker/cbor/v2"}},
 	// layer 3: authentication

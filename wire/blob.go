@@ -207,28 +207,3 @@ func AppendArgsWithBlobs(b, args []byte, bs Blobs) ([]byte, error) {
 	}
 	return b, nil
 }
-
-// Format is an envelope encoding a link asks its senders for.
-type Format uint8
-
-// The envelope formats.
-const (
-	// FormatJSON is the JSON envelope [local, tag, args…]: what AEMP's
-	// json framing carries, and goframe1 to a peer without blobs.
-	FormatJSON Format = iota
-	// FormatBlobs is a blob envelope when the message has byte-string
-	// arguments (else the JSON envelope): goframe1 to a Go node that
-	// announced blobs.
-	FormatBlobs
-)
-
-// String returns "json" or "blobs".
-func (f Format) String() string {
-	switch f {
-	case FormatJSON:
-		return "json"
-	case FormatBlobs:
-		return "blobs"
-	}
-	return fmt.Sprintf("Format(%d)", uint8(f))
-}
