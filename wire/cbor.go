@@ -342,11 +342,13 @@ func cborText(raw, scratch []byte) []byte {
 	if err == nil {
 		return out
 	}
-	out, err = AppendCBORAsJSON(scratch[:0], raw, NonFiniteSubstitute)
+	// an array or map: rare, so the transcoder (which keeps its buffer
+	// out of escape analysis's reach) gets its own
+	j, err := AppendCBORAsJSON(nil, raw, NonFiniteSubstitute)
 	if err != nil {
 		return scratch[:0]
 	}
-	return out
+	return append(scratch[:0], j...)
 }
 
 // ArgAtCBOR returns argument i (0-based) of a list of raw CBOR items such
