@@ -186,8 +186,8 @@ func (c *Config) Validate() error {
 		}
 	}
 	for _, f := range c.Framings {
-		if f != "goframe1" && f != "json" {
-			return bad("unsupported framing %q (want goframe1 or json)", f)
+		if f != "goframe1" && f != "json" && f != "cbor" {
+			return bad("unsupported framing %q (want goframe1, cbor or json)", f)
 		}
 	}
 	return nil

@@ -52,7 +52,7 @@ func FuzzInbound(f *testing.F) {
 		if m.tag == "snd" {
 			local = ""
 		}
-		env, err := appendEnvelope(nil, local, m, wire.FormatBlobs)
+		env, err := appendEnvelope(nil, local, m, wire.FormatBlobs, wire.NonFiniteError)
 		if err != nil {
 			f.Fatal(err)
 		}
@@ -82,8 +82,8 @@ func FuzzInbound(f *testing.F) {
 		}
 		m.Values()
 		m.Clone()
-		appendEnvelope(nil, "x", m, wire.FormatBlobs) // relaying, to a Go peer and to a Perl one
-		appendEnvelope(nil, "x", m, wire.FormatJSON)
+		appendEnvelope(nil, "x", m, wire.FormatBlobs, wire.NonFiniteError) // relaying, to a Go peer and to a Perl one
+		appendEnvelope(nil, "x", m, wire.FormatJSON, wire.NonFiniteError)
 		return nil
 	})
 	f.Fuzz(func(t *testing.T, text []byte) {

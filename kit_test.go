@@ -110,11 +110,13 @@ type linkKind struct {
 }
 
 // linkKinds are the links node-level tests run over where the link
-// matters: both backends, JSON framing (as toward Perl nodes), mixed
-// framings (each direction its own), and TLS with either framing.
+// matters: both backends, JSON and CBOR framing (as toward Perl nodes),
+// mixed framings (each direction its own), and TLS with either framing.
 func linkKinds() []linkKind {
 	json := []string{"json"}
 	return []linkKind{
+		{"cbor", Config{Framings: []string{"cbor"}}, Config{Framings: []string{"cbor"}}},
+		{"cbor-json", Config{Framings: []string{"cbor", "json"}}, Config{Framings: []string{"json", "cbor"}}},
 		{"goframe-std", Config{Backend: "std"}, Config{Backend: "std"}},
 		{"goframe-netpoll", Config{Backend: "netpoll"}, Config{Backend: "netpoll"}},
 		{"json", Config{Framings: json}, Config{Framings: json}},
@@ -122,6 +124,29 @@ func linkKinds() []linkKind {
 		{"tls-goframe", Config{Cert: testCert()}, Config{Cert: testCert()}},
 		{"tls-json", Config{Cert: testCert(), Framings: json}, Config{Cert: testCert(), Framings: json}},
 	}
+}
+
+// textOf turns the byte strings in a decoded value into strings: over the
+// cbor framing a Go string travels as a CBOR byte string when it is ASCII
+// (as Perl's do), which Value returns as []byte.
+func textOf(v any) any {
+	switch x := v.(type) {
+	case []byte:
+		return string(x)
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = textOf(e)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = textOf(e)
+		}
+		return out
+	}
+	return v
 }
 
 // forEachLink runs f as a subtest over every link kind, with a fresh pair.

@@ -42,7 +42,7 @@ func TestRemoteRoundTrip(t *testing.T) {
 		got := make(chan []any, 100)
 		me := p.b.NewPort().Rcv("re", func(m *Msg) error {
 			v, err := m.Values()
-			got <- v
+			got <- textOf(v).([]any)
 			return err
 		})
 		values := [][]any{
@@ -186,7 +186,7 @@ func TestAuthFailuresAreRefused(t *testing.T) {
 func TestNodeProtocolRequests(t *testing.T) {
 	forEachLink(t, func(t *testing.T, p *netPair) {
 		got := make(chan []any, 4)
-		me := p.b.NewPortFunc(func(m *Msg) error { v, err := m.Values(); got <- v; return err })
+		me := p.b.NewPortFunc(func(m *Msg) error { v, err := m.Values(); got <- textOf(v).([]any); return err })
 		p.b.Snd(p.a.NodePort(), "time", me.ID(), "t")
 		v := recv(t, got)
 		if v[0] != "t" || len(v) != 2 {

@@ -214,6 +214,9 @@ func (n *Node) sndMsg(to PortID, m *Msg) error {
 		return fmt.Errorf("%w: %q has no node part", ErrBadPortID, to)
 	}
 	if node == n.id {
+		if m.flags&msgBorrowed != 0 {
+			m = m.Clone() // elements of a received message: copied out of its buffer
+		}
 		if local == "" {
 			return n.nodeRequest(nil, m)
 		}

@@ -51,11 +51,14 @@ func useCredit(res *handshake.Result, backend transport.Backend) bool {
 	return want == "1" || backend == transport.BackendNetpoll
 }
 
-// formatOf decides how this node encodes messages on a link: blob
-// envelopes (wire.BlobMagic) when the peer announced it takes them and our
-// messages travel as goframe1 frames, else JSON. Inbound blob envelopes
-// are accepted on any goframe1 link.
+// formatOf decides how this node encodes messages on a link: CBOR when it
+// sends the cbor framing; blob envelopes (wire.BlobMagic) when the peer
+// announced it takes them and our messages travel as goframe1 frames,
+// else JSON. Inbound blob envelopes are accepted on any goframe1 link.
 func formatOf(res *handshake.Result) wire.Format {
+	if res.SendFraming == frame.NameCBOR {
+		return wire.FormatCBOR
+	}
 	if v, ok := res.Peer.Get("blobs"); ok && v == wire.BlobsVersion && res.SendFraming == frame.NameGo {
 		return wire.FormatBlobs
 	}

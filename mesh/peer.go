@@ -247,12 +247,8 @@ func (p *Peer) flushPending(l *transport.Link) {
 		if broken {
 			return
 		}
-		if p.format != wire.FormatBlobs && wire.IsBlobEnvelope(env) { // encoded before we knew the peer
-			var err error
-			if env, err = wire.BlobEnvelopeToJSON(nil, env); err != nil {
-				p.m.cfg.Logger.Warn("aemp: queued message dropped", "peer", p.id, "err", err)
-				return
-			}
+		if env = p.convertQueued(env); env == nil {
+			return
 		}
 		b := append(l.BeginN(len(env)), env...)
 		var err error
@@ -267,6 +263,22 @@ func (p *Peer) flushPending(l *transport.Link) {
 			broken = true // the link closes itself; OnClose reports it
 		}
 	})
+}
+
+// convertQueued turns a message queued before the link came up (JSON or
+// blob envelope) into what the link takes, or returns nil (and warns) if
+// it cannot be.
+func (p *Peer) convertQueued(env []byte) []byte {
+	from := wire.EnvelopeFormat(env)
+	if from == p.format || from == wire.FormatJSON && p.format == wire.FormatBlobs {
+		return env
+	}
+	out, err := wire.ConvertEnvelope(nil, env, p.format, wire.NonFiniteSubstitute)
+	if err != nil {
+		p.m.cfg.Logger.Warn("aemp: queued message dropped", "peer", p.id, "err", err)
+		return nil
+	}
+	return out
 }
 
 // failed ends a connection attempt that did not succeed: the queued

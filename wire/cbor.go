@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"unsafe"
 )
 
 // The CBOR side of envelopes (AEMP's cbor framing, spec §3.11, §8 item 12):
@@ -472,4 +473,53 @@ func describeCBOR(raw []byte) string {
 		return fmt.Sprintf("%x…", raw[:12])
 	}
 	return fmt.Sprintf("%x", raw)
+}
+
+// CBORBytesView returns the contents of a definite byte string item (no
+// tags) in place; false for anything else.
+func CBORBytesView(raw []byte) ([]byte, bool) {
+	if len(raw) == 0 || raw[0]>>5 != 2 {
+		return nil, false
+	}
+	_, ai, val, j, err := cborHead(raw, 0)
+	if err != nil || ai == 31 || val != uint64(len(raw)-j) {
+		return nil, false
+	}
+	return raw[j:len(raw):len(raw)], true
+}
+
+// TagAndArgs returns the part of the message msg (the bytes e was scanned
+// from) that holds the tag and the arguments: the list of raw elements
+// from the tag on, for a receiver that keeps the tag as an element. It is
+// e.Args when there is no tag.
+func TagAndArgs(msg []byte, e *Envelope) []byte {
+	if len(e.TagRaw) == 0 {
+		return e.Args
+	}
+	base := uintptr(unsafe.Pointer(unsafe.SliceData(msg)))
+	start := int(uintptr(unsafe.Pointer(unsafe.SliceData(e.TagRaw))) - base)
+	end := start + len(e.TagRaw)
+	if len(e.Args) > 0 {
+		end = int(uintptr(unsafe.Pointer(unsafe.SliceData(e.Args)))-base) + len(e.Args)
+	}
+	return msg[start:end:end]
+}
+
+// TagReencodes reports whether the tag is a string that a relay writes
+// back as it came when it encodes it from its text: any JSON string, a
+// CBOR string whose encoding by AppendCBORString is byte for byte TagRaw.
+func (e *Envelope) TagReencodes() bool {
+	if e.TagKind != KindString || e.TagEscaped && e.CBOR {
+		return false
+	}
+	if !e.CBOR {
+		return true
+	}
+	var h [9]byte
+	major := byte(2)
+	if cborTextString(e.Tag) {
+		major = 3
+	}
+	head := AppendCBORHead(h[:0], major, uint64(len(e.Tag)))
+	return len(e.TagRaw) == len(head)+len(e.Tag) && string(e.TagRaw[:len(head)]) == string(head)
 }

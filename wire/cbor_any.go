@@ -24,12 +24,24 @@ func DecodeCBORAny(raw []byte) (any, error) {
 	if err := checkOne(raw); err != nil {
 		return nil, err
 	}
-	v, _, err := cborAny(raw, 0)
+	v, _, err := cborAny(raw, 0, false)
+	return v, err
+}
+
+// DecodeCBORAnyText is DecodeCBORAny with byte strings decoded as strings,
+// as Perl sees them: for values that the node itself interprets (kill
+// reasons, the global database), where a Perl string is a string whichever
+// major type CBOR::XS gave it.
+func DecodeCBORAnyText(raw []byte) (any, error) {
+	if err := checkOne(raw); err != nil {
+		return nil, err
+	}
+	v, _, err := cborAny(raw, 0, true)
 	return v, err
 }
 
 // cborAny decodes the validated item at b[i] and returns the index after it.
-func cborAny(b []byte, i int) (any, int, error) {
+func cborAny(b []byte, i int, text bool) (any, int, error) {
 	i, tag, err := untag(b, i)
 	if err != nil {
 		return nil, i, err
@@ -51,16 +63,16 @@ func cborAny(b []byte, i int) (any, int, error) {
 		return -1 - int64(val), j, nil
 	case 2, 3:
 		end, _ := skipCBOR(b, i, 1)
-		s, text, _, _ := cborString(b[i:end], nil)
+		s, isText, _, _ := cborString(b[i:end], nil)
 		switch {
 		case major == 2 && (tag == 2 || tag == 3):
 			return bignumAny(bignum(s, tag == 3)), end, nil
-		case text:
+		case isText || text:
 			return string(s), end, nil
 		}
 		return append([]byte{}, s...), end, nil
 	case 4, 5:
-		return cborContainer(b, major, ai, val, j)
+		return cborContainer(b, major, ai, val, j, text)
 	}
 	switch {
 	case ai >= 25 && ai <= 27:
@@ -93,7 +105,7 @@ func bignumAny(n cborNum) any {
 
 // cborContainer decodes an array or map whose head (argument val) ends
 // at j.
-func cborContainer(b []byte, major, ai byte, val uint64, j int) (any, int, error) {
+func cborContainer(b []byte, major, ai byte, val uint64, j int, text bool) (any, int, error) {
 	n := int(val)
 	more := func(k int) bool {
 		if ai == 31 {
@@ -107,7 +119,7 @@ func cborContainer(b []byte, major, ai byte, val uint64, j int) (any, int, error
 		elems := stack[:0]
 		for k := 0; more(k); k++ {
 			var v any
-			if v, j, err = cborAny(b, j); err != nil {
+			if v, j, err = cborAny(b, j, text); err != nil {
 				return nil, j, err
 			}
 			elems = append(elems, v)
@@ -121,7 +133,7 @@ func cborContainer(b []byte, major, ai byte, val uint64, j int) (any, int, error
 	for k := 0; more(k); k++ {
 		var key, v any
 		start := j
-		if key, j, err = cborAny(b, j); err != nil {
+		if key, j, err = cborAny(b, j, true); err != nil {
 			return nil, j, err
 		}
 		var ks string
@@ -135,7 +147,7 @@ func cborContainer(b []byte, major, ai byte, val uint64, j int) (any, int, error
 		default:
 			return nil, j, typeErr("a string or integer map key", CBORKindOf(b[start:j]))
 		}
-		if v, j, err = cborAny(b, j); err != nil {
+		if v, j, err = cborAny(b, j, text); err != nil {
 			return nil, j, err
 		}
 		out[ks] = v
