@@ -77,6 +77,12 @@ func (m *Msg) Int(i int) (int64, error) {
 	return element(m, i, wire.DecodeInt, wire.DecodeCBORInt, value.toInt)
 }
 
+// Uint returns element i as a uint64, by the rules of Int: negative
+// values and values above MaxUint64 are an error wrapping [ErrType].
+func (m *Msg) Uint(i int) (uint64, error) {
+	return element(m, i, wire.DecodeUint, wire.DecodeCBORUint, value.toUint)
+}
+
 // Float returns element i as a float64 (numbers and numeric strings).
 func (m *Msg) Float(i int) (float64, error) {
 	return element(m, i, wire.DecodeFloat, wire.DecodeCBORFloat, value.toFloat)

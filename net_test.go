@@ -269,7 +269,7 @@ func TestRemoteAllocs(t *testing.T) {
 	for _, c := range []struct {
 		framings []string
 		bytes    bool // and a 64-byte []byte read with BytesView (a blob between Go nodes)
-	}{{nil, false}, {nil, true}, {[]string{"json"}, false}} {
+	}{{nil, false}, {nil, true}, {[]string{"json"}, false}, {[]string{"cbor"}, false}, {[]string{"cbor"}, true}} {
 		p := newNetPair(t, Config{Framings: c.framings}, Config{Framings: c.framings})
 		pongs := make(chan int64, 1)
 		me := p.b.NewPort().Rcv("pong", func(m *Msg) error {

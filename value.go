@@ -186,6 +186,33 @@ func (v value) toInt() (int64, error) {
 	return 0, fmt.Errorf("%w: %s is not an integer", ErrType, v.kindName())
 }
 
+func (v value) toUint() (uint64, error) {
+	if v.isRaw() {
+		return rawConv(v, wire.DecodeUint, wire.DecodeCBORUint)
+	}
+	switch v.k {
+	case kUint:
+		return v.n, nil
+	case kInt:
+		if int64(v.n) < 0 {
+			return 0, fmt.Errorf("%w: %d is negative", ErrType, int64(v.n))
+		}
+		return v.n, nil
+	case kFloat:
+		f := math.Float64frombits(v.n)
+		if f != math.Trunc(f) || f < 0 || f >= 1<<64 {
+			return 0, fmt.Errorf("%w: %v is not a uint64", ErrType, f)
+		}
+		return uint64(f), nil
+	case kString:
+		if u, err := strconv.ParseUint(v.s, 10, 64); err == nil {
+			return u, nil
+		}
+		return 0, fmt.Errorf("%w: string %q is not an unsigned integer", ErrType, truncate(v.s, 40))
+	}
+	return 0, fmt.Errorf("%w: %s is not an integer", ErrType, v.kindName())
+}
+
 func (v value) toFloat() (float64, error) {
 	if v.isRaw() {
 		return rawConv(v, wire.DecodeFloat, wire.DecodeCBORFloat)
