@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -272,5 +273,62 @@ func TestCBORReceiveAllocs(t *testing.T) {
 			t.Errorf("%q: receiving and reading allocates %.2f times, want %v", msg, allocs, c.want)
 		}
 		buf.Release()
+	}
+}
+
+// What a Perl node sent as CBOR goes on to Go nodes exactly (goframe1 with
+// CBOR envelopes, wire.FormatMixed): a relayed message keeps NaN's bits,
+// ±Inf, byte and text strings, 64-bit integers and a numeric first
+// element — also when it waits in the queue while the link connects.
+func TestCBORToGoPeersExact(t *testing.T) {
+	for _, queued := range []bool{false, true} {
+		t.Run(map[bool]string{false: "linked", true: "queued"}[queued], func(t *testing.T) {
+			p := newNetPair(t, Config{Secret: "s"}, Config{Secret: "s"})
+			got := make(chan []any, 2)
+			tags := make(chan string, 2)
+			sink := p.b.newPort("sink").RcvDefault(func(m *Msg) error {
+				v, err := m.Values()
+				tags <- m.Tag()
+				got <- v
+				return err
+			})
+			relay := p.a.newPort("relay").RcvDefault(func(m *Msg) error {
+				return p.a.SndMsg(sink.ID(), m) // passed on as it came
+			})
+			_ = relay
+			peer, _ := perlPeer(t, p.a, "perl", []string{"cbor"}, 0)
+			msg := unhexT(t, "87 4572656c6179 44706f6e67 fb7ff8000000000001 41ff 62c3a9 1bffffffffffffffff fa7f800000")
+			snd := wire.AppendCBOREnvelopeHead(nil, 5, "", "snd")
+			snd = append(wire.AppendCBORString(snd, string(sink.ID())), unhexT(t, "182a fa7fc00000")...)
+			send := func() {
+				if err := peer.Send(msg); err != nil {
+					t.Fatal(err)
+				}
+				if err := peer.Send(snd); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if queued {
+				queueThenConnect(t, p.a, p.b, send)
+			} else {
+				send()
+			}
+			byTag := map[string][]any{} // the two take different paths: their order is not fixed
+			for range 2 {
+				v := recv(t, got)
+				byTag[recv(t, tags)] = v
+			}
+			v := byTag["pong"]
+			if len(v) != 6 || v[0] != "pong" {
+				t.Fatalf("relayed %#v", byTag)
+			}
+			f, _ := v[1].(float64)
+			if math.Float64bits(f) != 0x7ff8000000000001 || !reflect.DeepEqual(v[2:5], []any{[]byte{0xff}, "é", uint64(math.MaxUint64)}) || !math.IsInf(v[5].(float64), 1) {
+				t.Fatalf("relayed %#v", v)
+			}
+			if v = byTag["42"]; len(v) != 2 || v[0] != int64(42) || !math.IsNaN(v[1].(float64)) {
+				t.Fatalf("snd relay %#v", byTag)
+			}
+		})
 	}
 }

@@ -84,8 +84,13 @@ type Config struct {
 	Cert string
 
 	// Framings is the framing_format list offered to peers, in preference
-	// order. Default: {"goframe1", "json"}: Go peers use the length-prefixed
-	// framing, Perl peers JSON.
+	// order: "goframe1", "cbor", "json". Default: {"goframe1", "cbor",
+	// "json"}: Go peers use the length-prefixed framing; a Perl 2.x peer
+	// picks the first of this list it supports, cbor, and is sent the first
+	// of its own list we support, cbor by default (json if it is configured
+	// so). Over cbor, Go strings that are pure ASCII travel as CBOR byte
+	// strings, as Perl's do (see Msg.Value); between Go nodes goframe1 is
+	// always preferred.
 	Framings []string
 
 	// AuthAccept lists the auth methods accepted from peers (advertised in
@@ -223,7 +228,7 @@ func (c Config) withDefaults() Config {
 		c.MonitorTimeout = DefaultMonitorTimeout
 	}
 	if len(c.Framings) == 0 {
-		c.Framings = []string{"goframe1", "json"}
+		c.Framings = []string{"goframe1", "cbor", "json"}
 	}
 	// Never share the caller's slices and maps.
 	c.Binds = append([]string(nil), c.Binds...)

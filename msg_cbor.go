@@ -11,25 +11,34 @@ import (
 // relayed with their raw items copied when they came as CBOR and
 // transcoded when they came as JSON, and the other way round.
 
-// appendCBOR appends a local message as a CBOR envelope.
-func (m *Msg) appendCBOR(b []byte, local string) ([]byte, error) {
+// appendCBOR appends a local message as a CBOR envelope: its strings by
+// Perl's rule (wire.AppendCBORString), or as text strings for a Go
+// receiver (text).
+func (m *Msg) appendCBOR(b []byte, local string, text bool) ([]byte, error) {
 	sh := m.shift()
 	b = wire.AppendCBORArrayHead(b, int(m.n)+2-sh)
 	b = wire.AppendCBORString(b, local)
 	if sh == 0 {
-		b = wire.AppendCBORString(b, m.tag)
+		b = cborStr(b, m.tag, text)
 	}
 	var err error
 	for i := 0; i < int(m.n); i++ {
-		if b, err = m.encodeArgCBOR(b, i); err != nil {
+		if b, err = m.encodeArgCBOR(b, i, text); err != nil {
 			return b, m.wrap(i+1-sh, err)
 		}
 	}
 	return b, nil
 }
 
+func cborStr(b []byte, s string, text bool) []byte {
+	if text {
+		return wire.AppendCBORText(b, s)
+	}
+	return wire.AppendCBORString(b, s)
+}
+
 // encodeArgCBOR appends the CBOR form of stored value i of a local message.
-func (m *Msg) encodeArgCBOR(b []byte, i int) ([]byte, error) {
+func (m *Msg) encodeArgCBOR(b []byte, i int, text bool) ([]byte, error) {
 	v := m.arg(i)
 	switch v.k {
 	case kNil:
@@ -43,21 +52,28 @@ func (m *Msg) encodeArgCBOR(b []byte, i int) ([]byte, error) {
 	case kBool:
 		return wire.AppendCBORBool(b, v.n != 0), nil
 	case kString:
-		return wire.AppendCBORString(b, v.s), nil
+		return cborStr(b, v.s, text), nil
 	case kBytes:
 		return wire.AppendCBORBytes(b, bytesOf(v.s)), nil
 	case kRawCBOR:
 		return append(b, v.rawBytes()...), nil
 	case kRawJSON:
+		if text {
+			return wire.AppendJSONAsCBORText(b, v.rawBytes())
+		}
 		return wire.AppendJSONAsCBOR(b, v.rawBytes())
 	}
-	switch x := v.x.(type) {
+	x := v.x
+	switch y := x.(type) {
 	case PortID:
-		return wire.AppendCBORString(b, string(x)), nil
+		return cborStr(b, string(y), text), nil
 	case Reason:
-		return wire.AppendCBORValue(b, []any(x))
+		x = []any(y)
 	}
-	return wire.AppendCBORValue(b, v.x)
+	if text {
+		return wire.AppendCBORValueText(b, x)
+	}
+	return wire.AppendCBORValue(b, x)
 }
 
 // appendRelayedCBOR appends a received message for a cbor link: its CBOR

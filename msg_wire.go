@@ -15,16 +15,23 @@ import (
 // appendEnvelope appends the envelope [local, tag, args…] of m in the
 // format f the link takes: CBOR for a cbor link; with blobs (the peer takes
 // blob envelopes) a message with byte-string arguments as a blob
-// envelope, its bytes copied raw; otherwise JSON text. nf says what
-// happens to NaN and ±Inf from CBOR elements going to JSON.
+// envelope, its bytes copied raw; otherwise JSON text. To a Go node that
+// takes CBOR envelopes (FormatMixed), a message with elements that came as
+// CBOR goes as CBOR: exact, with the Go strings of a local one as text
+// strings, so that the receiver gets strings back. nf says what happens to
+// NaN and ±Inf from CBOR elements going to JSON.
 func appendEnvelope(b []byte, local string, m *Msg, f wire.Format, nf wire.NonFinite) ([]byte, error) {
-	if m.isRemote() {
+	switch {
+	case f == wire.FormatMixed && m.carriesCBOR() && m.isRemote():
+		return appendRelayed(b, local, m, wire.FormatCBOR, nf)
+	case f == wire.FormatMixed && m.carriesCBOR():
+		return m.appendCBOR(b, local, true)
+	case m.isRemote():
 		return appendRelayed(b, local, m, f, nf)
+	case f == wire.FormatCBOR:
+		return m.appendCBOR(b, local, false)
 	}
-	if f == wire.FormatCBOR {
-		return m.appendCBOR(b, local)
-	}
-	return m.appendJSON(b, local, f == wire.FormatBlobs, nf)
+	return m.appendJSON(b, local, f.TakesBlobs(), nf)
 }
 
 // appendJSON appends a local message as a JSON envelope, or as a blob
@@ -91,7 +98,7 @@ func appendRelayed(b []byte, local string, m *Msg, f wire.Format, nf wire.NonFin
 	case m.isCBOR():
 		b, err = appendCBORRelayedJSON(b, local, m, nf)
 	default:
-		b, err = appendRelayedJSON(b, local, m, f == wire.FormatBlobs)
+		b, err = appendRelayedJSON(b, local, m, f.TakesBlobs())
 	}
 	if err != nil {
 		return b, fmt.Errorf("aemp: relaying message %q: %w", truncate(m.tag, 30), err)

@@ -49,7 +49,7 @@ func (p *Peer) Up() bool {
 // its encoded envelope to (append only), and the format to encode it in.
 // With the link up the buffer is the link's outbound batch (see
 // transport.Link.BeginN; hint is the expected size); otherwise it is the
-// queue of messages waiting for the link, in wire.FormatBlobs (turned into
+// queue of messages waiting for the link, in wire.FormatMixed (turned into
 // what the peer takes when the link comes up). Every Begin must be
 // followed by Commit or Abort on the same goroutine, with no other call to
 // this peer in between.
@@ -58,7 +58,7 @@ func (p *Peer) Begin(hint int) (b []byte, f wire.Format) {
 	if l := p.link; l != nil {
 		return l.BeginN(hint), p.format
 	}
-	return p.pend.begin(hint), wire.FormatBlobs
+	return p.pend.begin(hint), wire.FormatMixed
 }
 
 // BeginIfUp is Begin for messages sent only over an established link
@@ -269,8 +269,7 @@ func (p *Peer) flushPending(l *transport.Link) {
 // blob envelope) into what the link takes, or returns nil (and warns) if
 // it cannot be.
 func (p *Peer) convertQueued(env []byte) []byte {
-	from := wire.EnvelopeFormat(env)
-	if from == p.format || from == wire.FormatJSON && p.format == wire.FormatBlobs {
+	if p.format.Takes(wire.EnvelopeFormat(env)) {
 		return env
 	}
 	out, err := wire.ConvertEnvelope(nil, env, p.format, wire.NonFiniteSubstitute)

@@ -125,22 +125,39 @@ func AppendCBORFloat(b []byte, f float64) []byte {
 // AppendCBORValue appends the CBOR encoding of v (see the rules above). On
 // error (a value that cannot be encoded, nesting beyond MaxDepth) it
 // returns b with its original length.
-func AppendCBORValue(b []byte, v any) ([]byte, error) {
+func AppendCBORValue(b []byte, v any) ([]byte, error) { return appendCBORTop(b, v, false) }
+
+// AppendCBORValueText is AppendCBORValue with every string (and map key)
+// written as a text string: for a Go receiver (wire.FormatMixed), which
+// decodes text strings as strings and byte strings as []byte, so that the
+// Go types survive.
+func AppendCBORValueText(b []byte, v any) ([]byte, error) { return appendCBORTop(b, v, true) }
+
+func appendCBORTop(b []byte, v any, text bool) ([]byte, error) {
 	start := len(b)
-	b, err := appendCBORValue(b, v, 0)
+	b, err := appendCBORValue(b, v, 0, text)
 	if err != nil {
 		return b[:start], err
 	}
 	return b, nil
 }
 
+// appendCBORStr appends a string by the rule of the encoding: Perl's, or
+// always text.
+func appendCBORStr(b []byte, s string, text bool) []byte {
+	if text {
+		return AppendCBORText(b, s)
+	}
+	return AppendCBORString(b, s)
+}
+
 // appendCBORValue encodes v whose container is at nesting level depth.
-func appendCBORValue(b []byte, v any, depth int) ([]byte, error) {
+func appendCBORValue(b []byte, v any, depth int, text bool) ([]byte, error) {
 	switch x := v.(type) {
 	case nil:
 		return AppendCBORNull(b), nil
 	case string:
-		return AppendCBORString(b, x), nil
+		return appendCBORStr(b, x, text), nil
 	case []byte:
 		if x == nil {
 			return AppendCBORNull(b), nil
@@ -176,14 +193,14 @@ func appendCBORValue(b []byte, v any, depth int) ([]byte, error) {
 		if x == nil {
 			return AppendCBORNull(b), nil
 		}
-		return AppendJSONAsCBOR(b, x)
+		return appendJSONAsCBOR(b, x, text)
 	case json.RawMessage:
 		if x == nil {
 			return AppendCBORNull(b), nil
 		}
-		return AppendJSONAsCBOR(b, x)
+		return appendJSONAsCBOR(b, x, text)
 	case json.Number:
-		return AppendJSONAsCBOR(b, []byte(x))
+		return appendJSONAsCBOR(b, []byte(x), text)
 	case []any:
 		if x == nil {
 			return AppendCBORNull(b), nil
@@ -194,7 +211,7 @@ func appendCBORValue(b []byte, v any, depth int) ([]byte, error) {
 		b = AppendCBORArrayHead(b, len(x))
 		var err error
 		for _, e := range x {
-			if b, err = appendCBORValue(b, e, depth+1); err != nil {
+			if b, err = appendCBORValue(b, e, depth+1, text); err != nil {
 				return b, err
 			}
 		}
@@ -205,7 +222,7 @@ func appendCBORValue(b []byte, v any, depth int) ([]byte, error) {
 		}
 		b = AppendCBORArrayHead(b, len(x))
 		for _, s := range x {
-			b = AppendCBORString(b, s)
+			b = appendCBORStr(b, s, text)
 		}
 		return b, nil
 	case map[string]any:
@@ -218,8 +235,8 @@ func appendCBORValue(b []byte, v any, depth int) ([]byte, error) {
 		b = AppendCBORHead(b, 5, uint64(len(x)))
 		var err error
 		for k, e := range x {
-			b = AppendCBORString(b, k)
-			if b, err = appendCBORValue(b, e, depth+1); err != nil {
+			b = appendCBORStr(b, k, text)
+			if b, err = appendCBORValue(b, e, depth+1, text); err != nil {
 				return b, err
 			}
 		}
@@ -230,7 +247,7 @@ func appendCBORValue(b []byte, v any, depth int) ([]byte, error) {
 		}
 		b = AppendCBORHead(b, 5, uint64(len(x)))
 		for k, s := range x {
-			b = AppendCBORString(AppendCBORString(b, k), s)
+			b = appendCBORStr(appendCBORStr(b, k, text), s, text)
 		}
 		return b, nil
 	case json.Marshaler:
@@ -238,12 +255,12 @@ func appendCBORValue(b []byte, v any, depth int) ([]byte, error) {
 		if rv := reflect.ValueOf(x); rv.Kind() == reflect.Pointer && rv.IsNil() {
 			return AppendCBORNull(b), nil
 		}
-		return AppendCBORString(b, x.Error()), nil
+		return appendCBORStr(b, x.Error(), text), nil
 	}
 	// everything else by way of its JSON form
 	j, err := appendValue(nil, v, depth)
 	if err != nil {
 		return b, err
 	}
-	return AppendJSONAsCBOR(b, j)
+	return appendJSONAsCBOR(b, j, text)
 }

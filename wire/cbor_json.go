@@ -160,13 +160,19 @@ func cborKeyToJSON(b, raw []byte, i int) ([]byte, int, error) {
 // AppendJSONAsCBOR appends the CBOR form of the JSON value raw (see the
 // rules above); raw is validated first. On error it returns b with its
 // original length.
-func AppendJSONAsCBOR(b, raw []byte) ([]byte, error) {
+func AppendJSONAsCBOR(b, raw []byte) ([]byte, error) { return appendJSONAsCBOR(b, raw, false) }
+
+// AppendJSONAsCBORText is AppendJSONAsCBOR with every string written as a
+// text string (see AppendCBORValueText).
+func AppendJSONAsCBORText(b, raw []byte) ([]byte, error) { return appendJSONAsCBOR(b, raw, true) }
+
+func appendJSONAsCBOR(b, raw []byte, text bool) ([]byte, error) {
 	t, err := validateValue(raw, 0)
 	if err != nil {
 		return b, err
 	}
 	start := len(b)
-	b, _, err = jsonToCBOR(b, t, 0)
+	b, _, err = jsonToCBOR(b, t, 0, text)
 	if err != nil {
 		return b[:start], err
 	}
@@ -175,14 +181,14 @@ func AppendJSONAsCBOR(b, raw []byte) ([]byte, error) {
 
 // jsonToCBOR transcodes the validated JSON value at j[i] (no leading
 // whitespace) and returns the index after it.
-func jsonToCBOR(b, j []byte, i int) ([]byte, int, error) {
+func jsonToCBOR(b, j []byte, i int, text bool) ([]byte, int, error) {
 	switch c := j[i]; c {
 	case '"':
 		end, esc, _ := scanString(j, i+1)
 		s := j[i+1 : end-1]
 		if !esc {
 			major := byte(2)
-			if cborTextString(s) {
+			if text || cborTextString(s) {
 				major = 3
 			}
 			return append(AppendCBORHead(b, major, uint64(len(s))), s...), end, nil
@@ -190,7 +196,7 @@ func jsonToCBOR(b, j []byte, i int) ([]byte, int, error) {
 		mark := len(b)
 		b = appendUnescaped(b, s)
 		major := byte(2)
-		if cborTextString(b[mark:]) {
+		if text || cborTextString(b[mark:]) {
 			major = 3
 		}
 		return insertHead(b, mark, major, len(b)-mark), end, nil
@@ -209,12 +215,12 @@ func jsonToCBOR(b, j []byte, i int) ([]byte, int, error) {
 				k = skipWS(j, k+1) // past the ','
 			}
 			if c == '{' {
-				if b, k, err = jsonToCBOR(b, j, k); err != nil {
+				if b, k, err = jsonToCBOR(b, j, k, text); err != nil {
 					return b, k, err
 				}
 				k = skipWS(j, skipWS(j, k)+1) // past the ':'
 			}
-			if b, k, err = jsonToCBOR(b, j, k); err != nil {
+			if b, k, err = jsonToCBOR(b, j, k, text); err != nil {
 				return b, k, err
 			}
 			k = skipWS(j, k)

@@ -18,9 +18,22 @@ const (
 	// args…] as CBOR::XS writes it (cbor_encode.go): what AEMP's cbor
 	// framing carries.
 	FormatCBOR
+	// FormatMixed is any of the three, each message in the encoding it
+	// has: a message received as CBOR (or built with elements of one) as a
+	// CBOR envelope, exact; any other as FormatBlobs. It is goframe1 to a
+	// Go node that announced both blobs and cbor (greeting key "cbor",
+	// value CBORVersion), and the queue of a peer whose link is not up
+	// (converted when the link comes up, ConvertEnvelope). A goframe1
+	// payload that starts with a CBOR array head (0x80…0x9f) is a CBOR
+	// envelope: no JSON text or blob envelope starts so.
+	FormatMixed
 )
 
-// String returns "json", "blobs" or "cbor".
+// CBORVersion is the value of the greeting key "cbor" of a Go node that
+// accepts CBOR envelopes in goframe1 frames.
+const CBORVersion = "1"
+
+// String returns "json", "blobs", "cbor" or "mixed".
 func (f Format) String() string {
 	switch f {
 	case FormatJSON:
@@ -29,8 +42,25 @@ func (f Format) String() string {
 		return "blobs"
 	case FormatCBOR:
 		return "cbor"
+	case FormatMixed:
+		return "mixed"
 	}
 	return fmt.Sprintf("Format(%d)", uint8(f))
+}
+
+// TakesBlobs reports whether a link of format f takes blob envelopes.
+func (f Format) TakesBlobs() bool { return f == FormatBlobs || f == FormatMixed }
+
+// Takes reports whether a link of format f takes an envelope encoded as
+// from (EnvelopeFormat).
+func (f Format) Takes(from Format) bool {
+	switch f {
+	case FormatMixed:
+		return true
+	case FormatBlobs:
+		return from == FormatBlobs || from == FormatJSON
+	}
+	return from == f
 }
 
 // EnvelopeFormat tells how the encoded envelope env is encoded, by its
@@ -48,13 +78,13 @@ func EnvelopeFormat(env []byte) Format {
 
 // ConvertEnvelope appends the envelope env (in any of the three
 // encodings) in the encoding a link with format f takes: unchanged when
-// it takes it already (a JSON envelope on a blobs link too), else
-// transcoded (cbor_json.go; blobs become strings in JSON and byte strings
-// in CBOR). nf says what happens to NaN and ±Inf going to JSON.
+// it takes it already (f.Takes), else transcoded (cbor_json.go; blobs
+// become strings in JSON and byte strings in CBOR). nf says what happens
+// to NaN and ±Inf going to JSON.
 func ConvertEnvelope(b, env []byte, f Format, nf NonFinite) ([]byte, error) {
 	from := EnvelopeFormat(env)
 	switch {
-	case from == f, from == FormatJSON && f == FormatBlobs:
+	case f.Takes(from):
 		return append(b, env...), nil
 	case f == FormatCBOR:
 		return appendEnvelopeAsCBOR(b, env)
