@@ -426,7 +426,7 @@ func cborString(raw, scratch []byte) (s []byte, text, ok bool, err error) {
 	if err != nil {
 		return nil, false, false, err
 	}
-	if major != 2 && major != 3 || major == 2 && (tag == 2 || tag == 3) {
+	if major != 2 && major != 3 || major == 2 && (tag == 2 || tag == 3) || tag == 25 || tag == 29 {
 		return nil, false, false, nil
 	}
 	if ai != 31 {

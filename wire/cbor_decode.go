@@ -37,6 +37,8 @@ func cborNumber(raw []byte, scratch []byte) (n cborNum, str []byte, kind Kind, o
 	major, ai, val, j, _ := cborHead(raw, i)
 	kind = CBORKindOf(raw)
 	switch {
+	case tag == 25 || tag == 29: // references to other items: refused
+		return n, nil, KindNone, false, nil
 	case major == 0:
 		return cborNum{mag: val}, nil, kind, true, nil
 	case major == 1:
