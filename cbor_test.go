@@ -332,3 +332,23 @@ func TestCBORToGoPeersExact(t *testing.T) {
 		})
 	}
 }
+
+// What a Perl node sent as CBOR and a Go node relays to a JSON peer: ±Inf
+// as 1e999 and -1e999, NaN as null, with a warning; byte strings as
+// Perl's JSON byte strings; the rest exactly.
+func TestCBORRelayToJSONPeer(t *testing.T) {
+	k := newMeshKit(t)
+	n := k.node("goseed", Config{Secret: "s"})
+	q, next := perlPeer(t, n, "q", []string{"json"}, 0)
+	_ = q
+	n.newPort("relay").RcvDefault(func(m *Msg) error { return n.SndMsg("q#x", m) })
+	p, _ := perlPeer(t, n, "p", []string{"cbor"}, 0)
+	msg := unhexT(t, "86 4572656c6179 43746167 fa7f800000 faff800000 fb7ff8000000000001 42ff61")
+	if err := p.Send(msg); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(next()); got != `["x","tag",1e999,-1e999,null,"ÿa"]` {
+		t.Fatalf("relayed %s", got)
+	}
+	waitFor(t, "the warning", func() bool { return strings.Contains(k.logs["goseed"].String(), "NaN or Inf") })
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -68,6 +69,14 @@ func TestConfigValidate(t *testing.T) {
 		if _, err := NewNode(c); !errors.Is(err, ErrConfig) {
 			t.Errorf("%+v: NewNode = %v, want ErrConfig", c, err)
 		}
+	}
+	for _, f := range [][]string{{"cbor"}, {"json"}, {"goframe1", "cbor", "json"}} {
+		if err := (&Config{Framings: f}).Validate(); err != nil {
+			t.Errorf("framings %v: %v", f, err)
+		}
+	}
+	if got := (Config{}).withDefaults().Framings; !slices.Equal(got, []string{"goframe1", "cbor", "json"}) {
+		t.Errorf("default framings %v", got)
 	}
 	// The caller's config is copied, never written.
 	c := Config{Binds: nil, Framings: []string{"json"}}

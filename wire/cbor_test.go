@@ -178,7 +178,7 @@ func TestCBORDecoders(t *testing.T) {
 		{"1b8000000000000000", 0, ErrRange}, {"03", 3, nil}, {"fa40400000", 3, nil}, {"fa40500000", 0, ErrType},
 		{"423432", 42, nil}, {"622b37", 7, nil}, {"4568656c6c6f", 0, ErrType}, {"f6", 0, ErrType}, {"80", 0, ErrType},
 		{"c24101", 1, nil}, {"c349010000000000000000", 0, ErrRange}, {"fa7f800000", 0, ErrRange}, {"fbfff8000000000000", 0, ErrType},
-		{"d8200a", 10, nil}, // a tag is skipped
+		{"d8200a", 10, nil},    // a tag is skipped
 		{"d8190a", 0, ErrType}, // but not a stringref
 	}
 	for _, c := range ints {
