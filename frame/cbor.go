@@ -134,105 +134,138 @@ func (s *CBORSplitter) scan(b []byte) (int, error) {
 		if s.off >= len(b) {
 			return 0, nil
 		}
-		i := s.off
-		c := b[i]
-		major, ai := c>>5, c&31
-		hl := headLen(ai)
-		if hl == 0 {
-			return 0, s.malformed(i, fmt.Sprintf("reserved additional information %d", ai))
+		h, ok, err := s.head(b, s.off)
+		if err != nil || !ok {
+			return 0, err // !ok: the head is split, read it again with more bytes
 		}
-		if i+hl > len(b) {
-			return 0, nil // the head is split: read it again with more bytes
+		s.off += h.len
+		done, err := s.item(h, maxSize, maxDepth)
+		if err != nil {
+			return 0, err
 		}
-		val := uint64(ai)
-		switch hl {
-		case 2:
-			val = uint64(b[i+1])
-		case 3:
-			val = uint64(binary.BigEndian.Uint16(b[i+1:]))
-		case 5:
-			val = uint64(binary.BigEndian.Uint32(b[i+1:]))
-		case 9:
-			val = binary.BigEndian.Uint64(b[i+1:])
+		if done {
+			s.itemDone()
 		}
-		indef := ai == 31
-		if len(s.stack) == 0 && major != 4 {
-			if indef && major != 2 && major != 3 && major != 5 || major == 7 && ai == 24 && val < 32 {
-				return 0, s.malformed(i, "malformed head")
-			}
-			return 0, fmt.Errorf("%w (CBOR major type %d)", ErrNotArray, major)
-		}
-		if n := len(s.stack); n > 0 && s.stack[n-1].kind >= lvIndefStr {
-			// inside an indefinite string: definite chunks of its type, or break
-			want := byte(2)
-			if s.stack[n-1].kind == lvIndefText {
-				want = 3
-			}
-			if c != 0xff && (major != want || indef) {
-				return 0, s.malformed(i, "chunk of an indefinite string is not a definite string of its type")
-			}
-		}
-		s.off = i + hl
-		switch major {
-		case 0, 1:
-			if indef {
-				return 0, s.malformed(i, "indefinite length on an integer")
-			}
-		case 2, 3:
-			if indef {
-				kind := lvIndefStr
-				if major == 3 {
-					kind = lvIndefText
-				}
-				s.stack = append(s.stack, cborLevel{kind: kind})
-				continue
-			}
-			if val > uint64(maxSize) {
-				return 0, fmt.Errorf("%w: CBOR string of %d bytes, limit %d", ErrFrameTooLarge, val, maxSize)
-			}
-			s.off += int(val)
-		case 4, 5:
-			if s.depth >= maxDepth {
-				return 0, fmt.Errorf("%w: more than %d levels", ErrTooDeep, maxDepth)
-			}
-			if indef {
-				kind := lvIndefList
-				if major == 5 {
-					kind = lvIndefMap
-				}
-				s.push(kind, 0)
-				continue
-			}
-			if val > uint64(maxSize) {
-				return 0, fmt.Errorf("%w: CBOR container of %d items, limit %d bytes", ErrFrameTooLarge, val, maxSize)
-			}
-			if major == 5 {
-				val *= 2
-			}
-			if val > 0 {
-				s.push(lvArray+major-4, val)
-				continue
-			}
-		case 6:
-			if indef {
-				return 0, s.malformed(i, "indefinite length on a tag")
-			}
-			if s.depth >= maxDepth {
-				return 0, fmt.Errorf("%w: more than %d levels", ErrTooDeep, maxDepth)
-			}
-			s.push(lvTag, 1)
-			continue
-		case 7:
-			if indef { // break
-				if err := s.endIndefinite(i); err != nil {
-					return 0, err
-				}
-			} else if ai == 24 && val < 32 {
-				return 0, s.malformed(i, fmt.Sprintf("simple value %d in two bytes", val))
-			}
-		}
-		s.itemDone()
 	}
+}
+
+// cborHead is the head of one item.
+type cborHead struct {
+	at         int // offset of the head
+	len        int // its size
+	major, ai  byte
+	val        uint64 // its argument (the additional information below 24)
+	indefinite bool
+}
+
+// head reads and checks the head at b[i] in its context; ok is false if
+// it is not complete in b.
+func (s *CBORSplitter) head(b []byte, i int) (h cborHead, ok bool, err error) {
+	c := b[i]
+	h = cborHead{at: i, major: c >> 5, ai: c & 31, len: headLen(c & 31), indefinite: c&31 == 31}
+	if h.len == 0 {
+		return h, false, s.malformed(i, fmt.Sprintf("reserved additional information %d", h.ai))
+	}
+	if i+h.len > len(b) {
+		return h, false, nil
+	}
+	h.val = uint64(h.ai)
+	switch h.len {
+	case 2:
+		h.val = uint64(b[i+1])
+	case 3:
+		h.val = uint64(binary.BigEndian.Uint16(b[i+1:]))
+	case 5:
+		h.val = uint64(binary.BigEndian.Uint32(b[i+1:]))
+	case 9:
+		h.val = binary.BigEndian.Uint64(b[i+1:])
+	}
+	if len(s.stack) == 0 && h.major != 4 {
+		if h.indefinite && h.major != 2 && h.major != 3 && h.major != 5 || h.major == 7 && h.ai == 24 && h.val < 32 {
+			return h, false, s.malformed(i, "malformed head")
+		}
+		return h, false, fmt.Errorf("%w (CBOR major type %d)", ErrNotArray, h.major)
+	}
+	if n := len(s.stack); n > 0 && s.stack[n-1].kind >= lvIndefStr {
+		// inside an indefinite string: definite chunks of its type, or break
+		want := byte(2)
+		if s.stack[n-1].kind == lvIndefText {
+			want = 3
+		}
+		if c != 0xff && (h.major != want || h.indefinite) {
+			return h, false, s.malformed(i, "chunk of an indefinite string is not a definite string of its type")
+		}
+	}
+	return h, true, nil
+}
+
+// item handles the item whose head is h (s.off is past the head): it
+// opens a container, skips a string's contents or takes a scalar; done
+// reports a complete item.
+func (s *CBORSplitter) item(h cborHead, maxSize, maxDepth int) (done bool, err error) {
+	switch h.major {
+	case 0, 1:
+		if h.indefinite {
+			return false, s.malformed(h.at, "indefinite length on an integer")
+		}
+	case 2, 3:
+		if h.indefinite {
+			kind := lvIndefStr
+			if h.major == 3 {
+				kind = lvIndefText
+			}
+			s.stack = append(s.stack, cborLevel{kind: kind})
+			return false, nil
+		}
+		if h.val > uint64(maxSize) {
+			return false, fmt.Errorf("%w: CBOR string of %d bytes, limit %d", ErrFrameTooLarge, h.val, maxSize)
+		}
+		s.off += int(h.val)
+	case 4, 5, 6:
+		if h.major == 6 && h.indefinite {
+			return false, s.malformed(h.at, "indefinite length on a tag")
+		}
+		if s.depth >= maxDepth {
+			return false, fmt.Errorf("%w: more than %d levels", ErrTooDeep, maxDepth)
+		}
+		return s.open(h, maxSize)
+	case 7:
+		if h.indefinite { // break
+			return true, s.endIndefinite(h.at)
+		}
+		if h.ai == 24 && h.val < 32 {
+			return false, s.malformed(h.at, fmt.Sprintf("simple value %d in two bytes", h.val))
+		}
+	}
+	return true, nil
+}
+
+// open opens an array, a map or a tag; an empty definite container is
+// complete at once.
+func (s *CBORSplitter) open(h cborHead, maxSize int) (done bool, err error) {
+	switch {
+	case h.major == 6:
+		s.push(lvTag, 1)
+		return false, nil
+	case h.indefinite:
+		kind := lvIndefList
+		if h.major == 5 {
+			kind = lvIndefMap
+		}
+		s.push(kind, 0)
+		return false, nil
+	case h.val > uint64(maxSize):
+		return false, fmt.Errorf("%w: CBOR container of %d items, limit %d bytes", ErrFrameTooLarge, h.val, maxSize)
+	}
+	n := h.val
+	if h.major == 5 {
+		n *= 2
+	}
+	if n == 0 {
+		return true, nil
+	}
+	s.push(lvArray+h.major-4, n)
+	return false, nil
 }
 
 // headLen is the size of an item's head by its additional information

@@ -202,20 +202,7 @@ func appendCBORValue(b []byte, v any, depth int, text bool) ([]byte, error) {
 	case json.Number:
 		return appendJSONAsCBOR(b, []byte(x), text)
 	case []any:
-		if x == nil {
-			return AppendCBORNull(b), nil
-		}
-		if depth >= MaxDepth {
-			return b, &depthError{len(b)}
-		}
-		b = AppendCBORArrayHead(b, len(x))
-		var err error
-		for _, e := range x {
-			if b, err = appendCBORValue(b, e, depth+1, text); err != nil {
-				return b, err
-			}
-		}
-		return b, nil
+		return appendCBORList(b, x, depth, text)
 	case []string:
 		if x == nil {
 			return AppendCBORNull(b), nil
@@ -226,21 +213,7 @@ func appendCBORValue(b []byte, v any, depth int, text bool) ([]byte, error) {
 		}
 		return b, nil
 	case map[string]any:
-		if x == nil {
-			return AppendCBORNull(b), nil
-		}
-		if depth >= MaxDepth {
-			return b, &depthError{len(b)}
-		}
-		b = AppendCBORHead(b, 5, uint64(len(x)))
-		var err error
-		for k, e := range x {
-			b = appendCBORStr(b, k, text)
-			if b, err = appendCBORValue(b, e, depth+1, text); err != nil {
-				return b, err
-			}
-		}
-		return b, nil
+		return appendCBORMap(b, x, depth, text)
 	case map[string]string:
 		if x == nil {
 			return AppendCBORNull(b), nil
@@ -263,4 +236,39 @@ func appendCBORValue(b []byte, v any, depth int, text bool) ([]byte, error) {
 		return b, err
 	}
 	return appendJSONAsCBOR(b, j, text)
+}
+
+func appendCBORList(b []byte, x []any, depth int, text bool) ([]byte, error) {
+	if x == nil {
+		return AppendCBORNull(b), nil
+	}
+	if depth >= MaxDepth {
+		return b, &depthError{len(b)}
+	}
+	b = AppendCBORArrayHead(b, len(x))
+	var err error
+	for _, e := range x {
+		if b, err = appendCBORValue(b, e, depth+1, text); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
+func appendCBORMap(b []byte, x map[string]any, depth int, text bool) ([]byte, error) {
+	if x == nil {
+		return AppendCBORNull(b), nil
+	}
+	if depth >= MaxDepth {
+		return b, &depthError{len(b)}
+	}
+	b = AppendCBORHead(b, 5, uint64(len(x)))
+	var err error
+	for k, e := range x {
+		b = appendCBORStr(b, k, text)
+		if b, err = appendCBORValue(b, e, depth+1, text); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
 }

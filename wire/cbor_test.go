@@ -167,7 +167,7 @@ func hasMap(b []byte) bool {
 }
 
 // The typed decoders convert as the JSON ones do, with CBOR's extras.
-func TestCBORDecoders(t *testing.T) {
+func TestCBORDecodeInt(t *testing.T) {
 	h := func(s string) []byte { return unhex(t, s) }
 	ints := []struct {
 		in   string
@@ -187,6 +187,10 @@ func TestCBORDecoders(t *testing.T) {
 			t.Errorf("DecodeCBORInt(%s) = %d, %v; want %d, %v", c.in, v, err, c.want, c.err)
 		}
 	}
+}
+
+func TestCBORDecodeNumbers(t *testing.T) {
+	h := func(s string) []byte { return unhex(t, s) }
 	if v, err := DecodeCBORUint(h("1bffffffffffffffff")); err != nil || v != math.MaxUint64 {
 		t.Errorf("uint64 max: %d %v", v, err)
 	}
@@ -202,6 +206,10 @@ func TestCBORDecoders(t *testing.T) {
 	if v, _ := DecodeCBORFloat(h("fa7f800000")); !math.IsInf(v, 1) {
 		t.Errorf("inf: %v", v)
 	}
+}
+
+func TestCBORDecodeStrings(t *testing.T) {
+	h := func(s string) []byte { return unhex(t, s) }
 	for in, want := range map[string]string{"4568656c6c6f": "hello", "64c3a9c3bf": "éÿ", "43e29c93": "✓", "42ff80": "\xff\x80",
 		"5f41614162ff": "ab", "182a": "42", "3b7fffffffffffffff": "-9223372036854775808", "fa40500000": "3.25", "fa7f800000": "Inf",
 		"3bffffffffffffffff": "-18446744073709551616"} {
@@ -229,6 +237,10 @@ func TestCBORDecoders(t *testing.T) {
 	if _, err := DecodeCBORBytes(h("63e29c93")); !errors.Is(err, ErrRange) {
 		t.Errorf("bytes of ✓: %v", err)
 	}
+}
+
+func TestCBORDecodeAny(t *testing.T) {
+	h := func(s string) []byte { return unhex(t, s) }
 	anys := map[string]any{
 		"1bffffffffffffffff": uint64(math.MaxUint64), "3bffffffffffffffff": -18446744073709551616.0, "fa40500000": 3.25,
 		"4568656c6c6f": []byte("hello"), "6568656c6c6f": "hello", "f7": nil,
