@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"net"
 	"reflect"
 	"strings"
 	"testing"
@@ -351,4 +352,48 @@ func TestCBORRelayToJSONPeer(t *testing.T) {
 		t.Fatalf("relayed %s", got)
 	}
 	waitFor(t, "the warning", func() bool { return strings.Contains(k.logs["goseed"].String(), "NaN or Inf") })
+}
+
+// Messages sent to a Perl node before its link is up wait in the queue as
+// JSON or blob envelopes and are converted when it comes up with the cbor
+// framing: the bytes are those a direct send would have written.
+func TestQueuedForCBORPeer(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	served := make(chan *fakepeer.Peer, 1)
+	go func() {
+		defer close(served)
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		p, err := fakepeer.Serve(context.Background(), c, fakepeer.Config{NodeID: "perl", Secret: "s", Framings: []string{"cbor"}})
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		served <- p
+	}()
+	k := newMeshKit(t)
+	n := k.node("goclient", Config{Secret: "s"})
+	n.AddNode("perl", ln.Addr().String())
+	if err := n.SndMsg("perl#x", NewMsg("t", 1, "abc", 2.0, 0.1, map[string]any{"é": nil}).AppendBytes([]byte{0xff})); err != nil {
+		t.Fatal(err)
+	}
+	if n.mesh.Up("perl") {
+		t.Skip("the link came up before the message was queued")
+	}
+	p := <-served
+	if p == nil {
+		t.FailNow()
+	}
+	defer p.Close()
+	want := unhexT(t, "88 4178 4174 01 43616263 02 fb3fb999999999999a a1 62c3a9 f6 41ff")
+	waitFor(t, "the queued message", func() bool { return len(p.Messages()) > 0 })
+	if got := []byte(p.Messages()[0]); !bytes.Equal(got, want) {
+		t.Fatalf("queued message as %x, want %x", got, want)
+	}
 }
