@@ -397,3 +397,27 @@ func TestQueuedForCBORPeer(t *testing.T) {
 		t.Fatalf("queued message as %x, want %x", got, want)
 	}
 }
+
+// A snd relay from a Perl node to a port of the relaying node itself: the
+// message is copied out of the network buffer, its byte-string first
+// element is the tag as a string, the rest keeps its CBOR types.
+func TestSndRelayToLocalPort(t *testing.T) {
+	k := newMeshKit(t)
+	n := k.node("goseed", Config{Secret: "s"})
+	got := make(chan []any, 1)
+	port := n.NewPort().Rcv("relayed", func(m *Msg) error {
+		v, err := m.Values()
+		got <- v
+		return err
+	})
+	p, _ := perlPeer(t, n, "perl", []string{"cbor"}, 0)
+	snd := wire.AppendCBOREnvelopeHead(nil, 6, "", "snd")
+	snd = wire.AppendCBORString(snd, string(port.ID()))
+	snd = append(snd, unhexT(t, "4772656c6179656401 41ff")...)
+	if err := p.Send(snd); err != nil {
+		t.Fatal(err)
+	}
+	if v := recv(t, got); !reflect.DeepEqual(v, []any{"relayed", int64(1), []byte{0xff}}) {
+		t.Fatalf("delivered %#v", v)
+	}
+}

@@ -80,6 +80,9 @@ func (m *Msg) settleTag() {
 		return
 	}
 	v := m.arg(0)
+	if s, ok := plainString(v); ok {
+		v = value{k: kString, s: s}
+	}
 	if v.k != kString {
 		m.tag, _ = v.toString() // null and containers: ""
 		return
@@ -93,6 +96,26 @@ func (m *Msg) settleTag() {
 	for _, x := range vals {
 		m.appendValue(x)
 	}
+}
+
+// plainString returns a raw element that is a string which encoding its
+// text gives back exactly (any JSON string; a CBOR string that
+// AppendCBORString writes byte for byte), as a string of its own.
+func plainString(v value) (string, bool) {
+	raw := v.rawBytes()
+	switch v.k {
+	case kRawJSON:
+		if wire.KindOf(raw) == wire.KindString {
+			s, err := wire.DecodeString(raw)
+			return s, err == nil
+		}
+	case kRawCBOR:
+		if wire.CBORKindOf(raw) == wire.KindString {
+			s, err := wire.DecodeCBORString(raw)
+			return s, err == nil && string(wire.AppendCBORString(nil, s)) == string(raw)
+		}
+	}
+	return "", false
 }
 
 // textValues is Values with CBOR byte strings as strings: for what the
