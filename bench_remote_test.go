@@ -164,6 +164,61 @@ func BenchmarkRemotePingPong(b *testing.B) {
 	}
 }
 
+// BenchmarkFramingPingPong is the ping-pong of a Perl node's echo (spec
+// §1.4: ["ping", reply port, args…] answered with ["pong", args…], the
+// arguments passed through with AppendElem) between two Go nodes forced
+// to one AEMP framing: it stands for the Go↔Perl round trip, json against
+// cbor. The ping carries an integer, a string, a float and a small array.
+func BenchmarkFramingPingPong(b *testing.B) {
+	for _, framing := range []string{"json", "cbor"} {
+		b.Run(framing, func(b *testing.B) {
+			a, c := benchPair(b, "std", []string{framing})
+			var echo *Port
+			rtts := make([]time.Duration, 0, b.N+1)
+			done := make(chan struct{})
+			var t0 time.Time
+			sent := 0
+			list := []any{int64(1), "two"}
+			var me *Port
+			ping := func() error {
+				sent++
+				t0 = time.Now()
+				m := NewMsg("ping").AppendString(string(me.ID())).AppendInt(int64(sent)).AppendString("hello").AppendFloat(3.25).Append(list)
+				return c.SndMsg(echo.ID(), m)
+			}
+			me = c.NewPort().Rcv("pong", func(m *Msg) error {
+				rtts = append(rtts, time.Since(t0))
+				if _, err := m.Int(1); err != nil {
+					return err
+				}
+				if sent == b.N+1 {
+					close(done)
+					return nil
+				}
+				return ping()
+			})
+			echo = a.NewPort().Rcv("ping", func(m *Msg) error {
+				reply, err := m.String(1)
+				if err != nil {
+					return err
+				}
+				out := NewMsg("pong")
+				for i := 2; i < m.Len(); i++ {
+					if err := out.AppendElem(m, i); err != nil {
+						return err
+					}
+				}
+				return a.SndMsg(PortID(reply), out)
+			})
+			b.ReportAllocs()
+			b.ResetTimer()
+			me.Exec(ping)
+			<-done
+			reportRTT(b, rtts[1:])
+		})
+	}
+}
+
 func reportRTT(b *testing.B, rtts []time.Duration) {
 	slices.Sort(rtts)
 	b.ReportMetric(float64(rtts[len(rtts)/2].Nanoseconds()), "p50-ns")
@@ -264,16 +319,17 @@ func BenchmarkRawTCPPingPong(b *testing.B) {
 }
 
 // BenchmarkEncodeEnvelope is the sender's encoding of the W1 message
-// (tag, two integers, a 64-byte []byte) into a batch, JSON and blob forms.
+// (tag, two integers, a 64-byte []byte) into a batch, JSON, blob and CBOR
+// forms.
 func BenchmarkEncodeEnvelope(b *testing.B) {
 	body := bytes.Repeat([]byte{0xab}, 64)
 	buf := make([]byte, 0, 4096)
-	for _, f := range []wire.Format{wire.FormatJSON, wire.FormatBlobs} {
-		b.Run(map[wire.Format]string{wire.FormatJSON: "json", wire.FormatBlobs: "blob"}[f], func(b *testing.B) {
+	for _, f := range []wire.Format{wire.FormatJSON, wire.FormatBlobs, wire.FormatCBOR} {
+		b.Run(f.String(), func(b *testing.B) {
 			for i := range b.N {
 				m := NewMsg("data").AppendUint(1).AppendUint(uint64(i)).AppendBytes(body)
 				var err error
-				if buf, err = appendEnvelope(buf[:0], "b", m, f); err != nil {
+				if buf, err = appendEnvelope(buf[:0], "b", m, f, wire.NonFiniteError); err != nil {
 					b.Fatal(err)
 				}
 			}

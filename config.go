@@ -102,8 +102,13 @@ type Config struct {
 	RequireTLS bool
 
 	// Framings is the framing_format list offered to peers, in preference
-	// order. Default: {"goframe1", "json"}: Go peers use the length-prefixed
-	// framing, Perl peers JSON.
+	// order: "goframe1", "cbor", "json". Default: {"goframe1", "cbor",
+	// "json"}: Go peers use the length-prefixed framing; a Perl 2.x peer
+	// picks the first of this list it supports, cbor, and is sent the first
+	// of its own list we support, cbor by default (json if it is configured
+	// so). Over cbor, Go strings that are pure ASCII travel as CBOR byte
+	// strings, as Perl's do (see Msg.Value); between Go nodes goframe1 is
+	// always preferred.
 	Framings []string
 
 	// AuthAccept lists the auth methods accepted from peers (advertised in
@@ -249,8 +254,8 @@ func (c *Config) Validate() error {
 		}
 	}
 	for _, f := range c.Framings {
-		if f != "goframe1" && f != "json" {
-			return bad("unsupported framing %q (want goframe1 or json)", f)
+		if f != "goframe1" && f != "json" && f != "cbor" {
+			return bad("unsupported framing %q (want goframe1, cbor or json)", f)
 		}
 	}
 	return nil
@@ -295,7 +300,7 @@ func (c Config) withDefaults() Config {
 		c.MonitorTimeout = DefaultMonitorTimeout
 	}
 	if len(c.Framings) == 0 {
-		c.Framings = []string{"goframe1", "json"}
+		c.Framings = []string{"goframe1", "cbor", "json"}
 	}
 	// Never share the caller's slices and maps.
 	c.Binds = append([]string(nil), c.Binds...)

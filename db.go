@@ -119,7 +119,7 @@ func (h *registryHost) apply(out *registry.Out) {
 // request handles a g_* node request from node from.
 func (h *registryHost) request(from string, m *Msg) {
 	tag := m.tag
-	vals, err := m.Values() // decoded here: the network buffer is gone later
+	vals, err := m.textValues() // decoded here: the network buffer is gone later
 	if err != nil {
 		h.n.log.Warn("aemp: malformed node request ignored", "request", tag, "from", from, "err", err)
 		return

@@ -1,10 +1,12 @@
 package aemp
 
 import (
+	"encoding/hex"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,8 +15,8 @@ import (
 	"github.com/aemp-go/aemp/wire"
 )
 
-// FuzzInbound feeds arbitrary message texts to a node as if they had come
-// over a link: envelope scanning, routing, the node protocol (mon1, kil1,
+// FuzzInbound feeds arbitrary messages (JSON texts, blob envelopes, CBOR
+// items) to a node as if they had come over a link: envelope scanning, routing, the node protocol (mon1, kil1,
 // snd relay, time, can, the global database's g_* requests, served by a
 // global node) and the handlers' typed accessors must never panic or crash
 // the node, whatever the peer sends.
@@ -28,6 +30,9 @@ func FuzzInbound(f *testing.F) {
 			for _, dir := range []string{"C>S", "S>C"} {
 				for _, m := range c.Messages(dir) {
 					f.Add([]byte(m.JSON))
+					if m.Framing == "cbor" {
+						f.Add(m.Wire) // a CBOR item, as from a cbor link
+					}
 				}
 			}
 		}
@@ -52,11 +57,19 @@ func FuzzInbound(f *testing.F) {
 		if m.tag == "snd" {
 			local = ""
 		}
-		env, err := appendEnvelope(nil, local, m, wire.FormatBlobs)
-		if err != nil {
-			f.Fatal(err)
+		for _, format := range []wire.Format{wire.FormatBlobs, wire.FormatCBOR} {
+			env, err := appendEnvelope(nil, local, m, format, wire.NonFiniteError)
+			if err != nil {
+				f.Fatal(err)
+			}
+			f.Add(env)
 		}
-		f.Add(env)
+	}
+	for _, s := range []string{ // CBOR: a numeric tag, NaN, tags, indefinite lengths, a relay
+		"83 4162 182a 4178", "83 4162 4174 fb7ff8000000000001", "84 4162 4174 c249010000000000000000 d81900",
+		"9f 4162 5f41744161ff bf4161f5ff ff", "85 40 43736e64 46667a7a23 62 182a 4178", "84 40 4474696d65 46667a7a23 62 fa7fc00000",
+	} {
+		f.Add(unhexT(f, s))
 	}
 	n, err := NewNode(Config{NodeID: "fuzz", Workers: 1, Global: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Binds: []string{"127.0.0.1:0"}, Secret: "fuzz", ConnectTimeout: 10 * time.Millisecond})
@@ -81,9 +94,19 @@ func FuzzInbound(f *testing.F) {
 			m.Decode(i, &s)
 		}
 		m.Values()
+		m.textValues()
 		m.Clone()
-		appendEnvelope(nil, "x", m, wire.FormatBlobs) // relaying, to a Go peer and to a Perl one
-		appendEnvelope(nil, "x", m, wire.FormatJSON)
+		m.GoString()
+		echo := NewMsg("e")
+		for i := 0; i < m.Len(); i++ {
+			echo.AppendElem(m, i)
+		}
+		for _, x := range []*Msg{m, echo} { // relaying, to a Go peer and to a Perl one (json, cbor)
+			for _, format := range []wire.Format{wire.FormatBlobs, wire.FormatJSON, wire.FormatCBOR} {
+				appendEnvelope(nil, "x", x, format, wire.NonFiniteError)
+				appendEnvelope(nil, "x", x, format, wire.NonFiniteSubstitute)
+			}
+		}
 		return nil
 	})
 	f.Fuzz(func(t *testing.T, text []byte) {
@@ -96,6 +119,15 @@ func FuzzInbound(f *testing.F) {
 			port.RcvDefault(func(*Msg) error { return nil })
 		}
 	})
+}
+
+func unhexT(tb testing.TB, s string) []byte {
+	tb.Helper()
+	b, err := hex.DecodeString(strings.ReplaceAll(s, " ", ""))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
 }
 
 // FuzzReadConfigFile: the relaxed-JSON config reader never panics.

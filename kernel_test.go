@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -82,6 +83,14 @@ func TestConfigValidate(t *testing.T) {
 		}
 	} else if !errors.Is(err, ErrConfig) || !errors.Is(err, mesh.ErrBackend) {
 		t.Errorf("Backend netpoll on %s/%s: %v, want ErrConfig and mesh.ErrBackend", runtime.GOOS, runtime.GOARCH, err)
+	}
+	for _, f := range [][]string{{"cbor"}, {"json"}, {"goframe1", "cbor", "json"}} {
+		if err := (&Config{Framings: f}).Validate(); err != nil {
+			t.Errorf("framings %v: %v", f, err)
+		}
+	}
+	if got := (Config{}).withDefaults().Framings; !slices.Equal(got, []string{"goframe1", "cbor", "json"}) {
+		t.Errorf("default framings %v", got)
 	}
 	// The caller's config is copied, never written.
 	c := Config{Binds: nil, Framings: []string{"json"}}

@@ -111,13 +111,15 @@ type linkKind struct {
 
 // linkKinds are the links node-level tests run over where the link
 // matters: the Go default (secret-keyed TLS), plain goframe1 on both
-// backends, JSON framing (as toward Perl nodes), mixed framings (each
-// direction its own), and certificate TLS with either framing.
+// backends, JSON and CBOR framing (as toward Perl nodes), mixed framings
+// (each direction its own), and certificate TLS with either framing.
 func linkKinds() []linkKind {
 	json := []string{"json"}
 	plain := func(c Config) Config { c.PlainGoLinks = true; return c }
 	return []linkKind{
 		{"secret-tls", Config{}, Config{}},
+		{"cbor", plain(Config{Framings: []string{"cbor"}}), plain(Config{Framings: []string{"cbor"}})},
+		{"cbor-json", plain(Config{Framings: []string{"cbor", "json"}}), plain(Config{Framings: []string{"json", "cbor"}})},
 		{"goframe-std", plain(Config{Backend: "std"}), plain(Config{Backend: "std"})},
 		{"goframe-netpoll", plain(Config{Backend: "netpoll"}), plain(Config{Backend: "netpoll"})},
 		{"json", plain(Config{Framings: json}), plain(Config{Framings: json})},
@@ -125,6 +127,29 @@ func linkKinds() []linkKind {
 		{"tls-goframe", Config{Cert: testCert()}, Config{Cert: testCert()}},
 		{"tls-json", Config{Cert: testCert(), Framings: json}, Config{Cert: testCert(), Framings: json}},
 	}
+}
+
+// textOf turns the byte strings in a decoded value into strings: over the
+// cbor framing a Go string travels as a CBOR byte string when it is ASCII
+// (as Perl's do), which Value returns as []byte.
+func textOf(v any) any {
+	switch x := v.(type) {
+	case []byte:
+		return string(x)
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = textOf(e)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = textOf(e)
+		}
+		return out
+	}
+	return v
 }
 
 // forEachLink runs f as a subtest over every link kind, with a fresh pair.

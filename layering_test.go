@@ -29,11 +29,13 @@ var testHelpers = []string{"internal/leakcheck", "internal/vectors", "internal/r
 
 var importRules = map[string]importRule{
 	// layer 0–2: buffers, framings, bytes ↔ meaning
-	"pool":  {std: []string{"os", "sync", "sync/atomic", "testing"}},
-	"frame": {std: []string{"encoding/binary", "errors", "fmt"}, mod: []string{"internal/jsonlex"}, ext: []string{"github.com/klauspost/compress/s2"}, tested: []string{"pool"}},
-	"wire": {std: []string{"bytes", "crypto/rand", "encoding/base64", "encoding/binary", "encoding/json", "errors", "fmt", "math", "math/bits",
+	"pool": {std: []string{"os", "sync", "sync/atomic", "testing"}},
+	// (frame imports fxamacker/cbor in its tests only: FuzzCBORSplitter's reference)
+	"frame": {std: []string{"encoding/binary", "errors", "fmt"}, mod: []string{"internal/jsonlex"},
+		ext: []string{"github.com/klauspost/compress/s2", "github.com/fxamacker/cbor/v2"}, tested: []string{"pool"}},
+	"wire": {std: []string{"bytes", "crypto/rand", "encoding/base64", "encoding/binary", "encoding/json", "errors", "fmt", "math", "math/big", "math/bits",
 		"reflect", "slices", "strconv", "strings", "sync", "unicode/utf16", "unicode/utf8", "unsafe"},
-		mod: []string{"internal/jsonlex"}, ext: []string{"github.com/bytedance/sonic"}},
+		mod: []string{"internal/jsonlex"}, ext: []string{"github.com/bytedance/sonic", "github.com/fxamacker/cbor/v2"}},
 	// layer 3: authentication
 	"auth": {std: []string{"crypto/hmac", "crypto/rand", "crypto/ecdsa", "crypto/elliptic", "crypto/rsa", "crypto/sha3", "crypto/subtle", "crypto/tls", "crypto/x509",
 		"crypto/x509/pkix", "encoding/hex", "encoding/pem", "errors", "fmt", "hash", "math/big", "slices", "strings", "sync", "time"},

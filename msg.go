@@ -1,9 +1,6 @@
 package aemp
 
 import (
-	"fmt"
-	"math"
-	"strings"
 	"unsafe"
 
 	"github.com/aemp-go/aemp/pool"
@@ -34,7 +31,7 @@ type Msg struct {
 	tag   string
 	n     int32 // number of arguments after the tag
 	ctl   uint8 // mailbox entry kind (port.go)
-	flags uint8 // msgRemote
+	flags uint8 // msgRemote, …
 	kinds [inlineArgs]kind
 	inl   [inlineArgs]slotv
 	more  []value
@@ -52,9 +49,18 @@ type Msg struct {
 //	inl[1].x  the *remoteNode it came from
 //	inl[2].s  the blob section of a blob envelope (msgBlobs), aliasing the
 //	          same buffer: its byte-string arguments as raw bytes
+//
+// A message whose first element is not a plain string (a number, null, a
+// string CBOR encoding would not give back byte for byte) keeps that
+// element with its type (msgTagElem): it is stored as the first argument
+// would be — the first raw item of a remote message, the first value of a
+// local one — and m.tag is only its text, for matching handlers.
 const (
-	msgRemote uint8 = 1 << iota
-	msgBlobs
+	msgRemote   uint8 = 1 << iota
+	msgBlobs          // the arguments came in a blob envelope
+	msgCBOR           // the arguments are raw CBOR items (a cbor link)
+	msgTagElem        // element 0 is stored with the arguments (see above)
+	msgBorrowed       // a local message holding elements of a received one (AppendElem)
 )
 
 // slotv is an inline value without its kind.
@@ -65,6 +71,29 @@ type slotv struct {
 }
 
 func (m *Msg) isRemote() bool { return m.flags&msgRemote != 0 }
+
+// isCBOR reports whether a remote message's arguments are CBOR items.
+func (m *Msg) isCBOR() bool { return m.flags&msgCBOR != 0 }
+
+// tagElem reports whether element 0 is stored with the arguments.
+func (m *Msg) tagElem() bool { return m.flags&msgTagElem != 0 }
+
+// slot returns where element i is stored among the arguments (raw items of
+// a remote message, values of a local one); -1 for a tag kept in m.tag.
+func (m *Msg) slot(i int) int {
+	if m.tagElem() {
+		return i
+	}
+	return i - 1
+}
+
+// shift is 1 when element 0 is stored with the arguments.
+func (m *Msg) shift() int {
+	if m.tagElem() {
+		return 1
+	}
+	return 0
+}
 
 // raw returns the argument text of a remote message (nil for local ones).
 func (m *Msg) raw() []byte {
@@ -138,7 +167,7 @@ func (m *Msg) bytesHint() int {
 	}
 	n := 0
 	for i := 0; i < int(m.n); i++ {
-		if m.kindOf(i) == kBytes {
+		if k := m.kindOf(i); k == kBytes || k == kRawJSON || k == kRawCBOR {
 			n += len(m.bytesArg(i))
 		}
 	}
@@ -261,309 +290,3 @@ func (m *Msg) AppendBool(v bool) *Msg { m.appendValue(valueOf(v)); return m }
 
 // Append returns m with an argument of any type appended.
 func (m *Msg) Append(v any) *Msg { m.appendValue(valueOf(v)); return m }
-
-// Tag returns the message's first element as a string. A message from
-// another node whose first element is not a string has its text form as tag
-// (the number 1 matches tag "1", as in Perl).
-func (m *Msg) Tag() string { return m.tag }
-
-// Len is the number of elements including the tag. For a malformed
-// message from another node it counts the elements up to the first bad one
-// (Values and the accessors report the error).
-func (m *Msg) Len() int {
-	if m.isRemote() {
-		n, _ := m.argCount()
-		return n + 1
-	}
-	return int(m.n) + 1
-}
-
-// Port returns the port whose handler is running with this message (the
-// "port context", $SELF in Perl); nil outside a handler.
-func (m *Msg) Port() *Port { return m.port }
-
-// From returns the ID of the node the message came from (this node for local
-// messages).
-func (m *Msg) From() string {
-	if rn := m.src(); rn != nil {
-		return rn.id
-	}
-	if m.port != nil {
-		return m.port.node.id
-	}
-	return ""
-}
-
-func (m *Msg) local(i int) (value, error) {
-	if i == 0 {
-		return value{k: kString, s: m.tag}, nil
-	}
-	if i < 0 || i > int(m.n) {
-		return value{}, fmt.Errorf("%w: element %d of a message with %d", ErrIndex, i, m.n+1)
-	}
-	return m.arg(i - 1), nil
-}
-
-func (m *Msg) wrap(i int, err error) error {
-	return fmt.Errorf("aemp: message %q element %d: %w", truncate(m.tag, 30), i, err)
-}
-
-// Int returns element i as an int64. Integers, integral floats and numeric
-// strings convert; anything else, or an integer out of range, is an error
-// wrapping [ErrType].
-func (m *Msg) Int(i int) (int64, error) {
-	if j := i - 1; j >= 0 && j < inlineArgs && j < int(m.n) && m.flags == 0 {
-		// the common cases, without building a value
-		if k, n := m.kinds[j], m.inl[j].n; k == kInt || k == kUint && n <= math.MaxInt64 {
-			return int64(n), nil
-		}
-	}
-	return element(m, i, wire.DecodeInt, value.toInt)
-}
-
-// Float returns element i as a float64 (numbers and numeric strings).
-func (m *Msg) Float(i int) (float64, error) {
-	return element(m, i, wire.DecodeFloat, value.toFloat)
-}
-
-// String returns element i as a string (numbers give their decimal text).
-// The result is always a copy that stays valid after the handler returns.
-func (m *Msg) String(i int) (string, error) {
-	if j := i - 1; j >= 0 && j < inlineArgs && j < int(m.n) && m.kinds[j] == kString && m.flags == 0 {
-		return m.inl[j].s, nil
-	}
-	return element(m, i, wire.DecodeString, value.toString)
-}
-
-// Bool returns element i with Perl's truthiness: false, null, 0, "" and "0"
-// are false, other numbers and strings true.
-func (m *Msg) Bool(i int) (bool, error) {
-	return element(m, i, wire.DecodeBool, value.toBool)
-}
-
-// Bytes returns element i as bytes. Over the AEMP JSON framing bytes travel
-// as a string of code points U+0000…U+00FF (as Perl byte strings do).
-// Between Go nodes a []byte sent with [Msg.AppendBytes] (or given to Snd)
-// travels as raw bytes and converts exactly as the local []byte would:
-// String returns its bytes unchanged, Value a []byte. For a message from
-// another node the result is a copy that stays valid after the handler
-// returns; a local []byte is returned as is (not copied). See
-// [Msg.BytesView] for reading large bytes without a copy.
-func (m *Msg) Bytes(i int) ([]byte, error) {
-	if j := i - 1; j >= 0 && j < inlineArgs && j < int(m.n) && m.flags == 0 && m.kinds[j] == kBytes {
-		return bytesOf(m.inl[j].s), nil
-	}
-	if b, ok := m.blob(i - 1); ok {
-		return append([]byte{}, b...), nil
-	}
-	return element(m, i, wire.DecodeBytes, value.toBytes)
-}
-
-// BytesView is Bytes without the copy where the bytes can be read in
-// place: for a []byte another Go node sent with [Msg.AppendBytes] it
-// returns the bytes inside the network buffer, which is valid only while
-// the handler runs (like [Msg.Raw]; [Msg.Clone] the message to keep it).
-// In every other case it returns what Bytes does.
-func (m *Msg) BytesView(i int) ([]byte, error) {
-	if b, ok := m.blob(i - 1); ok {
-		return b, nil
-	}
-	return m.Bytes(i)
-}
-
-// Value returns element i as a generic Go value: nil, bool, int64, uint64
-// (above MaxInt64), float64, string, []any, map[string]any (remote
-// messages), or the Go value that was sent (local messages; scalars
-// normalised to int64, uint64, float64). A []byte another Go node sent
-// with [Msg.AppendBytes] is a []byte (a copy).
-func (m *Msg) Value(i int) (any, error) {
-	if b, ok := m.blob(i - 1); ok {
-		return append([]byte{}, b...), nil
-	}
-	if m.isRemote() && i > 0 {
-		v, err := remoteArg(m, i-1, wire.DecodeAny)
-		if err != nil {
-			return nil, m.wrap(i, err)
-		}
-		return v, nil
-	}
-	v, err := m.local(i)
-	if err != nil {
-		return nil, m.wrap(i, err)
-	}
-	return v.iface(), nil
-}
-
-// Decode stores element i into the value pointed to by dst, which may be of
-// any type encoding/json could decode into. For a local element of the
-// same type as *dst it is a plain assignment; otherwise the element is
-// converted through its JSON form, exactly as if it had come from another
-// node.
-func (m *Msg) Decode(i int, dst any) error {
-	if b, ok := m.blob(i - 1); ok { // as the local []byte it was sent as, copied
-		c := append([]byte{}, b...)
-		if err := decodeLocal(value{k: kBytes, s: unsafe.String(unsafe.SliceData(c), len(c))}, dst); err != nil {
-			return m.wrap(i, err)
-		}
-		return nil
-	}
-	if m.isRemote() && i > 0 {
-		raw, err := m.argRaw(i - 1)
-		if err == nil {
-			if err = wire.Decode(raw, dst); err != nil {
-				err = fmt.Errorf("%w: %w", ErrType, err)
-			}
-		}
-		if err != nil {
-			return m.wrap(i, err)
-		}
-		return nil
-	}
-	v, err := m.local(i)
-	if err == nil {
-		err = decodeLocal(v, dst)
-	}
-	if err != nil {
-		return m.wrap(i, err)
-	}
-	return nil
-}
-
-// Scan decodes the arguments (elements 1, 2, …) into dst in order, like
-// database/sql's Row.Scan: m.Scan(&a, &b) is m.Decode(1, &a) then
-// m.Decode(2, &b). Fewer elements than destinations is an error.
-func (m *Msg) Scan(dst ...any) error {
-	for k, d := range dst {
-		if err := m.Decode(k+1, d); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// Values returns all elements, tag first, as generic Go values (see
-// [Msg.Value]).
-func (m *Msg) Values() ([]any, error) {
-	n := int(m.n) + 1
-	if m.isRemote() {
-		c, err := m.argCount()
-		if err != nil {
-			return nil, m.wrap(1, fmt.Errorf("%w: %w", ErrType, err))
-		}
-		n = c + 1
-	}
-	out := make([]any, n)
-	out[0] = m.tag
-	for i := 1; i < n; i++ {
-		v, err := m.Value(i)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = v
-	}
-	return out, nil
-}
-
-// Raw returns element i of a remote message as raw JSON text, without
-// decoding. It aliases the network buffer: valid only during the handler
-// unless the message was cloned. For local messages it encodes the value.
-func (m *Msg) Raw(i int) ([]byte, error) {
-	if m.isRemote() && i > 0 {
-		return m.argRaw(i - 1)
-	}
-	v, err := m.local(i)
-	if err != nil {
-		return nil, m.wrap(i, err)
-	}
-	return encodeLocal(nil, v)
-}
-
-// Clone returns a copy of the message that stays valid after the handler
-// returns (remote arguments are copied out of the network buffer).
-func (m *Msg) Clone() *Msg {
-	c := *m
-	c.port = nil
-	if m.more != nil {
-		c.more = append([]value(nil), m.more...)
-	}
-	if m.isRemote() {
-		c.inl[0].s = strings.Clone(m.inl[0].s)
-		c.inl[0].x = nil
-		c.inl[2].s = strings.Clone(m.inl[2].s)
-	}
-	return &c
-}
-
-// element converts element i: a remote argument with its wire decoder, a
-// local value (or the tag) with its conversion; errors name the element.
-func element[T any](m *Msg, i int, remote func([]byte) (T, error), local func(value) (T, error)) (T, error) {
-	var v T
-	var err error
-	if b, ok := m.blob(i - 1); ok {
-		v, err = local(blobValue(b)) // a []byte from a Go node converts as a local one
-	} else if m.isRemote() && i > 0 {
-		v, err = remoteArg(m, i-1, remote)
-	} else {
-		var x value
-		if x, err = m.local(i); err == nil {
-			v, err = local(x)
-		}
-	}
-	if err != nil {
-		var zero T
-		return zero, m.wrap(i, err)
-	}
-	return v, nil
-}
-
-// remoteArg decodes argument i of a remote message with dec.
-func remoteArg[T any](m *Msg, i int, dec func([]byte) (T, error)) (T, error) {
-	raw, err := m.argRaw(i)
-	if err != nil {
-		var zero T
-		return zero, err
-	}
-	v, err := dec(raw)
-	if err != nil {
-		return v, fmt.Errorf("%w: %w", ErrType, err)
-	}
-	return v, nil
-}
-
-// release gives back the network buffer of a remote message. The argument
-// text is cleared with it, so a message can never read a recycled buffer.
-func (m *Msg) release() {
-	if !m.isRemote() {
-		return
-	}
-	if b := m.buf(); b != nil {
-		m.inl[0].x = nil
-		m.inl[0].s = ""
-		m.inl[2].s = ""
-		m.flags &^= msgBlobs
-		b.Release()
-	}
-}
-
-// GoString renders the message for debugging, e.g. ["tag",1,"x"].
-func (m *Msg) GoString() string {
-	vals, err := m.Values()
-	if err != nil {
-		return fmt.Sprintf("[%q <undecodable: %v>]", m.tag, err)
-	}
-	var sb strings.Builder
-	sb.WriteByte('[')
-	for i, v := range vals {
-		if i > 0 {
-			sb.WriteByte(',')
-		}
-		b, err := encodeLocal(nil, valueOf(v))
-		if err != nil {
-			fmt.Fprintf(&sb, "%v", v)
-		} else {
-			sb.Write(b)
-		}
-	}
-	sb.WriteByte(']')
-	return sb.String()
-}

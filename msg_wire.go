@@ -12,18 +12,35 @@ import (
 // through package wire. Both use the same JSON form, so a local value and
 // the same value received from another node convert alike.
 
-// appendEnvelope appends the envelope [local, tag, args…] of m. With blobs
-// (the peer takes blob envelopes) a message with byte-string arguments is
-// encoded as a blob envelope, its bytes copied raw; otherwise, and for
-// every other message, as JSON text.
-func appendEnvelope(b []byte, local string, m *Msg, f wire.Format) ([]byte, error) {
-	blobs := f == wire.FormatBlobs
-	if m.isRemote() {
-		return appendRelayed(b, local, m, blobs)
+// appendEnvelope appends the envelope [local, tag, args…] of m in the
+// format f the link takes: CBOR for a cbor link; with blobs (the peer takes
+// blob envelopes) a message with byte-string arguments as a blob
+// envelope, its bytes copied raw; otherwise JSON text. To a Go node that
+// takes CBOR envelopes (FormatMixed), a message with elements that came as
+// CBOR goes as CBOR: exact, with the Go strings of a local one as text
+// strings, so that the receiver gets strings back. nf says what happens to
+// NaN and ±Inf from CBOR elements going to JSON.
+func appendEnvelope(b []byte, local string, m *Msg, f wire.Format, nf wire.NonFinite) ([]byte, error) {
+	switch {
+	case f == wire.FormatMixed && m.carriesCBOR() && m.isRemote():
+		return appendRelayed(b, local, m, wire.FormatCBOR, nf)
+	case f == wire.FormatMixed && m.carriesCBOR():
+		return m.appendCBOR(b, local, true)
+	case m.isRemote():
+		return appendRelayed(b, local, m, f, nf)
+	case f == wire.FormatCBOR:
+		return m.appendCBOR(b, local, false)
 	}
+	return m.appendJSON(b, local, f.TakesBlobs(), nf)
+}
+
+// appendJSON appends a local message as a JSON envelope, or as a blob
+// envelope when blobs and it has byte-string arguments.
+func (m *Msg) appendJSON(b []byte, local string, blobs bool, nf wire.NonFinite) ([]byte, error) {
+	sh := m.shift() // a tag element is never a blob
 	k := 0
 	if blobs {
-		for i := 0; i < int(m.n); i++ {
+		for i := sh; i < int(m.n); i++ {
 			if m.kindOf(i) == kBytes {
 				k++
 			}
@@ -33,16 +50,20 @@ func appendEnvelope(b []byte, local string, m *Msg, f wire.Format) ([]byte, erro
 	if k > 0 {
 		b, mark = wire.BeginBlobEnvelope(b)
 	}
-	b = wire.AppendEnvelopeHead(b, local, m.tag)
+	if sh == 0 {
+		b = wire.AppendEnvelopeHead(b, local, m.tag)
+	} else {
+		b = wire.AppendString(append(b, '['), local)
+	}
 	var err error
 	for i := 0; i < int(m.n); i++ {
 		b = append(b, ',')
-		if k > 0 && m.kindOf(i) == kBytes {
+		if k > 0 && i >= sh && m.kindOf(i) == kBytes {
 			b = wire.AppendNull(b)
 			continue
 		}
-		if b, err = m.encodeArg(b, i); err != nil {
-			return b, fmt.Errorf("aemp: message %q argument %d: %w", truncate(m.tag, 30), i+1, err)
+		if b, err = m.encodeArg(b, i, nf); err != nil {
+			return b, fmt.Errorf("aemp: message %q argument %d: %w", truncate(m.tag, 30), i+1-sh, err)
 		}
 	}
 	b = append(b, ']')
@@ -52,12 +73,12 @@ func appendEnvelope(b []byte, local string, m *Msg, f wire.Format) ([]byte, erro
 	if b, err = wire.EndBlobJSON(b, mark, k); err != nil {
 		return b, fmt.Errorf("aemp: message %q: %w", truncate(m.tag, 30), err)
 	}
-	for i := 0; i < int(m.n); i++ {
+	for i := sh; i < int(m.n); i++ {
 		if m.kindOf(i) == kBytes {
-			b = wire.AppendBlobEntry(b, i, len(m.bytesArg(i)))
+			b = wire.AppendBlobEntry(b, i-sh, len(m.bytesArg(i)))
 		}
 	}
-	for i := 0; i < int(m.n); i++ {
+	for i := sh; i < int(m.n); i++ {
 		if m.kindOf(i) == kBytes {
 			b = append(b, m.bytesArg(i)...)
 		}
@@ -65,17 +86,39 @@ func appendEnvelope(b []byte, local string, m *Msg, f wire.Format) ([]byte, erro
 	return b, nil
 }
 
-// appendRelayed appends the envelope of a received message sent on (its
-// arguments are encoded already): a blob envelope goes out as it came when
-// the peer takes blob envelopes, or with its blobs turned into JSON strings
-// when it does not.
-func appendRelayed(b []byte, local string, m *Msg, blobs bool) ([]byte, error) {
+// appendRelayed appends the envelope of a received message sent on: its
+// raw elements copied when the link takes their encoding (a blob envelope
+// as it came when the peer takes blob envelopes), else transcoded (blobs
+// into JSON strings or CBOR byte strings).
+func appendRelayed(b []byte, local string, m *Msg, f wire.Format, nf wire.NonFinite) ([]byte, error) {
+	var err error
+	switch {
+	case f == wire.FormatCBOR:
+		b, err = appendRelayedCBOR(b, local, m)
+	case m.isCBOR():
+		b, err = appendCBORRelayedJSON(b, local, m, nf)
+	default:
+		b, err = appendRelayedJSON(b, local, m, f.TakesBlobs())
+	}
+	if err != nil {
+		return b, fmt.Errorf("aemp: relaying message %q: %w", truncate(m.tag, 30), err)
+	}
+	return b, nil
+}
+
+// appendRelayedJSON appends a received JSON (or blob) envelope for a JSON
+// or blobs link.
+func appendRelayedJSON(b []byte, local string, m *Msg, blobs bool) ([]byte, error) {
 	bs := m.blobs()
 	var mark int
 	if blobs && bs != nil {
 		b, mark = wire.BeginBlobEnvelope(b)
 	}
-	b = wire.AppendEnvelopeHead(b, local, m.tag)
+	if m.tagElem() {
+		b = wire.AppendString(append(b, '['), local)
+	} else {
+		b = wire.AppendEnvelopeHead(b, local, m.tag)
+	}
 	raw := m.raw()
 	switch {
 	case len(raw) == 0:
@@ -84,8 +127,8 @@ func appendRelayed(b []byte, local string, m *Msg, blobs bool) ([]byte, error) {
 		b = append(b, raw...)
 	default:
 		var err error
-		if b, err = wire.AppendArgsWithBlobs(append(b, ','), raw, bs); err != nil {
-			return b, fmt.Errorf("aemp: relaying message %q: %w", truncate(m.tag, 30), err)
+		if b, err = wire.AppendElemsWithBlobs(append(b, ','), raw, bs, m.shift()); err != nil {
+			return b, err
 		}
 	}
 	b = append(b, ']')
@@ -99,12 +142,12 @@ func appendRelayed(b []byte, local string, m *Msg, blobs bool) ([]byte, error) {
 	return append(b, bs[2:]...), nil // the table (after its count) and the data, as received
 }
 
-// encodeArg appends the JSON form of argument i (0-based) of a local
+// encodeArg appends the JSON form of stored value i (0-based) of a local
 // message. The scalar kinds are encoded from the slot in place: copying the
 // slot into a value first costs a store-forwarding stall.
-func (m *Msg) encodeArg(b []byte, i int) ([]byte, error) {
+func (m *Msg) encodeArg(b []byte, i int, nf wire.NonFinite) ([]byte, error) {
 	if i >= inlineArgs {
-		return encodeLocal(b, m.more[i-inlineArgs])
+		return encodeLocal(b, m.more[i-inlineArgs], nf)
 	}
 	sv := &m.inl[i]
 	switch m.kinds[i] {
@@ -117,11 +160,12 @@ func (m *Msg) encodeArg(b []byte, i int) ([]byte, error) {
 	case kBytes:
 		return wire.AppendBytes(b, bytesOf(sv.s)), nil
 	}
-	return encodeLocal(b, m.arg(i))
+	return encodeLocal(b, m.arg(i), nf)
 }
 
-// encodeLocal appends the JSON form of one local value.
-func encodeLocal(b []byte, v value) ([]byte, error) {
+// encodeLocal appends the JSON form of one local value (nf: see
+// appendEnvelope).
+func encodeLocal(b []byte, v value, nf wire.NonFinite) ([]byte, error) {
 	switch v.k {
 	case kNil:
 		return wire.AppendNull(b), nil
@@ -137,6 +181,10 @@ func encodeLocal(b []byte, v value) ([]byte, error) {
 		return wire.AppendString(b, v.s), nil
 	case kBytes:
 		return wire.AppendBytes(b, bytesOf(v.s)), nil
+	case kRawJSON:
+		return append(b, v.rawBytes()...), nil
+	case kRawCBOR:
+		return wire.AppendCBORAsJSON(b, v.rawBytes(), nf)
 	}
 	switch x := v.x.(type) {
 	case PortID:
@@ -150,6 +198,12 @@ func encodeLocal(b []byte, v value) ([]byte, error) {
 // decodeLocal stores a local value into dst: a plain assignment when the
 // types match, otherwise through the value's JSON form.
 func decodeLocal(v value, dst any) error {
+	switch v.k {
+	case kRawJSON:
+		return wrapType(wire.Decode(v.rawBytes(), dst))
+	case kRawCBOR:
+		return wrapType(wire.DecodeCBOR(v.rawBytes(), dst))
+	}
 	switch d := dst.(type) {
 	case *int64:
 		x, err := v.toInt()
@@ -190,7 +244,7 @@ func decodeLocal(v value, dst any) error {
 		rv.Elem().Set(reflect.ValueOf(x))
 		return nil
 	}
-	b, err := encodeLocal(nil, v)
+	b, err := encodeLocal(nil, v, wire.NonFiniteError)
 	if err != nil {
 		return err
 	}
@@ -211,21 +265,42 @@ func (m *Msg) iter() *wire.ArgIter {
 	return nil
 }
 
-// argRaw returns the JSON text of argument i (0-based) of a remote message.
-// An argument that came as a blob is returned as the JSON string it stands
-// for on the wire (a new slice): that is what Raw and a relay to a peer
-// without blobs need (the typed accessors convert blobs as local []byte
-// values before they get here).
+// wrapType wraps a wire decoding error with ErrType.
+func wrapType(err error) error {
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrType, err)
+	}
+	return nil
+}
+
+// resetArgs points the port's argument index at m's arguments.
+func (m *Msg) resetArgs(it *wire.ArgIter, raw []byte) {
+	if m.isCBOR() {
+		it.ResetCBOR(raw)
+	} else {
+		it.Reset(raw)
+	}
+}
+
+// argRaw returns element i of a remote message as it was encoded (its
+// JSON text or CBOR item). An argument that came as a blob is returned as
+// the JSON string it stands for on the wire (a new slice): that is what
+// Raw and a relay to a peer without blobs need (the typed accessors
+// convert blobs as local []byte values before they get here).
 func (m *Msg) argRaw(i int) ([]byte, error) {
-	if b, ok := m.blob(i); ok {
+	if b, ok := m.blob(i - 1); ok {
 		return wire.AppendBytes(nil, b), nil
 	}
 	var raw []byte
 	var err error
-	if it := m.iter(); it != nil {
-		raw, err = it.At(i)
-	} else {
-		raw, err = wire.ArgAt(m.raw(), i)
+	s := m.slot(i)
+	switch it := m.iter(); {
+	case it != nil:
+		raw, err = it.At(s)
+	case m.isCBOR():
+		raw, err = wire.ArgAtCBOR(m.raw(), s)
+	default:
+		raw, err = wire.ArgAt(m.raw(), s)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrIndex, err)
@@ -233,10 +308,14 @@ func (m *Msg) argRaw(i int) ([]byte, error) {
 	return raw, nil
 }
 
-// argCount returns the number of arguments of a remote message.
+// argCount returns the number of raw items of a remote message (its
+// arguments, and its tag when that is stored with them).
 func (m *Msg) argCount() (int, error) {
 	if it := m.iter(); it != nil {
 		return it.Len()
+	}
+	if m.isCBOR() {
+		return wire.CountArgsCBOR(m.raw())
 	}
 	return wire.CountArgs(m.raw())
 }

@@ -43,7 +43,7 @@ func TestRemoteRoundTrip(t *testing.T) {
 		got := make(chan []any, 100)
 		me := p.b.NewPort().Rcv("re", func(m *Msg) error {
 			v, err := m.Values()
-			got <- v
+			got <- textOf(v).([]any)
 			return err
 		})
 		values := [][]any{
@@ -188,7 +188,7 @@ func TestAuthFailuresAreRefused(t *testing.T) {
 func TestNodeProtocolRequests(t *testing.T) {
 	forEachLink(t, func(t *testing.T, p *netPair) {
 		got := make(chan []any, 4)
-		me := p.b.NewPortFunc(func(m *Msg) error { v, err := m.Values(); got <- v; return err })
+		me := p.b.NewPortFunc(func(m *Msg) error { v, err := m.Values(); got <- textOf(v).([]any); return err })
 		p.b.Snd(p.a.NodePort(), "time", me.ID(), "t")
 		v := recv(t, got)
 		if v[0] != "t" || len(v) != 2 {
@@ -272,7 +272,8 @@ func TestRemoteAllocs(t *testing.T) {
 		framings []string
 		bytes    bool // and a 64-byte []byte read with BytesView (a blob between Go nodes)
 		tls      bool // secret-keyed TLS (the default between Go nodes)
-	}{{nil, false, false}, {nil, true, false}, {[]string{"json"}, false, false}, {nil, false, true}, {nil, true, true}} {
+	}{{nil, false, false}, {nil, true, false}, {[]string{"json"}, false, false}, {[]string{"cbor"}, false, false},
+		{[]string{"cbor"}, true, false}, {nil, false, true}, {nil, true, true}} {
 		p := newNetPair(t, Config{Framings: c.framings, PlainGoLinks: !c.tls}, Config{Framings: c.framings, PlainGoLinks: !c.tls})
 		pongs := make(chan int64, 1)
 		me := p.b.NewPort().Rcv("pong", func(m *Msg) error {

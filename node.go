@@ -277,7 +277,7 @@ func (n *Node) sndMsgCtx(ctx context.Context, to PortID, m *Msg) error {
 			return err
 		}
 		if size < 0 {
-			env, eerr := appendEnvelope(nil, local, m, wire.FormatJSON)
+			env, eerr := appendEnvelope(nil, local, m, wire.FormatJSON, wire.NonFiniteSubstitute)
 			if eerr != nil {
 				return eerr
 			}
@@ -310,6 +310,9 @@ func (n *Node) sndMsg(to PortID, m *Msg) error {
 		return fmt.Errorf("%w: %q has no node part", ErrBadPortID, to)
 	}
 	if node == n.id {
+		if m.flags&msgBorrowed != 0 {
+			m = m.Clone() // elements of a received message: copied out of its buffer
+		}
 		if local == "" {
 			return n.nodeRequest(nil, m)
 		}

@@ -1,7 +1,6 @@
 package aemp
 
 import (
-	"fmt"
 	"time"
 )
 
@@ -25,32 +24,31 @@ func (n *Node) nodeRequest(src *remoteNode, m *Msg) error {
 	switch m.tag {
 	case "", "devnull": // keep-alives and the like
 		return nil
-	case "snd": // relay: ["", "snd", port, msg…]
-		vals, err := m.Values()
-		if err != nil || len(vals) < 2 {
-			return n.badRequest(src, m, err)
-		}
-		to, _ := vals[1].(string)
-		return n.sndValues(PortID(to), vals[2:])
-	case "mon1", "mon0", "kil0", "kil1":
-		return n.monitorRequest(src, m)
-	case "time": // ["", "time", reply…] → reply…, time
-		vals, err := m.Values()
+	case "snd": // relay: ["", "snd", port, msg…], every element as it came
+		to, err := m.String(1)
 		if err != nil {
 			return n.badRequest(src, m, err)
 		}
-		return n.reply(vals[1:], float64(time.Now().UnixNano())/1e9)
-	case "can": // ["", "can", request, reply…] → reply…, "1" or ""
-		vals, err := m.Values()
-		if err != nil || len(vals) < 2 {
+		out, err := elemsMsg(m, 2)
+		if err != nil {
 			return n.badRequest(src, m, err)
 		}
-		req, _ := vals[1].(string)
+		out.settleTag()
+		return n.sndMsg(PortID(to), out)
+	case "mon1", "mon0", "kil0", "kil1":
+		return n.monitorRequest(src, m)
+	case "time": // ["", "time", reply…] → reply…, time (a float, as Perl's AE::now)
+		return n.reply(src, m, 1, float64(time.Now().UnixNano())/1e9)
+	case "can": // ["", "can", request, reply…] → reply…, "1" or ""
+		req, err := m.String(1)
+		if err != nil {
+			return n.badRequest(src, m, err)
+		}
 		can := "" // a Perl boolean travels as "1" or ""
 		if nodeRequests[req] {
 			can = "1"
 		}
-		return n.reply(vals[2:], can)
+		return n.reply(src, m, 2, can)
 	}
 	if nodeRequests[m.tag] { // the g_* requests
 		from := n.id
@@ -95,7 +93,7 @@ func (n *Node) monitorRequest(src *remoteNode, m *Msg) error {
 		}
 	case "kil0":
 		if src != nil {
-			vals, err := m.Values()
+			vals, err := m.textValues()
 			if err != nil || len(vals) < 2 {
 				return n.badRequest(src, m, err)
 			}
@@ -103,7 +101,7 @@ func (n *Node) monitorRequest(src *remoteNode, m *Msg) error {
 		}
 	case "kil1": // never kills the node port, whatever the peer sends
 		if p != nil {
-			vals, err := m.Values()
+			vals, err := m.textValues()
 			if err != nil || len(vals) < 2 {
 				return n.badRequest(src, m, err)
 			}
@@ -113,33 +111,27 @@ func (n *Node) monitorRequest(src *remoteNode, m *Msg) error {
 	return nil
 }
 
-// reply sends results to a reply spec (port ID, extra elements…), as
-// AnyEvent::MP's snd @reply, results.
-func (n *Node) reply(spec []any, results ...any) error {
-	if len(spec) == 0 {
+// reply answers request m whose reply spec (port ID, extra elements…)
+// starts at element k, as AnyEvent::MP's snd @reply, results: the extra
+// elements go back as they came (their types and encodings kept), then
+// the results.
+func (n *Node) reply(src *remoteNode, m *Msg, k int, results ...any) error {
+	if m.Len() <= k {
 		return nil
 	}
-	to, ok := spec[0].(string)
-	if !ok {
-		return fmt.Errorf("%w: reply port %v is not a string", ErrBadPortID, spec[0])
+	to, err := m.String(k)
+	if err != nil {
+		return n.badRequest(src, m, err)
 	}
-	return n.sndValues(PortID(to), append(append([]any(nil), spec[1:]...), results...))
-}
-
-// sndValues sends a message given as a list (first element the tag).
-func (n *Node) sndValues(to PortID, elems []any) error {
-	var m Msg
-	if len(elems) > 0 {
-		switch t := elems[0].(type) {
-		case string:
-			m.tag = t
-		case nil:
-		default:
-			m.tag = fmt.Sprint(t)
-		}
-		m.setArgs(elems[1:])
+	out, err := elemsMsg(m, k+1)
+	if err != nil {
+		return n.badRequest(src, m, err)
 	}
-	return n.sndMsg(to, &m)
+	for _, r := range results {
+		out.appendValue(valueOf(r))
+	}
+	out.settleTag()
+	return n.sndMsg(PortID(to), out)
 }
 
 func (p *Port) addRemote(rn *remoteNode) bool {

@@ -329,7 +329,7 @@ func (p *Port) deliver(e *Msg) {
 	}
 	e.port = p
 	if raw := e.raw(); len(raw) > 0 {
-		p.args.Reset(raw)
+		e.resetArgs(&p.args, raw)
 		p.argsBase = &raw[0]
 	}
 	p.handling = e

@@ -3,6 +3,8 @@ package aemp
 import (
 	"fmt"
 	"strings"
+
+	"github.com/aemp-go/aemp/wire"
 )
 
 // Reason is why a port died: a list of values, empty for a normal kill. By
@@ -58,7 +60,7 @@ func (r Reason) String() string {
 		if i > 0 {
 			sb.WriteByte(',')
 		}
-		if b, err := encodeLocal(nil, valueOf(v)); err == nil {
+		if b, err := encodeLocal(nil, valueOf(v), wire.NonFiniteSubstitute); err == nil {
 			sb.Write(b)
 		} else {
 			fmt.Fprintf(&sb, "%v", v)

@@ -1,6 +1,7 @@
 package aemp
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 
@@ -30,9 +31,22 @@ type remoteNode struct {
 // demand: straight into the link's outbound batch when it is up (reserving
 // room first for large byte arguments, so that they are copied once),
 // else into the peer's queue as a blob envelope when it has byte strings.
+//
+// JSON cannot carry NaN and ±Inf. A message with elements that came as
+// CBOR (a relay, AppendElem) that holds them goes to a JSON peer with
+// +Inf as 1e999, -Inf as -1e999 and NaN as null, and a warning is logged;
+// a Go float that is not finite fails to encode for JSON (the error is
+// returned), as before; a cbor link carries all of them exactly.
 func (rn *remoteNode) send(local string, m *Msg) error {
 	b, f := rn.peer.Begin(m.bytesHint())
-	b, err := appendEnvelope(b, local, m, f)
+	b, err := appendEnvelope(b, local, m, f, wire.NonFiniteError)
+	if err != nil && errors.Is(err, wire.ErrUnsupportedValue) && m.carriesCBOR() {
+		rn.peer.Abort(b)
+		b, f = rn.peer.Begin(m.bytesHint())
+		if b, err = appendEnvelope(b, local, m, f, wire.NonFiniteSubstitute); err == nil {
+			rn.n.log.Warn("aemp: NaN or Inf in a message for a JSON link sent as null or 1e999", "peer", rn.id, "tag", m.tag)
+		}
+	}
 	if err != nil {
 		rn.peer.Abort(b)
 		return err
@@ -47,7 +61,7 @@ func (rn *remoteNode) sendIfUp(local string, m *Msg) {
 	if !ok {
 		return
 	}
-	b, err := appendEnvelope(b, local, m, f)
+	b, err := appendEnvelope(b, local, m, f, wire.NonFiniteSubstitute)
 	if err != nil {
 		rn.peer.Abort(b)
 		return
@@ -150,17 +164,22 @@ func (rn *remoteNode) fireRemote(local string, r Reason) {
 	}
 }
 
-// deliver routes one inbound envelope; it runs on the link's reader.
+// deliver routes one inbound envelope (JSON text, blob envelope or CBOR
+// item); it runs on the link's reader.
 func (rn *remoteNode) deliver(buf *pool.Buf, text []byte) {
 	var bs wire.Blobs
-	if wire.IsBlobEnvelope(text) {
-		var err error
-		if text, bs, err = wire.SplitBlobEnvelope(text); err != nil {
-			rn.n.log.Warn("aemp: malformed message dropped", "peer", rn.id, "err", err)
-			return
+	var env wire.Envelope
+	var err error
+	switch {
+	case wire.IsBlobEnvelope(text):
+		if text, bs, err = wire.SplitBlobEnvelope(text); err == nil {
+			env, err = wire.ScanHead(text)
 		}
+	case wire.IsCBOREnvelope(text):
+		env, err = wire.ScanCBOR(text)
+	default:
+		env, err = wire.ScanHead(text) // arguments are validated when a handler reads them
 	}
-	env, err := wire.ScanHead(text) // arguments are validated when a handler reads them
 	if err != nil {
 		rn.n.log.Warn("aemp: malformed message dropped", "peer", rn.id, "err", err)
 		return
@@ -171,7 +190,16 @@ func (rn *remoteNode) deliver(buf *pool.Buf, text []byte) {
 		local = env.LocalText(scratch[:0])
 	}
 	m := Msg{tag: rn.intern(env.Tag, env.TagEscaped, &env)}
-	m.setRemote(env.Args, bs, buf, rn)
+	args := env.Args
+	if env.TagKind != wire.KindNone && !env.TagReencodes() {
+		// a number, null, …: kept as an element, its type with it
+		m.flags |= msgTagElem
+		args = wire.TagAndArgs(text, &env)
+	}
+	if env.CBOR {
+		m.flags |= msgCBOR
+	}
+	m.setRemote(args, bs, buf, rn)
 	if len(local) == 0 {
 		buf.Retain()
 		rn.n.nodeRequest(rn, &m)

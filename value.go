@@ -5,6 +5,8 @@ import (
 	"math"
 	"strconv"
 	"unsafe"
+
+	"github.com/aemp-go/aemp/wire"
 )
 
 // kind is the storage class of one message element held by value.
@@ -19,6 +21,12 @@ const (
 	kString
 	kBytes // a []byte kept unboxed in s (aliasing the caller's slice, not copied)
 	kAny   // any other Go value, kept in x
+	// An element of a received message copied as it was encoded
+	// (Msg.AppendElem): its raw JSON text or CBOR item in s, aliasing the
+	// received message's network buffer until the message is copied
+	// (msgBorrowed).
+	kRawJSON
+	kRawCBOR
 )
 
 // value is one message element of a local message. Scalars are stored
@@ -91,8 +99,35 @@ func (v value) iface() any {
 		return bytesOf(v.s)
 	case kAny:
 		return v.x
+	case kRawJSON, kRawCBOR:
+		x, _ := v.decodeRaw()
+		return x
 	}
 	return nil
+}
+
+// isRaw reports whether v is an element kept as it was encoded.
+func (v value) isRaw() bool { return v.k == kRawJSON || v.k == kRawCBOR }
+
+// rawBytes is the encoded element of a raw value.
+func (v value) rawBytes() []byte { return bytesOf(v.s) }
+
+// decodeRaw decodes a raw element as a received one (Msg.Value).
+func (v value) decodeRaw() (any, error) {
+	return rawConv(v, wire.DecodeAny, wire.DecodeCBORAny)
+}
+
+// rawConv converts a raw element with the decoder of its encoding.
+func rawConv[T any](v value, dj, dc func([]byte) (T, error)) (T, error) {
+	dec := dj
+	if v.k == kRawCBOR {
+		dec = dc
+	}
+	x, err := dec(v.rawBytes())
+	if err != nil {
+		return x, fmt.Errorf("%w: %w", ErrType, err)
+	}
+	return x, nil
 }
 
 // bytesOf returns the []byte stored (unboxed) in a kBytes value.
@@ -112,6 +147,8 @@ func (v value) kindName() string {
 		return "string"
 	case kBytes:
 		return "bytes"
+	case kRawJSON, kRawCBOR:
+		return "element"
 	}
 	return fmt.Sprintf("%T", v.x)
 }
@@ -123,6 +160,9 @@ func (v value) kindName() string {
 // float64, and a float converts to an integer only when it is integral.
 
 func (v value) toInt() (int64, error) {
+	if v.isRaw() {
+		return rawConv(v, wire.DecodeInt, wire.DecodeCBORInt)
+	}
 	switch v.k {
 	case kInt:
 		return int64(v.n), nil
@@ -146,7 +186,37 @@ func (v value) toInt() (int64, error) {
 	return 0, fmt.Errorf("%w: %s is not an integer", ErrType, v.kindName())
 }
 
+func (v value) toUint() (uint64, error) {
+	if v.isRaw() {
+		return rawConv(v, wire.DecodeUint, wire.DecodeCBORUint)
+	}
+	switch v.k {
+	case kUint:
+		return v.n, nil
+	case kInt:
+		if int64(v.n) < 0 {
+			return 0, fmt.Errorf("%w: %d is negative", ErrType, int64(v.n))
+		}
+		return v.n, nil
+	case kFloat:
+		f := math.Float64frombits(v.n)
+		if f != math.Trunc(f) || f < 0 || f >= 1<<64 {
+			return 0, fmt.Errorf("%w: %v is not a uint64", ErrType, f)
+		}
+		return uint64(f), nil
+	case kString:
+		if u, err := strconv.ParseUint(v.s, 10, 64); err == nil {
+			return u, nil
+		}
+		return 0, fmt.Errorf("%w: string %q is not an unsigned integer", ErrType, truncate(v.s, 40))
+	}
+	return 0, fmt.Errorf("%w: %s is not an integer", ErrType, v.kindName())
+}
+
 func (v value) toFloat() (float64, error) {
+	if v.isRaw() {
+		return rawConv(v, wire.DecodeFloat, wire.DecodeCBORFloat)
+	}
 	switch v.k {
 	case kInt:
 		return float64(int64(v.n)), nil
@@ -164,6 +234,9 @@ func (v value) toFloat() (float64, error) {
 }
 
 func (v value) toString() (string, error) {
+	if v.isRaw() {
+		return rawConv(v, wire.DecodeString, wire.DecodeCBORString)
+	}
 	switch v.k {
 	case kString:
 		return v.s, nil
@@ -188,6 +261,9 @@ func (v value) toString() (string, error) {
 
 // toBool applies Perl truthiness: null, 0, "" and "0" are false.
 func (v value) toBool() (bool, error) {
+	if v.isRaw() {
+		return rawConv(v, wire.DecodeBool, wire.DecodeCBORBool)
+	}
 	switch v.k {
 	case kNil:
 		return false, nil
@@ -206,6 +282,9 @@ func (v value) toBool() (bool, error) {
 }
 
 func (v value) toBytes() ([]byte, error) {
+	if v.isRaw() {
+		return rawConv(v, wire.DecodeBytes, wire.DecodeCBORBytes)
+	}
 	switch v.k {
 	case kString:
 		return []byte(v.s), nil

@@ -11,15 +11,19 @@
 //   - json, the AEMP `json` framing (spec §3.11): back-to-back JSON texts,
 //     optionally separated by whitespace. [JSONSplitter] finds where each text
 //     ends without decoding it, resumably, in O(n) over any chunking.
+//   - cbor, the AEMP `cbor` framing (spec §3.11): back-to-back CBOR items,
+//     nothing between them. [CBORSplitter] finds where each item ends and
+//     checks that it is well-formed, the same way.
 //
 // Everything here is pure: functions over byte slices, append-style encoders,
 // zero-copy decoders. Nothing here starts goroutines or does I/O; every
-// function may be called from any goroutine, and a [JSONSplitter] belongs to
-// one goroutine at a time.
+// function may be called from any goroutine, and a [JSONSplitter] or a
+// [CBORSplitter] belongs to one goroutine at a time.
 package frame
 
 // Names of the framings as negotiated in the AEMP handshake.
 const (
 	NameGo   = "goframe1"
 	NameJSON = "json"
+	NameCBOR = "cbor"
 )

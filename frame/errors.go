@@ -16,9 +16,13 @@ var (
 	// ErrSyntax: the JSON stream is not a sequence of valid JSON texts
 	// (this includes commas or other bytes between texts).
 	ErrSyntax = errors.New("frame: JSON syntax error")
-	// ErrNotArray: a top-level JSON text is not an array (AEMP messages are
-	// always arrays).
-	ErrNotArray = errors.New("frame: top-level JSON value is not an array")
-	// ErrTooDeep: a JSON text nests deeper than the configured maximum.
-	ErrTooDeep = errors.New("frame: JSON nesting too deep")
+	// ErrNotArray: a top-level JSON text or CBOR item is not an array
+	// (AEMP messages are always arrays).
+	ErrNotArray = errors.New("frame: top-level value is not an array")
+	// ErrTooDeep: a JSON text or CBOR item nests deeper than the configured
+	// maximum.
+	ErrTooDeep = errors.New("frame: nesting too deep")
+	// ErrMalformed: the CBOR stream is not a sequence of well-formed items
+	// (RFC 8949 appendix F).
+	ErrMalformed = errors.New("frame: malformed CBOR")
 )

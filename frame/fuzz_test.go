@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/aemp-go/aemp/internal/vectors"
+	"github.com/fxamacker/cbor/v2"
 )
 
 func recordedSeeds(f *testing.F) [][]byte {
@@ -185,4 +186,78 @@ func checkCredit(t *testing.T, fr Frame) {
 	if re := AppendCredit(nil, g); !bytes.Equal(re, AppendFrame(nil, fr.Flags, fr.Payload)) || len(re) != CreditLen {
 		t.Fatalf("AppendCredit(%d) = % x, not the parsed frame", g, re)
 	}
+}
+
+// cborRef is the reference for FuzzCBORSplitter: fxamacker/cbor's
+// well-formedness check with its limits out of the way (nesting and size
+// are checked against the splitter's own limits separately) and without
+// UTF-8 validation (the splitter does not look inside strings).
+var cborRef = func() cbor.DecMode {
+	dm, err := cbor.DecOptions{
+		MaxNestedLevels: 65535, MaxArrayElements: 2147483647, MaxMapPairs: 2147483647,
+		UTF8: cbor.UTF8DecodeInvalid,
+	}.DecMode()
+	if err != nil {
+		panic(err)
+	}
+	return dm
+}()
+
+func cborSplitOnce(data []byte, split int) ([]string, error) {
+	s := CBORSplitter{MaxSize: 1 << 16}
+	if split <= 0 || split >= len(data) {
+		return splitAll(&s, [][]byte{data})
+	}
+	return splitAll(&s, [][]byte{data[:split], data[split:]})
+}
+
+// FuzzCBORSplitter: the splitter agrees with fxamacker/cbor on which
+// streams are well-formed sequences of arrays, emits the same items
+// however the stream is chunked, and never emits anything else.
+func FuzzCBORSplitter(f *testing.F) {
+	for _, st := range recordedCBOR(f) {
+		f.Add(st.data, uint16(len(st.data)/2))
+	}
+	for _, s := range []string{"80", "9f 5f 41 61 40 ff 7f 61 61 ff ff", "82 bf 61 61 01 ff fa 40500000", "81 c2 41 01",
+		"81 f8 17", "81 bf 01 ff", "81 1c", "a0", "81 5f 61 61 ff"} {
+		f.Add([]byte(unhex(s)), uint16(1))
+	}
+	f.Fuzz(func(t *testing.T, data []byte, split uint16) {
+		whole, werr := cborSplitOnce(data, 0)
+		parts, perr := cborSplitOnce(data, int(split)%(len(data)+1))
+		if (werr == nil) != (perr == nil) || len(whole) != len(parts) {
+			t.Fatalf("one-shot %x %v, split %x %v", whole, werr, parts, perr)
+		}
+		for i := range whole {
+			if whole[i] != parts[i] {
+				t.Fatalf("item %d differs: %x vs %x", i, whole[i], parts[i])
+			}
+			if err := cborRef.Wellformed([]byte(whole[i])); err != nil || whole[i][0]>>5 != 4 {
+				t.Fatalf("emitted %x which fxamacker rejects (%v) or is not an array", whole[i], err)
+			}
+		}
+		if len(data) < 256 {
+			s := CBORSplitter{MaxSize: 1 << 16}
+			bw, berr := splitAll(&s, bytewise(data))
+			if (berr == nil) != (werr == nil) || len(bw) != len(whole) {
+				t.Fatalf("bytewise %x %v vs one-shot %x %v", bw, berr, whole, werr)
+			}
+		}
+		// The first item: rejected exactly when fxamacker rejects it (or it
+		// is not an array), unless a limit was what the splitter hit.
+		if len(data) == 0 || len(whole) > 0 || errors.Is(werr, ErrTooDeep) || errors.Is(werr, ErrFrameTooLarge) {
+			return
+		}
+		dec := cborRef.NewDecoder(bytes.NewReader(data))
+		var raw cbor.RawMessage
+		err := dec.Decode(&raw)
+		switch {
+		case err == nil && data[0]>>5 == 4:
+			t.Fatalf("fxamacker accepts the array %x, the splitter says %v", raw, werr)
+		case err == nil && !errors.Is(werr, ErrNotArray):
+			t.Fatalf("a well-formed non-array %x gave %v", raw, werr)
+		case err != nil && werr == nil && data[0]>>5 == 4:
+			t.Fatalf("fxamacker rejects %x (%v), the splitter waits for more", data, err)
+		}
+	})
 }

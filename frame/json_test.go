@@ -11,9 +11,15 @@ import (
 	"github.com/aemp-go/aemp/internal/vectors"
 )
 
+// splitter is what JSONSplitter and CBORSplitter have in common.
+type splitter interface {
+	Next(b []byte) (msg []byte, n int, err error)
+	Pending() bool
+}
+
 // splitAll feeds chunks to a splitter the way a reader does and returns the
 // texts found.
-func splitAll(s *JSONSplitter, chunks [][]byte) ([]string, error) {
+func splitAll(s splitter, chunks [][]byte) ([]string, error) {
 	var pending []byte
 	var out []string
 	for _, c := range chunks {

@@ -30,6 +30,9 @@ func greetingCaps(backend transport.Backend, maxFrame int) []wire.KV {
 		{Key: "maxframe", Value: strconv.Itoa(maxFrame), HasValue: true},
 		{Key: "credit", Value: strconv.Itoa(creditWindow), HasValue: true},
 		{Key: "blobs", Value: wire.BlobsVersion, HasValue: true},
+		// CBOR envelopes in goframe1 frames (wire.FormatMixed): what came
+		// from a Perl node as CBOR goes on to Go nodes exactly.
+		{Key: "cbor", Value: wire.CBORVersion, HasValue: true},
 		// goframe1 frames with frame.FlagS2 are taken (every version of
 		// this library does; the key lets a future one opt out).
 		{Key: "s2", Value: "1", HasValue: true},
@@ -54,12 +57,19 @@ func useCredit(res *handshake.Result, backend transport.Backend) bool {
 	return want == "1" || backend == transport.BackendNetpoll
 }
 
-// formatOf decides how this node encodes messages on a link: blob
-// envelopes (wire.BlobMagic) when the peer announced it takes them and our
-// messages travel as goframe1 frames, else JSON. Inbound blob envelopes
-// are accepted on any goframe1 link.
+// formatOf decides how this node encodes messages on a link: CBOR when it
+// sends the cbor framing; over goframe1, blob envelopes (wire.BlobMagic)
+// when the peer announced it takes them, and CBOR envelopes too
+// (FormatMixed) when it announced cbor as well; else JSON. Inbound blob
+// and CBOR envelopes are accepted on any goframe1 link.
 func formatOf(res *handshake.Result) wire.Format {
+	if res.SendFraming == frame.NameCBOR {
+		return wire.FormatCBOR
+	}
 	if v, ok := res.Peer.Get("blobs"); ok && v == wire.BlobsVersion && res.SendFraming == frame.NameGo {
+		if v, ok := res.Peer.Get("cbor"); ok && v == wire.CBORVersion {
+			return wire.FormatMixed
+		}
 		return wire.FormatBlobs
 	}
 	return wire.FormatJSON

@@ -24,7 +24,7 @@ type Config struct {
 	TLS    *auth.Bundle
 
 	// AuthAccept and Framings are the greeting's lists (see package
-	// transport/handshake). Default framings: goframe1, json.
+	// transport/handshake). Default framings: goframe1, cbor, json.
 	AuthAccept []string
 	Framings   []string
 
@@ -139,7 +139,7 @@ func (c Config) populated() (Config, error) {
 		c.MonitorTimeout = DefaultMonitorTimeout
 	}
 	if len(c.Framings) == 0 {
-		c.Framings = []string{"goframe1", "json"}
+		c.Framings = []string{"goframe1", "cbor", "json"}
 	}
 	if c.MaxFrame <= 0 {
 		c.MaxFrame = DefaultMaxFrame

@@ -288,7 +288,7 @@ func (n *node) sendBlob(t *testing.T, to string, data []byte) {
 	t.Helper()
 	p := n.Peer(to)
 	b, f := p.Begin(0)
-	if f != wire.FormatBlobs {
+	if !f.TakesBlobs() {
 		b = append(b, `["b","blob",`...)
 		b = wire.AppendBytes(b, data)
 		b = append(b, ']')

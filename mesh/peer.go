@@ -51,7 +51,7 @@ func (p *Peer) Up() bool {
 // its encoded envelope to (append only), and the format to encode it in.
 // With the link up the buffer is the link's outbound batch (see
 // transport.Link.BeginN; hint is the expected size); otherwise it is the
-// queue of messages waiting for the link, in wire.FormatBlobs (turned into
+// queue of messages waiting for the link, in wire.FormatMixed (turned into
 // what the peer takes when the link comes up). Every Begin must be
 // followed by Commit or Abort on the same goroutine, with no other call to
 // this peer in between.
@@ -60,7 +60,7 @@ func (p *Peer) Begin(hint int) (b []byte, f wire.Format) {
 	if l := p.link; l != nil {
 		return l.BeginN(hint), p.format
 	}
-	return p.pend.begin(hint), wire.FormatBlobs
+	return p.pend.begin(hint), wire.FormatMixed
 }
 
 // BeginIfUp is Begin for messages sent only over an established link
@@ -360,12 +360,8 @@ func (p *Peer) flushPending(l *transport.Link) {
 		if broken {
 			return
 		}
-		if p.format != wire.FormatBlobs && wire.IsBlobEnvelope(env) { // encoded before we knew the peer
-			var err error
-			if env, err = wire.BlobEnvelopeToJSON(nil, env); err != nil {
-				p.lost(env, err)
-				return
-			}
+		if env = p.convertQueued(env); env == nil {
+			return
 		}
 		b := append(l.BeginN(len(env)), env...)
 		var err error
@@ -385,6 +381,21 @@ func (p *Peer) flushPending(l *transport.Link) {
 			broken = true // the link closes itself; OnClose reports it
 		}
 	})
+}
+
+// convertQueued turns a message queued before the link came up (JSON or
+// blob envelope) into what the link takes, or returns nil if it cannot be
+// (the message is reported lost: its port's monitors fire).
+func (p *Peer) convertQueued(env []byte) []byte {
+	if p.format.Takes(wire.EnvelopeFormat(env)) {
+		return env
+	}
+	out, err := wire.ConvertEnvelope(nil, env, p.format, wire.NonFiniteSubstitute)
+	if err != nil {
+		p.lost(env, err)
+		return nil
+	}
+	return out
 }
 
 // lost reports a queued message that cannot be sent on the new link (it

@@ -57,15 +57,15 @@ type Config struct {
 	Backend Backend
 
 	// MaxFrame is the maximum size of one inbound or outbound message
-	// (goframe1 payload, decompressed payload or JSON text); default
-	// frame.DefaultMaxFrame (1 MiB).
+	// (goframe1 payload, decompressed payload, JSON text or CBOR item);
+	// default frame.DefaultMaxFrame (1 MiB).
 	MaxFrame int
 	// MaxSend, if positive and below MaxFrame, is the largest outbound
 	// message (the limit the peer announced); default MaxFrame.
 	MaxSend int
-	// MaxDepth is the maximum nesting depth of an inbound JSON text;
-	// default and maximum frame.DefaultMaxDepth (= wire.MaxDepth, the
-	// deepest nesting package wire scans: a larger limit would let the
+	// MaxDepth is the maximum nesting depth of an inbound JSON text or
+	// CBOR item; default and maximum frame.DefaultMaxDepth (= wire.MaxDepth,
+	// the deepest nesting package wire scans: a larger limit would let the
 	// splitter pass texts that the envelope scanner then rejects).
 	MaxDepth int
 

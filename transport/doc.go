@@ -7,8 +7,8 @@
 // A link runs exactly two goroutines, both started by NewLink through one
 // helper and both waited for by Close:
 //
-//   - the reader reads into pooled buffers (package pool), parses frames or
-//     JSON texts in place and calls Handler.OnMessage for each message, in
+//   - the reader reads into pooled buffers (package pool), parses frames,
+//     JSON texts or CBOR items in place and calls Handler.OnMessage for each message, in
 //     order, with a slice of the buffer (no per-message copy);
 //   - the writer sleeps until a sender kicks it (a non-blocking channel
 //     send), then writes every queued batch with one writev.
@@ -51,8 +51,11 @@
 //
 // # Framings
 //
-// "goframe1" (Go to Go, frame.NameGo) and "json" (AEMP, frame.NameJSON); the
-// two directions of a link may use different framings.
+// "goframe1" (Go to Go, frame.NameGo), "json" and "cbor" (AEMP,
+// frame.NameJSON, frame.NameCBOR); the two directions of a link may use
+// different framings. The json and cbor framings send messages back to
+// back as they are appended, so the sender does the same for both; the
+// reader splits the stream with frame.JSONSplitter or frame.CBORSplitter.
 //
 // The handshake that precedes a link is package transport/handshake.
 package transport

@@ -39,8 +39,9 @@ type Link struct {
 	h   Handler
 	cfg Config
 
-	sendGo bool // send framing is goframe1 (else json)
-	recvGo bool // receive framing is goframe1 (else json)
+	sendGo   bool // send framing is goframe1 (else json)
+	recvGo   bool // receive framing is goframe1 (else json or cbor)
+	recvCBOR bool // receive framing is cbor
 
 	// Send side, guarded by mu.
 	mu       sync.Mutex
@@ -104,7 +105,7 @@ type Link struct {
 // Open prepares the data phase on conn. buffered holds bytes already read
 // from conn by the handshake (handshake.Result.Buffered); they are processed
 // before anything read from conn. sendFraming and recvFraming are the
-// framings of each direction ("goframe1" or "json", handshake.Result's
+// framings of each direction ("goframe1", "json" or "cbor", handshake.Result's
 // SendFraming and RecvFraming). The link owns conn from now on; a *tls.Conn
 // always runs on the std backend, whatever Config.Backend says (netpoll has
 // no TLS). The link does nothing until Start.
@@ -130,6 +131,7 @@ func Open(conn net.Conn, buffered []byte, sendFraming, recvFraming string, h Han
 	if l.recvGo, err = isGoFraming(recvFraming); err != nil {
 		return nil, err
 	}
+	l.recvCBOR = recvFraming == frame.NameCBOR
 	if h == nil {
 		return nil, fmt.Errorf("%w: nil Handler", ErrConfig)
 	}
@@ -176,7 +178,7 @@ func isGoFraming(name string) (bool, error) {
 	switch name {
 	case frame.NameGo:
 		return true, nil
-	case frame.NameJSON:
+	case frame.NameJSON, frame.NameCBOR:
 		return false, nil
 	}
 	return false, fmt.Errorf("%w: %q", ErrUnknownFraming, name)

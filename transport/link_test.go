@@ -313,8 +313,11 @@ func TestLinkOutboundFull(t *testing.T) {
 			defer leakcheck.Check(t)()
 			ca, cb := tcpPair(t, Config{})
 			defer cb.Close() // never read: the peer is stuck
+			// Small socket buffers: what the kernel can take stays small
+			// and fixed (loopback autotuning would keep taking bytes).
+			cb.(*net.TCPConn).SetReadBuffer(16 << 10)
 			r := newRecorder()
-			l, err := NewLink(ca, nil, "goframe1", "goframe1", r, Config{Backend: be, MaxOutbound: 1 << 20})
+			l, err := NewLink(ca, nil, "goframe1", "goframe1", r, Config{Backend: be, MaxOutbound: 1 << 20, SendBuffer: 16 << 10})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -446,7 +449,7 @@ func TestNewLinkErrors(t *testing.T) {
 	ca, cb := net.Pipe()
 	defer ca.Close()
 	defer cb.Close()
-	if _, err := NewLink(ca, nil, "cbor", "json", newRecorder(), Config{}); !errors.Is(err, ErrUnknownFraming) {
+	if _, err := NewLink(ca, nil, "storable", "json", newRecorder(), Config{}); !errors.Is(err, ErrUnknownFraming) {
 		t.Fatal(err)
 	}
 	if _, err := NewLink(ca, nil, "json", "json", newRecorder(), Config{MaxInbound: -1}); !errors.Is(err, ErrConfig) {

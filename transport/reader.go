@@ -40,6 +40,7 @@ type reader struct {
 	need       int    // bytes the pending message needs in total (0: unknown)
 	msgs       uint64 // messages delivered
 	json       frame.JSONSplitter
+	cbor       frame.CBORSplitter
 
 	// credit flow control
 	recvData  int64 // data-frame bytes received from the peer
@@ -52,6 +53,7 @@ func (l *Link) readLoop() {
 	r := &reader{l: l}
 	r.json.MaxSize = l.cfg.MaxFrame
 	r.json.MaxDepth = l.cfg.MaxDepth
+	r.cbor.MaxSize, r.cbor.MaxDepth = l.cfg.MaxFrame, l.cfg.MaxDepth
 	r.recvLimit = int64(l.cfg.Credit) + l.cfg.creditSlack()
 	size := max(l.cfg.ReadBuffer, len(l.buffered))
 	r.buf = l.getBuf(size)
@@ -132,7 +134,7 @@ func (r *reader) parse() error {
 			}
 			continue
 		}
-		msg, n, err := r.json.Next(data)
+		msg, n, err := r.nextText(data)
 		if err != nil {
 			return fmt.Errorf("%w: %w", ErrFraming, err)
 		}

@@ -185,8 +185,15 @@ func BlobEnvelopeToJSON(b, msg []byte) ([]byte, error) {
 // blob envelope) with every argument that bs carries as a blob replaced by
 // the JSON string of its bytes (AppendBytes).
 func AppendArgsWithBlobs(b, args []byte, bs Blobs) ([]byte, error) {
+	return AppendElemsWithBlobs(b, args, bs, 0)
+}
+
+// AppendElemsWithBlobs is AppendArgsWithBlobs for a list whose first skip
+// elements are not arguments (a tag kept with them): the element k is
+// argument k-skip of the blob table.
+func AppendElemsWithBlobs(b, elems []byte, bs Blobs, skip int) ([]byte, error) {
 	var it ArgIter
-	it.Reset(args)
+	it.Reset(elems)
 	n, err := it.Len()
 	if err != nil {
 		return b, err
@@ -195,7 +202,7 @@ func AppendArgsWithBlobs(b, args []byte, bs Blobs) ([]byte, error) {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		if d, ok := bs.Get(i); ok {
+		if d, ok := bs.Get(i - skip); i >= skip && ok {
 			b = AppendBytes(b, d)
 			continue
 		}
@@ -206,29 +213,4 @@ func AppendArgsWithBlobs(b, args []byte, bs Blobs) ([]byte, error) {
 		b = append(b, a...)
 	}
 	return b, nil
-}
-
-// Format is an envelope encoding a link asks its senders for.
-type Format uint8
-
-// The envelope formats.
-const (
-	// FormatJSON is the JSON envelope [local, tag, args…]: what AEMP's
-	// json framing carries, and goframe1 to a peer without blobs.
-	FormatJSON Format = iota
-	// FormatBlobs is a blob envelope when the message has byte-string
-	// arguments (else the JSON envelope): goframe1 to a Go node that
-	// announced blobs.
-	FormatBlobs
-)
-
-// String returns "json" or "blobs".
-func (f Format) String() string {
-	switch f {
-	case FormatJSON:
-		return "json"
-	case FormatBlobs:
-		return "blobs"
-	}
-	return fmt.Sprintf("Format(%d)", uint8(f))
 }

@@ -97,16 +97,16 @@ func integer(raw, scratch []byte, what, target string) (num []byte, neg bool, ma
 	return num, neg, mag, nil
 }
 
-// decodeUint decodes a non-negative integer (see DecodeInt); negative
+// DecodeUint decodes a non-negative integer (see DecodeInt); negative
 // values (other than -0) and values above MaxUint64 are ErrRange.
-func decodeUint(raw []byte) (uint64, error) {
+func DecodeUint(raw []byte) (uint64, error) {
 	if neg, mag, ok := plainInt(raw); ok && (!neg || mag == 0) {
 		return mag, nil
 	}
 	return scanUint(raw)
 }
 
-// scanUint is decodeUint through the full number scanner.
+// scanUint is DecodeUint through the full number scanner.
 func scanUint(raw []byte) (uint64, error) {
 	var scratch [64]byte
 	num, neg, mag, err := integer(raw, scratch[:0], "unsigned integer", "uint64")
@@ -401,7 +401,7 @@ func decodeSigned[T int | int8 | int16 | int32 | int64](raw []byte, p *T, lo, hi
 }
 
 func decodeUnsigned[T uint | uint8 | uint16 | uint32 | uint64](raw []byte, p *T, hi uint64, name string) error {
-	x, err := decodeUint(raw)
+	x, err := DecodeUint(raw)
 	if err != nil {
 		return err
 	}

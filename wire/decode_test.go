@@ -54,17 +54,17 @@ func TestDecodeUint(t *testing.T) {
 		`"18446744073709551615"`: math.MaxUint64, `4294967296`: 1 << 32,
 	}
 	for in, want := range ok {
-		got, err := decodeUint([]byte(in))
+		got, err := DecodeUint([]byte(in))
 		if err != nil || got != want {
-			t.Errorf("decodeUint(%s) = %d, %v; want %d", in, got, err, want)
+			t.Errorf("DecodeUint(%s) = %d, %v; want %d", in, got, err, want)
 		}
 	}
 	bad := map[string]error{
 		`-1`: ErrRange, `18446744073709551616`: ErrRange, `1.5`: ErrType, `"x"`: ErrType, `false`: ErrType, `--1`: ErrSyntax,
 	}
 	for in, want := range bad {
-		if got, err := decodeUint([]byte(in)); !errors.Is(err, want) {
-			t.Errorf("decodeUint(%s) = %d, %v; want error %v", in, got, err, want)
+		if got, err := DecodeUint([]byte(in)); !errors.Is(err, want) {
+			t.Errorf("DecodeUint(%s) = %d, %v; want error %v", in, got, err, want)
 		}
 	}
 }
@@ -345,10 +345,10 @@ func FuzzPlainInt(f *testing.F) {
 		if got != want || (err == nil) != (werr == nil) {
 			t.Fatalf("%q: DecodeInt %d, %v; scanner %d, %v", raw, got, err, want, werr)
 		}
-		u, err := decodeUint(raw)
+		u, err := DecodeUint(raw)
 		wantU, werr := scanUint(raw)
 		if u != wantU || (err == nil) != (werr == nil) {
-			t.Fatalf("%q: decodeUint %d, %v; scanner %d, %v", raw, u, err, wantU, werr)
+			t.Fatalf("%q: DecodeUint %d, %v; scanner %d, %v", raw, u, err, wantU, werr)
 		}
 	})
 }

@@ -316,8 +316,8 @@ func TestRoundTrip(t *testing.T) {
 				t.Errorf("arg %d: DecodeInt = %d, %v", i, n, err)
 			}
 		case uint64:
-			if n, err := decodeUint(raw); err != nil || n != w {
-				t.Errorf("arg %d: decodeUint = %d, %v", i, n, err)
+			if n, err := DecodeUint(raw); err != nil || n != w {
+				t.Errorf("arg %d: DecodeUint = %d, %v", i, n, err)
 			}
 		case float64:
 			if f, err := DecodeFloat(raw); err != nil || f != w {

@@ -56,8 +56,17 @@ type Envelope struct {
 	// tag were (KindNone: absent).
 	LocalKind, TagKind Kind
 	// LocalEscaped and TagEscaped report that Local or Tag contains JSON
-	// escapes and must be unescaped (LocalText, TagText) before use.
+	// escapes and must be unescaped (LocalText, TagText) before use. In a
+	// CBOR envelope they report that Local or Tag is the raw item of
+	// something other than a definite string, which LocalText and TagText
+	// render as text.
 	LocalEscaped, TagEscaped bool
+	// TagRaw is the tag element exactly as it was encoded (a JSON value's
+	// text, or a CBOR item); empty when there is no tag.
+	TagRaw []byte
+	// CBOR reports that the envelope was scanned from CBOR (ScanCBOR):
+	// Args is then a list of raw CBOR items (ArgIter.ResetCBOR).
+	CBOR bool
 }
 
 // The routing texts of true and false (shared, capacity-limited so that an
@@ -74,6 +83,9 @@ func (e *Envelope) LocalText(scratch []byte) []byte {
 	if !e.LocalEscaped {
 		return e.Local
 	}
+	if e.CBOR {
+		return cborText(e.Local, scratch)
+	}
 	return appendUnescaped(scratch[:0], e.Local)
 }
 
@@ -81,6 +93,9 @@ func (e *Envelope) LocalText(scratch []byte) []byte {
 func (e *Envelope) TagText(scratch []byte) []byte {
 	if !e.TagEscaped {
 		return e.Tag
+	}
+	if e.CBOR {
+		return cborText(e.Tag, scratch)
 	}
 	return appendUnescaped(scratch[:0], e.Tag)
 }
@@ -152,9 +167,11 @@ func ScanHead(b []byte) (Envelope, error) {
 	if b[i] == ']' {
 		return e, checkEnd(b, i)
 	}
+	tagStart := i
 	if e.Tag, e.TagKind, e.TagEscaped, i, err = scanHead(b, i); err != nil {
 		return Envelope{}, err
 	}
+	e.TagRaw = b[tagStart:i:i]
 	if i, err = afterHead(b, i); err != nil {
 		return Envelope{}, err
 	}
@@ -211,9 +228,11 @@ func ScanNextEnvelope(b []byte) (Envelope, int, error) {
 		return e, i + 1, nil
 	}
 	// tag
+	tagStart := i
 	if e.Tag, e.TagKind, e.TagEscaped, i, err = scanHead(b, i); err != nil {
 		return Envelope{}, 0, err
 	}
+	e.TagRaw = b[tagStart:i:i]
 	if i, err = afterHead(b, i); err != nil {
 		return Envelope{}, 0, err
 	}

@@ -127,7 +127,7 @@ func FuzzScanEnvelope(f *testing.F) {
 			// None of these may panic; their errors must be typed.
 			var scratch [16]byte
 			for _, err := range []error{
-				second(DecodeInt(raw)), second(decodeUint(raw)), second(DecodeFloat(raw)),
+				second(DecodeInt(raw)), second(DecodeUint(raw)), second(DecodeFloat(raw)),
 				second(DecodeString(raw)), second(decodeStringBytes(raw, scratch[:0])), second(DecodeBool(raw)),
 				second(DecodeBytes(raw)), Decode(raw, new(any)), Decode(raw, new(decodeTarget)), Decode(raw, new(int16)),
 			} {

@@ -462,6 +462,7 @@ type ArgIter struct {
 	known  uint8
 	farIdx int32  // index (>= 8) of the furthest argument whose start is known
 	farOff uint32 // its offset; 0 while no such argument is known
+	cbor   bool   // the list holds CBOR items (ResetCBOR), not JSON
 }
 
 // Reset makes the iterator serve args (usually Envelope.Args).
@@ -475,6 +476,9 @@ func (it *ArgIter) Args() []byte { return it.args }
 // start returns the best known starting point at or before argument i.
 func (it *ArgIter) start(i int) (k, off int) {
 	if it.known == 0 {
+		if it.cbor {
+			return 0, 0
+		}
 		return 0, skipWS(it.args, 0)
 	}
 	k = min(i, int(it.known)-1)
@@ -505,6 +509,9 @@ func (it *ArgIter) At(i int) ([]byte, error) {
 	if i < 0 {
 		return nil, noArg(i, 0)
 	}
+	if it.cbor {
+		return it.atCBOR(i)
+	}
 	k, off := it.start(i)
 	args := it.args
 	for {
@@ -528,6 +535,9 @@ func (it *ArgIter) At(i int) ([]byte, error) {
 
 // Len returns the number of arguments, validating those not yet seen.
 func (it *ArgIter) Len() (int, error) {
+	if it.cbor {
+		return it.lenCBOR()
+	}
 	k, off := it.start(math.MaxInt32)
 	args := it.args
 	for off < len(args) {

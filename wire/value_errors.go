@@ -12,6 +12,7 @@ var (
 	// ErrSyntax: the bytes are not valid JSON (as JSON::XS would reject
 	// them): a stray or missing comma, a bad escape, a control character
 	// or invalid UTF-8 inside a string, a malformed number, trailing data…
+	// — or not well-formed CBOR (RFC 8949 appendix F) where CBOR is read.
 	// Every *SyntaxError matches it.
 	ErrSyntax = errors.New("invalid JSON")
 	// ErrTruncated: the input ends in the middle of a JSON value. It is
@@ -43,10 +44,14 @@ type SyntaxError struct {
 	Offset    int    // byte offset of the problem in the scanned input
 	Msg       string // what was wrong
 	Truncated bool   // the input ended inside a value
+	CBOR      bool   // the input was CBOR, not JSON
 }
 
 // Error implements error.
 func (e *SyntaxError) Error() string {
+	if e.CBOR {
+		return "malformed CBOR at offset " + strconv.Itoa(e.Offset) + ": " + e.Msg
+	}
 	return "invalid JSON at offset " + strconv.Itoa(e.Offset) + ": " + e.Msg
 }
 
@@ -93,7 +98,7 @@ func rangeErr(want string, text []byte) error {
 	return &rangeError{want: want, text: string(text)}
 }
 
-// notIntegralError: DecodeInt/decodeUint on a number with a fraction.
+// notIntegralError: DecodeInt/DecodeUint on a number with a fraction.
 type notIntegralError struct{ s string }
 
 func notIntegral(num []byte) error { return &notIntegralError{string(num)} }

@@ -21,7 +21,8 @@ import (
 type Config struct {
 	NodeID   string
 	Secret   string
-	Framings []string // default: json only, as a Perl node forced to JSON
+	Framings []string // default: json only, as a Perl node forced to JSON ("cbor": as a Perl node's default)
+	MaxFrame int      // largest message sent or received; default the transport's
 	// OnMessage, if set, is called on the link's reader goroutine after
 	// each message is recorded; it may Send.
 	OnMessage func(p *Peer, msg []byte)
@@ -63,7 +64,7 @@ func Serve(ctx context.Context, c net.Conn, cfg Config) (*Peer, error) {
 		return nil, err
 	}
 	p := &Peer{Result: res, cfg: cfg}
-	l, err := transport.Open(res.Conn, res.Buffered, res.SendFraming, res.RecvFraming, (*handler)(p), transport.Config{})
+	l, err := transport.Open(res.Conn, res.Buffered, res.SendFraming, res.RecvFraming, (*handler)(p), transport.Config{MaxFrame: cfg.MaxFrame})
 	if err != nil {
 		res.Conn.Close()
 		return nil, err
@@ -73,8 +74,8 @@ func Serve(ctx context.Context, c net.Conn, cfg Config) (*Peer, error) {
 	return p, nil
 }
 
-// Send sends one encoded message (a JSON envelope, or any bytes: the link
-// frames them as they are).
+// Send sends one encoded message (a JSON envelope or CBOR item, or any
+// bytes: the link frames them as they are).
 func (p *Peer) Send(msg []byte) error { return p.link.Send(msg) }
 
 // Messages returns copies of the messages received so far, in order.

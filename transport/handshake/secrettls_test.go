@@ -95,8 +95,10 @@ func mitm(a, b net.Conn, tls bool, edit func(string) string) {
 	go func() { defer wg.Done(); b1, b2 = line(rb), line(rb) }()
 	wg.Wait()
 	a1, b1 = edit(a1), edit(b1)
-	go b.Write([]byte(a1 + "\n" + a2 + "\n"))
-	go a.Write([]byte(b1 + "\n" + b2 + "\n"))
+	wg.Add(2) // written before any TLS record: TCP takes these few bytes at once
+	go func() { defer wg.Done(); b.Write([]byte(a1 + "\n" + a2 + "\n")) }()
+	go func() { defer wg.Done(); a.Write([]byte(b1 + "\n" + b2 + "\n")) }()
+	wg.Wait()
 	var ca, cb net.Conn = a, b
 	var la, lb *bufio.Reader = ra, rb
 	if tls {
