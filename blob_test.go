@@ -332,8 +332,9 @@ func TestQueuedTooLargeDropsOnlyItself(t *testing.T) {
 		got <- inspect(m)
 		return nil
 	})
-	lost, _ := reasonMonitor(p.b, port.ID())
-	queueThenConnect(t, p.b, p.a, func() {
+	var lost <-chan Reason
+	queueThenConnect(t, p.b, p.a, func() { // (the monitor's mon1 would start the attempt: it is queued too)
+		lost, _ = reasonMonitor(p.b, port.ID())
 		for _, n := range []int{1, 100 << 10, 2} {
 			if err := p.b.SndMsg(port.ID(), NewMsg("b").AppendBytes(bytes.Repeat([]byte{'z'}, n))); err != nil {
 				t.Fatal(err)

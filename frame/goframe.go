@@ -161,6 +161,9 @@ func (it *Batch) Next() (msg []byte, ok bool) {
 // Err reports a malformed batch after Next returned false.
 func (it *Batch) Err() error { return it.err }
 
+// MaxCompressedLen is the most bytes Compress appends for n bytes of input.
+func MaxCompressedLen(n int) int { return s2.MaxEncodedLen(n) }
+
 // Compress appends the s2 block encoding of src to dst.
 func Compress(dst, src []byte) []byte {
 	need := s2.MaxEncodedLen(len(src))

@@ -44,19 +44,21 @@ type Link struct {
 	recvCBOR bool // receive framing is cbor
 
 	// Send side, guarded by mu.
-	mu       sync.Mutex
-	chunks   []*pool.Buf // queued batches; the last one is being filled
-	spare    []*pool.Buf // the writer's previous list, reused
-	curMsgs  int         // messages in the last chunk
-	queued   int         // bytes committed but not yet written
-	mark     int         // len of the last chunk at Begin
-	closed   bool        // no more Commits
-	draining bool        // Drain called: close once queued == 0
-	zbuf     []byte      // compression scratch
-	drained  chan struct{}
-	writing  bool  // a write (writer goroutine or direct) is in flight
-	headOff  int   // bytes of chunks[0] already written by a partial direct write
-	lastSend int64 // monotonic ns of the previous Commit (direct-write heuristic)
+	mu           sync.Mutex
+	chunks       []*pool.Buf // queued batches; the last one is being filled
+	spare        []*pool.Buf // the writer's previous list, reused
+	curMsgs      int         // messages in the last chunk
+	queued       int         // bytes committed but not yet written
+	mark         int         // len of the last chunk at Begin
+	closed       bool        // no more Commits
+	draining     bool        // Drain called: close once queued == 0
+	zbuf         []byte      // compression scratch
+	drained      chan struct{}
+	writing      bool    // a write (writer goroutine or direct) is in flight
+	takenPartial bool    // the writer's first taken chunk starts inside a frame (a partial direct write)
+	pack         *packer // Config.Compress: the writer packs batches (writer goroutine only)
+	headOff      int     // bytes of chunks[0] already written by a partial direct write
+	lastSend     int64   // monotonic ns of the previous Commit (direct-write heuristic)
 
 	// Express (Config.Express > 0), guarded by mu: frames that overtake
 	// the queued chunks, the keys of the frames in each queued chunk
@@ -143,6 +145,9 @@ func Open(conn net.Conn, buffered []byte, sendFraming, recvFraming string, h Han
 	}
 	if cfg.Express > 0 {
 		l.keyCount = make(map[uint64]int32)
+	}
+	if cfg.Compress && l.sendGo && cfg.Express == 0 {
+		l.pack = &packer{threshold: cfg.CompressThreshold, maxFrame: cfg.MaxSend}
 	}
 	if l.io, err = newLinkIO(conn, cfg); err != nil {
 		return nil, err

@@ -49,17 +49,24 @@ func (l *Link) writeLoop() {
 				iov = append(iov, ctrl)
 			}
 			batch = batch[:0]
-			total := 0
+			total, first := 0, len(iov)
 			if canData {
 				batch, total = l.takeBatches(&iov)
 			}
 			l.writing = true
 			l.mu.Unlock()
 
+			saved := 0
+			if l.pack != nil && canData {
+				saved = l.pack.frames(iov[first:], l.takenPartial)
+			}
 			err := l.io.writev(iov)
 			for i, c := range batch {
 				c.Release()
 				batch[i] = nil
+			}
+			if l.pack != nil {
+				l.pack.release()
 			}
 			clear(iov[:cap(iov)])
 			l.mu.Lock()
@@ -76,7 +83,8 @@ func (l *Link) writeLoop() {
 				return
 			}
 			l.queued -= total
-			l.sent(total)
+			l.sendCredit += int64(saved) // takeBatches counted the frames as they were
+			l.sent(total - saved)
 			if l.spare == nil && batch != nil {
 				l.spare = batch[:0]
 			}
@@ -113,6 +121,7 @@ func (l *Link) takeBatches(iov *[][]byte) (batch []*pool.Buf, total int) {
 	}
 	off := l.headOff
 	l.headOff = 0
+	l.takenPartial = off > 0
 	for i, c := range batch {
 		b := c.B
 		if i == 0 {
@@ -161,4 +170,70 @@ func (l *Link) takeExpress(iov *[][]byte) (batch []*pool.Buf, total int) {
 	}
 	l.sendCredit -= int64(total)
 	return batch, total
+}
+
+// packer turns the frames of one outbound batch into a single compressed
+// batch frame (frame.FlagBatch|frame.FlagS2) with Config.Compress, on the
+// writer goroutine: s2 compresses across messages, so many small similar
+// messages (JSON envelopes) shrink where each alone would not. Inbound
+// batch and compressed frames are always taken (a goframe1 receiver
+// decodes both), so only the sender decides.
+type packer struct {
+	threshold int         // batches up to this size go as they are
+	maxFrame  int         // the largest (decompressed) payload the peer takes
+	items     []byte      // scratch: the batch payload before compression
+	out       []*pool.Buf // the packed frames of the write in flight
+}
+
+// frames packs each batch of data (the queued chunks about to be written,
+// each a sequence of whole frames, the first one cut if partial) that is
+// worth it, replacing its slice, and returns the bytes saved.
+func (p *packer) frames(data [][]byte, partial bool) (saved int) {
+	for i, b := range data {
+		if i == 0 && partial || len(b) <= p.threshold {
+			continue
+		}
+		if packed := p.pack(b); packed != nil {
+			saved += len(b) - len(packed.B)
+			data[i] = packed.B
+			p.out = append(p.out, packed)
+		}
+	}
+	return saved
+}
+
+// pack returns b's frames as one compressed batch frame, or nil if b is not
+// a run of at least two plain frames, or if packing would not shrink it.
+func (p *packer) pack(b []byte) *pool.Buf {
+	p.items = p.items[:0]
+	n := 0
+	for rest := b; len(rest) > 0; n++ {
+		f, used, err := frame.Parse(rest, p.maxFrame)
+		if err != nil || used == 0 || f.Flags != 0 {
+			return nil // a compressed or control frame: leave the batch as it is
+		}
+		p.items = frame.AppendBatchItem(p.items, f.Payload)
+		rest = rest[used:]
+	}
+	if n < 2 || len(p.items) > p.maxFrame {
+		return nil
+	}
+	out := pool.Get(frame.HeaderLen + frame.MaxCompressedLen(len(p.items)))
+	out.B = frame.Compress(out.B[:frame.HeaderLen], p.items)
+	size := len(out.B) - frame.HeaderLen
+	if len(out.B) >= len(b) {
+		out.Release()
+		return nil
+	}
+	frame.PutHeader(out.B, frame.FlagBatch|frame.FlagS2, size)
+	return out
+}
+
+// release gives back the packed frames once written.
+func (p *packer) release() {
+	for i, b := range p.out {
+		b.Release()
+		p.out[i] = nil
+	}
+	p.out = p.out[:0]
 }
