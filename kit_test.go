@@ -2,6 +2,7 @@ package aemp
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"log/slog"
 	"maps"
@@ -64,6 +65,13 @@ func recv[T any](t *testing.T, ch <-chan T) T {
 		t.Fatal("timed out waiting")
 		panic("unreachable")
 	}
+}
+
+// timeout returns a context that ends after d or with the test.
+func timeout(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
 }
 
 // reasonMonitor monitors id and returns a channel that gets the reason.
