@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aemp-go/aemp/auth"
 	"github.com/aemp-go/aemp/mesh"
 )
 
@@ -51,8 +52,12 @@ type Config struct {
 	// Networking. A node with no Binds, Nodes or Seeds is local-only.
 
 	// Binds are the listen endpoints, "host:port" ("127.0.0.1:4040",
-	// "[::1]:0"; port 0 picks a free port). Node.Binds reports the bound
-	// addresses.
+	// "[::1]:0"; port 0 picks a free port), also in AnyEvent::MP's forms
+	// (spec §1.7): host "*" is every interface (one wildcard listener,
+	// published with each interface address), port "*" or no port a free
+	// port, a bare port number or "" the host name with that port, and
+	// several specs in one entry separated by commas ("*:4040,10.0.0.9:4041").
+	// Node.Binds reports the bound addresses.
 	Binds []string
 
 	// Nodes maps node IDs to the addresses they listen on, for nodes this
@@ -96,6 +101,12 @@ type Config struct {
 	// hmac_sha3_512 when Secret is set. "cleartext" is accepted only when
 	// listed here.
 	AuthAccept []string
+
+	// AuthOffer lists the auth methods this node is willing to send
+	// (AnyEvent::MP's auth_offer); the peer's accept order picks one.
+	// Default: tls_sha3_512, hmac_sha3_512 (each only when Cert or Secret
+	// makes it possible). "cleartext" is refused: it reveals the secret.
+	AuthOffer []string
 
 	// Backend selects the transport for plain TCP links: "netpoll" or
 	// "std". Default: "std", the faster one on the benchmarks in
@@ -238,6 +249,14 @@ func (c *Config) Validate() error {
 			return bad("unsupported framing %q (want goframe1 or json)", f)
 		}
 	}
+	if _, err := listenAddrs(c.Binds); err != nil {
+		return bad("Binds: %v", err)
+	}
+	for _, m := range c.AuthOffer {
+		if !auth.Known(m) || m == auth.MethodCleartext {
+			return bad("AuthOffer: %q is not a method this node can offer", m)
+		}
+	}
 	return nil
 }
 
@@ -287,6 +306,7 @@ func (c Config) withDefaults() Config {
 	c.Seeds = append([]string(nil), c.Seeds...)
 	c.Framings = append([]string(nil), c.Framings...)
 	c.AuthAccept = append([]string(nil), c.AuthAccept...)
+	c.AuthOffer = append([]string(nil), c.AuthOffer...)
 	nodes := make(map[string][]string, len(c.Nodes))
 	for k, v := range c.Nodes {
 		nodes[k] = append([]string(nil), v...)

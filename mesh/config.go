@@ -23,9 +23,11 @@ type Config struct {
 	Secret []byte
 	TLS    *auth.Bundle
 
-	// AuthAccept and Framings are the greeting's lists (see package
-	// transport/handshake). Default framings: goframe1, json.
+	// AuthAccept and Framings are the greeting's lists, AuthOffer the
+	// methods this node may send (see package transport/handshake).
+	// Default framings: goframe1, json.
 	AuthAccept []string
+	AuthOffer  []string
 	Framings   []string
 
 	// HandshakeTimeout bounds one handshake (default 10s).
@@ -157,6 +159,7 @@ func (c Config) populated() (Config, error) {
 	c.Seeds = append([]string(nil), c.Seeds...)
 	c.Framings = append([]string(nil), c.Framings...)
 	c.AuthAccept = append([]string(nil), c.AuthAccept...)
+	c.AuthOffer = append([]string(nil), c.AuthOffer...)
 	return c, nil
 }
 
