@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -107,6 +108,28 @@ type Config struct {
 	// Default: tls_sha3_512, hmac_sha3_512 (each only when Cert or Secret
 	// makes it possible). "cleartext" is refused: it reveals the secret.
 	AuthOffer []string
+
+	// Funcs are the functions other nodes may start by name (spec §2.14,
+	// §4.4): with [Node.Spawn] (AnyEvent::MP's spawn), as function-call
+	// node requests (snd_to_func, aemp snd), and as Services. Names have
+	// Perl's form "Package::function" ("::f" is "main::f"). Only the
+	// functions listed here can run; the registry is per node, so nodes
+	// in one process can offer different ones. See [Func].
+	Funcs map[string]Func
+
+	// Services are started when the node starts, in order, as AnyEvent::MP's
+	// configure starts its services: each is the name of a function in
+	// Funcs, run as a local spawn (no arguments) before NewNode returns;
+	// an init function that fails makes NewNode fail. A name ending in
+	// "::" is a Perl module to load: "AnyEvent::MP::Global::" sets Global,
+	// any other is ignored (logged).
+	Services []string
+
+	// Secure refuses what would run code for another node (AnyEvent::MP's
+	// secure): spawns, function-call requests and eval from other nodes
+	// get no answer and are logged. Sending, relays, monitoring and kills
+	// stay allowed, as in Perl.
+	Secure bool
 
 	// Backend selects the transport for plain TCP links: "netpoll" or
 	// "std". Default: "std", the faster one on the benchmarks in
@@ -257,6 +280,24 @@ func (c *Config) Validate() error {
 			return bad("AuthOffer: %q is not a method this node can offer", m)
 		}
 	}
+	return c.validateFuncs(bad)
+}
+
+// validateFuncs checks Funcs and Services.
+func (c *Config) validateFuncs(bad func(string, ...any) error) error {
+	for name, f := range c.Funcs {
+		if !validFuncName(name) || f == nil {
+			return bad("Funcs: %q is not Package::function with a function", name)
+		}
+	}
+	for _, s := range c.Services {
+		if strings.HasSuffix(s, "::") {
+			continue // a Perl module
+		}
+		if !validFuncName(s) || c.Funcs[s] == nil && c.Funcs[canonicalFunc(s)] == nil {
+			return bad("Services: %q is not a function in Funcs", s)
+		}
+	}
 	return nil
 }
 
@@ -307,6 +348,15 @@ func (c Config) withDefaults() Config {
 	c.Framings = append([]string(nil), c.Framings...)
 	c.AuthAccept = append([]string(nil), c.AuthAccept...)
 	c.AuthOffer = append([]string(nil), c.AuthOffer...)
+	c.Services = append([]string(nil), c.Services...)
+	if slices.Contains(c.Services, globalService) {
+		c.Global = true
+	}
+	funcs := make(map[string]Func, len(c.Funcs))
+	for name, f := range c.Funcs {
+		funcs[canonicalFunc(name)] = f
+	}
+	c.Funcs = funcs
 	nodes := make(map[string][]string, len(c.Nodes))
 	for k, v := range c.Nodes {
 		nodes[k] = append([]string(nil), v...)

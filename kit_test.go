@@ -134,7 +134,17 @@ func linkKinds() []linkKind {
 
 // forEachLink runs f as a subtest over every link kind, with a fresh pair.
 func forEachLink(t *testing.T, f func(t *testing.T, p *netPair)) {
+	forEachLinkWith(t, nil, f)
+}
+
+// forEachLinkWith is forEachLink with both nodes' configs changed by
+// with (e.g. to give them Funcs).
+func forEachLinkWith(t *testing.T, with func(*Config), f func(t *testing.T, p *netPair)) {
 	for _, k := range linkKinds() {
+		if with != nil {
+			with(&k.ca)
+			with(&k.cb)
+		}
 		t.Run(k.name, func(t *testing.T) { f(t, newNetPair(t, k.ca, k.cb)) })
 	}
 }

@@ -72,7 +72,7 @@ func (n *Node) Mon(target PortID, act MonAction) *Monitor {
 	default:
 		p := n.Port(target)
 		if p == nil || !p.addMonitor(m) {
-			go m.fire(noSuchPortReason(target))
+			go m.fire(n.missingReason(local))
 		}
 	}
 	return m
