@@ -53,10 +53,12 @@ var importRules = map[string]importRule{
 		"path/filepath", "reflect", "runtime", "runtime/debug", "slices", "strconv", "strings", "sync", "sync/atomic", "time", "unsafe"},
 		mod: []string{"auth", "internal/mpsc", "mesh", "pool", "registry", "wire"}},
 	// programs
-	"cmd/aemp":       {std: []string{"*"}, mod: []string{".", "auth", "internal/rcfile"}},
-	"examples/chat":  {std: []string{"*"}, mod: []string{"."}},
-	"examples/first": {std: []string{"*"}, mod: []string{"."}},
-	"examples/ping":  {std: []string{"*"}, mod: []string{"."}, tested: []string{"auth"}},
+	"cmd/aemp":          {std: []string{"*"}, mod: []string{".", "auth", "internal/rcfile"}},
+	"examples/chat":     {std: []string{"*"}, mod: []string{"."}},
+	"examples/first":    {std: []string{"*"}, mod: []string{"."}},
+	"examples/ping":     {std: []string{"*"}, mod: []string{"."}, tested: []string{"auth"}},
+	"examples/receiver": {std: []string{"*"}, mod: []string{"."}},
+	"examples/sender":   {std: []string{"*"}, mod: []string{"."}},
 	// leaves
 	"internal/mpsc":       {std: []string{"sync", "sync/atomic"}},
 	"internal/race":       {},
