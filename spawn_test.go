@@ -157,6 +157,10 @@ func TestSpawnFailures(t *testing.T) {
 	if strings.Contains(p.logA.String(), "unmonitored local port died") && strings.Contains(p.logA.String(), "no_such_port") {
 		t.Errorf("a port that never existed was logged as a death:\n%s", p.logA)
 	}
+	// Any port ID names its node.
+	if id, err := p.b.Spawn(ctx, p.a.ID()+"#whatever", "test::echo"); err != nil || id.Node() != p.a.ID() {
+		t.Errorf("spawn at a port ID: %s, %v", id, err)
+	}
 	if _, err := p.a.Spawn(ctx, p.b.ID(), "nocolons"); !errors.Is(err, ErrNoFunc) {
 		t.Errorf("spawn of a name without '::': %v", err)
 	}
