@@ -5,9 +5,11 @@ import (
 	"log/slog"
 	"net"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/aemp-go/aemp/auth"
 	"github.com/aemp-go/aemp/mesh"
 )
 
@@ -51,8 +53,12 @@ type Config struct {
 	// Networking. A node with no Binds, Nodes or Seeds is local-only.
 
 	// Binds are the listen endpoints, "host:port" ("127.0.0.1:4040",
-	// "[::1]:0"; port 0 picks a free port). Node.Binds reports the bound
-	// addresses.
+	// "[::1]:0"; port 0 picks a free port), also in AnyEvent::MP's forms
+	// (spec §1.7): host "*" is every interface (one wildcard listener,
+	// published with each interface address), port "*" or no port a free
+	// port, a bare port number or "" the host name with that port, and
+	// several specs in one entry separated by commas ("*:4040,10.0.0.9:4041").
+	// Node.Binds reports the bound addresses.
 	Binds []string
 
 	// Nodes maps node IDs to the addresses they listen on, for nodes this
@@ -116,6 +122,34 @@ type Config struct {
 	// hmac_sha3_512 when Secret is set. "cleartext" is accepted only when
 	// listed here.
 	AuthAccept []string
+
+	// AuthOffer lists the auth methods this node is willing to send
+	// (AnyEvent::MP's auth_offer); the peer's accept order picks one.
+	// Default: tls_sha3_512, hmac_sha3_512 (each only when Cert or Secret
+	// makes it possible). "cleartext" is refused: it reveals the secret.
+	AuthOffer []string
+
+	// Funcs are the functions other nodes may start by name (spec §2.14,
+	// §4.4): with [Node.Spawn] (AnyEvent::MP's spawn), as function-call
+	// node requests (snd_to_func, aemp snd), and as Services. Names have
+	// Perl's form "Package::function" ("::f" is "main::f"). Only the
+	// functions listed here can run; the registry is per node, so nodes
+	// in one process can offer different ones. See [Func].
+	Funcs map[string]Func
+
+	// Services are started when the node starts, in order, as AnyEvent::MP's
+	// configure starts its services: each is the name of a function in
+	// Funcs, run as a local spawn (no arguments) before NewNode returns;
+	// an init function that fails makes NewNode fail. A name ending in
+	// "::" is a Perl module to load: "AnyEvent::MP::Global::" sets Global,
+	// any other is ignored (logged).
+	Services []string
+
+	// Secure refuses what would run code for another node (AnyEvent::MP's
+	// secure): spawns, function-call requests and eval from other nodes
+	// get no answer and are logged. Sending, relays, monitoring and kills
+	// stay allowed, as in Perl.
+	Secure bool
 
 	// Backend selects the transport for plain TCP links: "netpoll" or
 	// "std". Default: "std", the faster one on the benchmarks in
@@ -258,6 +292,32 @@ func (c *Config) Validate() error {
 			return bad("unsupported framing %q (want goframe1, cbor or json)", f)
 		}
 	}
+	if _, err := listenAddrs(c.Binds); err != nil {
+		return bad("Binds: %v", err)
+	}
+	for _, m := range c.AuthOffer {
+		if !auth.Known(m) || m == auth.MethodCleartext {
+			return bad("AuthOffer: %q is not a method this node can offer", m)
+		}
+	}
+	return c.validateFuncs(bad)
+}
+
+// validateFuncs checks Funcs and Services.
+func (c *Config) validateFuncs(bad func(string, ...any) error) error {
+	for name, f := range c.Funcs {
+		if !validFuncName(name) || f == nil {
+			return bad("Funcs: %q is not Package::function with a function", name)
+		}
+	}
+	for _, s := range c.Services {
+		if strings.HasSuffix(s, "::") {
+			continue // a Perl module
+		}
+		if !validFuncName(s) || c.Funcs[s] == nil && c.Funcs[canonicalFunc(s)] == nil {
+			return bad("Services: %q is not a function in Funcs", s)
+		}
+	}
 	return nil
 }
 
@@ -307,6 +367,16 @@ func (c Config) withDefaults() Config {
 	c.Seeds = append([]string(nil), c.Seeds...)
 	c.Framings = append([]string(nil), c.Framings...)
 	c.AuthAccept = append([]string(nil), c.AuthAccept...)
+	c.AuthOffer = append([]string(nil), c.AuthOffer...)
+	c.Services = append([]string(nil), c.Services...)
+	if slices.Contains(c.Services, globalService) {
+		c.Global = true
+	}
+	funcs := make(map[string]Func, len(c.Funcs))
+	for name, f := range c.Funcs {
+		funcs[canonicalFunc(name)] = f
+	}
+	c.Funcs = funcs
 	nodes := make(map[string][]string, len(c.Nodes))
 	for k, v := range c.Nodes {
 		nodes[k] = append([]string(nil), v...)

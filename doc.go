@@ -124,10 +124,28 @@
 //
 // A Go node can be a Perl node's seed and the other way round.
 //
+// # spawn and cal
+//
+// [Node.Call] is AnyEvent::MP's cal: it sends a request whose last element
+// is a temporary reply port and waits, bounded by its context, for the
+// answer, which the handler sends with [Msg.Reply]; a target that dies
+// ends the call with its [Reason] ([ErrDied]). [Node.Spawn] is spawn: it
+// starts a [Func] registered by name in the target node's [Config.Funcs]
+// ("Package::function") in port context of a new port whose ID the
+// spawner chose and gets back at once. The same functions answer
+// function-call node requests (Perl's snd_to_func) and start with the node
+// as [Config.Services]; [Config.Secure] refuses them from other nodes.
+// Nothing but registered functions ever runs: a Perl eval request is
+// answered with an error at once.
+//
+// [Configure] starts a node from a profile of AnyEvent::MP's configuration
+// file, as Perl's configure does.
+//
 // # Callbacks
 //
 // Handlers and the functions given to Exec, Wrap and After run on a worker
-// goroutine, one at a time per port. [MonFunc] callbacks run on the
+// goroutine, one at a time per port; so do [Func]s, in the context of
+// their new port. [MonFunc] callbacks run on the
 // goroutine that processed the death. DBMon and MonNodes callbacks run one
 // at a time, in order, on the node's registry port. None of them may block
 // for long. The callback contracts are spelt out in each function's doc
@@ -135,12 +153,13 @@
 //
 // # Not yet
 //
-// AnyEvent::MP's spawn and cal, the cbor framing and the aemp command-line
-// tool are not implemented yet.
+// The cbor framing, and the protocol subcommands of the aemp command-line
+// tool (snd, cal, eval, …), are not implemented yet.
 //
 // # Documentation
 //
-// README.md gives an overview and the examples (examples/). The layering,
+// README.md gives an overview and the examples (examples/);
+// docs/tutorial.md is AnyEvent::MP's tutorial told for Go. The layering,
 // the kernel's design and the callback contracts are in
 // docs/architecture.md, links, framings and backends in docs/transport.md,
 // and measurements in docs/performance.md and bench/RESULTS.md. The

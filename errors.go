@@ -33,6 +33,12 @@ var (
 	// ErrTimeout: a call's context ended before its reply arrived (or
 	// before there was room for a message).
 	ErrTimeout = errors.New("aemp: timed out")
+	// ErrDied: the port a [Node.Call] waited on died (or the link to its
+	// node failed) before it replied; errors.As gives the [Reason].
+	ErrDied = errors.New("aemp: port died")
+	// ErrNoFunc: a function name is not Package::function, or this node
+	// has no such function (Config.Funcs).
+	ErrNoFunc = errors.New("aemp: no such function")
 	// ErrQueueFull: the queue to the message's node (Config.MaxQueue) has
 	// no room; the message was not sent. [Node.SndCtx] waits for room
 	// instead.

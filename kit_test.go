@@ -2,6 +2,7 @@ package aemp
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"log/slog"
 	"maps"
@@ -64,6 +65,13 @@ func recv[T any](t *testing.T, ch <-chan T) T {
 		t.Fatal("timed out waiting")
 		panic("unreachable")
 	}
+}
+
+// timeout returns a context that ends after d or with the test.
+func timeout(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
 }
 
 // reasonMonitor monitors id and returns a channel that gets the reason.
@@ -154,7 +162,17 @@ func textOf(v any) any {
 
 // forEachLink runs f as a subtest over every link kind, with a fresh pair.
 func forEachLink(t *testing.T, f func(t *testing.T, p *netPair)) {
+	forEachLinkWith(t, nil, f)
+}
+
+// forEachLinkWith is forEachLink with both nodes' configs changed by
+// with (e.g. to give them Funcs).
+func forEachLinkWith(t *testing.T, with func(*Config), f func(t *testing.T, p *netPair)) {
 	for _, k := range linkKinds() {
+		if with != nil {
+			with(&k.ca)
+			with(&k.cb)
+		}
 		t.Run(k.name, func(t *testing.T) { f(t, newNetPair(t, k.ca, k.cb)) })
 	}
 }

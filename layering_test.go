@@ -59,10 +59,12 @@ var importRules = map[string]importRule{
 		mod: []string{"wire"}, ext: []string{"github.com/klauspost/compress/s2"},
 		tested: []string{"frame", "pool", "transport", "transport/handshake", "auth"}},
 	// programs
-	"cmd/aemp":       {std: []string{"*"}, mod: []string{".", "auth", "internal/rcfile"}},
-	"examples/chat":  {std: []string{"*"}, mod: []string{"."}},
-	"examples/first": {std: []string{"*"}, mod: []string{"."}},
-	"examples/ping":  {std: []string{"*"}, mod: []string{"."}, tested: []string{"auth"}},
+	"cmd/aemp":          {std: []string{"*"}, mod: []string{".", "auth", "internal/rcfile"}},
+	"examples/chat":     {std: []string{"*"}, mod: []string{"."}},
+	"examples/first":    {std: []string{"*"}, mod: []string{"."}},
+	"examples/ping":     {std: []string{"*"}, mod: []string{"."}, tested: []string{"auth"}},
+	"examples/receiver": {std: []string{"*"}, mod: []string{"."}},
+	"examples/sender":   {std: []string{"*"}, mod: []string{"."}},
 	// leaves
 	"internal/mpsc":       {std: []string{"sync", "sync/atomic"}},
 	"internal/jsonlex":    {std: []string{"encoding/binary", "math/bits"}},

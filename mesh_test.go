@@ -247,6 +247,28 @@ func TestSelfSeedAndNoMaster(t *testing.T) {
 	}
 }
 
+// A node that becomes global through its own seed: the first DBMon
+// notification of 'g lists the node itself as added (every key), and no
+// second one follows for it.
+func TestDBMonFirstOnSelfSeed(t *testing.T) {
+	k := newMeshKit(t)
+	addr := freeAddr(t)
+	g := k.node("g1", Config{Binds: []string{addr}, Seeds: []string{addr}})
+	w := watchFamily(g, "'g") // before the node is global: no master yet
+	w.waitFor(t, "g1 in 'g", hasKeys("g1"))
+	waitFor(t, "g1 to be global", g.IsGlobal)
+	g.DBSet("f", "k", 1) // a later change, so that all calls for 'g are in
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := g.DBKeys(ctx, "f"); err != nil {
+		t.Fatal(err)
+	}
+	calls := w.calls()
+	if len(calls) != 1 || !slices.Equal(calls[0].Added, []string{"g1"}) {
+		t.Fatalf("DBMon of 'g got %+v, want one call with g1 added", calls)
+	}
+}
+
 func TestConfigSeeds(t *testing.T) {
 	for _, bad := range []string{"host", "host:0", "host:", ":"} {
 		c := Config{Seeds: []string{bad}}

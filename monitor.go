@@ -42,6 +42,9 @@ type Monitor struct {
 	done   atomic.Bool
 	lp     *Port       // local target
 	rn     *remoteNode // remote target
+	// keep leaves the other node watching the port when the monitor is
+	// cancelled (no mon0), so that the next one needs no mon1: Call's.
+	keep bool
 }
 
 // Target returns the monitored port.
@@ -69,7 +72,7 @@ func (n *Node) Mon(target PortID, act MonAction) *Monitor {
 	default:
 		p := n.Port(target)
 		if p == nil || !p.addMonitor(m) {
-			go m.fire(noSuchPortReason(target))
+			go m.fire(n.missingReason(local))
 		}
 	}
 	return m

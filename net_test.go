@@ -198,9 +198,11 @@ func TestNodeProtocolRequests(t *testing.T) {
 			t.Fatalf("time reply %v is not the time", v[1])
 		}
 		p.b.Snd(p.a.NodePort(), "can", "mon1", me.ID(), "c")
-		p.b.Snd(p.a.NodePort(), "can", "eval", me.ID(), "c")
-		if a, b := recv(t, got), recv(t, got); !reflect.DeepEqual(a, []any{"c", "1"}) || !reflect.DeepEqual(b, []any{"c", ""}) {
-			t.Fatalf("can replies %v %v", a, b)
+		p.b.Snd(p.a.NodePort(), "can", "eval", me.ID(), "c") // answered (with an error), as Perl's table has it
+		p.b.Snd(p.a.NodePort(), "can", "no_such_request", me.ID(), "c")
+		if a, b, c := recv(t, got), recv(t, got), recv(t, got); !reflect.DeepEqual(a, []any{"c", "1"}) ||
+			!reflect.DeepEqual(b, []any{"c", "1"}) || !reflect.DeepEqual(c, []any{"c", ""}) {
+			t.Fatalf("can replies %v %v %v", a, b, c)
 		}
 		// snd relay: ["", "snd", port, msg…]
 		p.b.Snd(p.a.NodePort(), "snd", string(me.ID()), "relayed", 7)

@@ -21,11 +21,16 @@ func (n *Node) startNetwork() error {
 	if len(cfg.Binds) == 0 && len(cfg.Nodes) == 0 && len(cfg.Seeds) == 0 {
 		return nil
 	}
+	binds, err := listenAddrs(cfg.Binds)
+	if err != nil {
+		return fmt.Errorf("%w: Binds: %w", ErrConfig, err)
+	}
 	mc := mesh.Config{
 		NodeID:           n.id,
 		AuthAccept:       cfg.AuthAccept,
 		SecretTLS:        !cfg.PlainGoLinks,
 		RequireTLS:       cfg.RequireTLS,
+		AuthOffer:        cfg.AuthOffer,
 		Framings:         cfg.Framings,
 		HandshakeTimeout: cfg.HandshakeTimeout,
 		Backend:          cfg.Backend,
@@ -37,7 +42,7 @@ func (n *Node) startNetwork() error {
 		SendBuffer:       cfg.SendBuffer,
 		Compress:         cfg.Compress,
 		OrderPerPort:     cfg.OrderPerPort,
-		Binds:            cfg.Binds,
+		Binds:            binds,
 		Nodes:            cfg.Nodes,
 		Seeds:            cfg.Seeds,
 		ConnectTimeout:   cfg.ConnectTimeout,

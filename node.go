@@ -20,10 +20,11 @@ import (
 // [NewNode] and stop it with [Node.Close]. All methods are safe for
 // concurrent use.
 type Node struct {
-	id   string
-	cfg  Config
-	log  *slog.Logger
-	uniq string // local-part prefix ("" when the node ID is randomised)
+	id    string
+	cfg   Config
+	log   *slog.Logger
+	uniq  string // local-part prefix ("" when the node ID is randomised)
+	runiq string // prefix of the ports this node spawns (Perl's $RUNIQ)
 
 	counter atomic.Uint64
 	ports   sync.Map // local part → *Port
@@ -36,6 +37,8 @@ type Node struct {
 
 	mesh *mesh.Mesh    // nil for a local-only node
 	reg  *registryHost // the global database and node events
+
+	initDeaths initDeaths // spawned ports that died in their init function
 }
 
 // NewNode creates a node from cfg (copied; see [Config] for the defaults).
@@ -51,7 +54,7 @@ func NewNode(cfg Config) (*Node, error) {
 	if profile == "" {
 		profile = host
 	}
-	id, randomised := expandNodeID(cfg.NodeID, profile, host)
+	id, runiq := expandNodeID(cfg.NodeID, profile, host)
 	if !validNodeID(id) {
 		return nil, fmt.Errorf("%w: node ID %q", ErrConfig, id)
 	}
@@ -63,8 +66,8 @@ func NewNode(cfg Config) (*Node, error) {
 		sched: newScheduler(cfg.Workers),
 	}
 	n.counter.Store(1) // the first port is "b", as in AnyEvent::MP
-	if !randomised {
-		n.uniq = newUNIQ()
+	if n.runiq = runiq; runiq == "" {
+		n.uniq, n.runiq = newUNIQ(), newRUNIQ()
 	}
 	n.startRegistry()
 	if err := n.startNetwork(); err != nil {
@@ -72,6 +75,10 @@ func NewNode(cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n.startGlobal()
+	if err := n.startServices(); err != nil {
+		n.Close()
+		return nil, err
+	}
 	return n, nil
 }
 

@@ -49,27 +49,24 @@ func newUNIQ() string {
 	return string(b) + randomBase62(4)
 }
 
-// expandNodeID derives the node ID from the template (spec §1.2) and reports
-// whether it was randomised.
-func expandNodeID(template, profile, host string) (id string, randomised bool) {
+// expandNodeID derives the node ID from the template (spec §1.2); runiq is
+// the random text it contains ("" when the ID is not randomised).
+func expandNodeID(template, profile, host string) (id, runiq string) {
 	if template == "" {
 		template = profile + "/"
 	}
 	id = strings.ReplaceAll(template, "%n", host)
-	runiq := ""
 	if strings.HasSuffix(id, "/") {
 		runiq = newRUNIQ()
 		id += runiq
-		randomised = true
 	}
 	if strings.Contains(id, "%u") {
 		if runiq == "" {
 			runiq = newRUNIQ()
 		}
 		id = strings.ReplaceAll(id, "%u", runiq)
-		randomised = true
 	}
-	return id, randomised
+	return id, runiq
 }
 
 // localName returns the n-th local port name in AnyEvent::MP's scheme: a

@@ -45,7 +45,7 @@ func (n *Node) nodeRequest(src *remoteNode, m *Msg) error {
 			return n.badRequest(src, m, err)
 		}
 		can := "" // a Perl boolean travels as "1" or ""
-		if nodeRequests[req] {
+		if n.canServe(req) {
 			can = "1"
 		}
 		return n.reply(src, m, 2, can)
@@ -58,10 +58,7 @@ func (n *Node) nodeRequest(src *remoteNode, m *Msg) error {
 		n.reg.request(from, m)
 		return nil
 	}
-	// eval and function calls (spawn) are not served by this node; like
-	// Perl, no error reply is ever sent.
-	n.log.Debug("aemp: unsupported node request ignored", "request", m.tag, "from", m.From())
-	return nil
+	return n.execRequest(src, m) // eval, spawn and function calls (funcs.go)
 }
 
 func (n *Node) badRequest(src *remoteNode, m *Msg, err error) error {
@@ -85,7 +82,7 @@ func (n *Node) monitorRequest(src *remoteNode, m *Msg) error {
 			return nil
 		}
 		if p == nil || !p.addRemote(src) {
-			src.sendKil0(local, noSuchPortReason(PortID(n.id+"#"+local)))
+			src.sendKil0(local, n.missingReason(local))
 		}
 	case "mon0":
 		if p != nil && src != nil {

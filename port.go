@@ -389,7 +389,8 @@ func (p *Port) die(reason Reason) {
 	p.discard()
 	p.signalRoom()
 
-	if len(mons) == 0 && len(remotes) == 0 && !reason.Normal() {
+	// A spawned port that never came to exist (no_such_port) is not news.
+	if len(mons) == 0 && len(remotes) == 0 && !reason.Normal() && reason.Kind() != "no_such_port" {
 		p.node.log.Warn("aemp: unmonitored local port died", "port", p.id, "reason", reason.String())
 	}
 	for m := range mons {

@@ -3,6 +3,7 @@ package aemp
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -31,9 +32,13 @@ func RCPath() string {
 // returns the effective settings of the named profile (default: the host
 // name) as a Config: the file's top level, overridden along the profile's
 // parent chain down to the profile itself (spec §7.2). Keys it understands:
-// nodeid, secret, cert, binds, seeds, monitor_timeout, framing_format,
-// auth_accept; values may be strings where Perl writes them as strings. A
-// missing file gives an empty Config and an error wrapping os.ErrNotExist.
+// nodeid, secret, cert, binds (Perl's specs, see Config.Binds), seeds,
+// monitor_timeout, connect_interval (ConnectTimeout), framing_format,
+// auth_offer, auth_accept, secure (Perl's truth: "", "0", 0 and null are
+// false) and services (names; the [function, args…] form is refused);
+// values may be strings where Perl writes them as strings. A missing file
+// gives an empty Config and an error wrapping os.ErrNotExist. See
+// [Configure] to start a node from a profile in one call.
 func ReadConfigFile(path, profile string) (Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -79,11 +84,64 @@ func ReadConfigFile(path, profile string) (Config, error) {
 	c.Binds = stringList(eff["binds"])
 	c.Framings = stringList(eff["framing_format"])
 	c.AuthAccept = stringList(eff["auth_accept"])
+	c.AuthOffer = stringList(eff["auth_offer"])
 	c.Seeds = stringList(eff["seeds"])
 	if d, ok := seconds(eff["monitor_timeout"]); ok {
 		c.MonitorTimeout = d
 	}
+	if d, ok := seconds(eff["connect_interval"]); ok {
+		c.ConnectTimeout = d
+	}
+	c.Secure = perlTrue(eff["secure"])
+	if list, ok := eff["services"].([]any); ok {
+		for _, s := range list {
+			if _, isName := s.(string); !isName {
+				return Config{}, fmt.Errorf("%w: %s: services: %v is not a function name (the [function, args…] form is not supported)", ErrConfig, path, s)
+			}
+		}
+	}
+	c.Services = stringList(eff["services"])
 	return c, nil
+}
+
+// Configure starts a node from a profile of AnyEvent::MP's configuration
+// file (at RCPath), as Perl's configure does: the profile's settings
+// (ReadConfigFile; a missing file is an empty one), Perl's default binds
+// "*" (every interface, a free port) when the profile names none, then
+// each override in order, then NewNode. The overrides win over the file
+// (Perl's force => 1); they give what a file cannot hold, such as Funcs
+// and Logger. An empty profile is the host name. A node that listens
+// needs a Secret or a Cert, from the file or an override.
+func Configure(profile string, overrides ...func(*Config)) (*Node, error) {
+	cfg, err := ReadConfigFile(RCPath(), profile)
+	if errors.Is(err, os.ErrNotExist) {
+		cfg, err = Config{Profile: profile}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Binds == nil {
+		cfg.Binds = []string{"*"}
+	}
+	for _, o := range overrides {
+		o(&cfg)
+	}
+	return NewNode(cfg)
+}
+
+// perlTrue is Perl's truth of a configuration value.
+func perlTrue(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return false
+	case bool:
+		return x
+	case float64:
+		return x != 0
+	case string:
+		return x != "" && x != "0"
+	}
+	return true
 }
 
 // seconds reads a duration in seconds, given as a number or a numeric

@@ -120,12 +120,14 @@ func (n *Node) monRemote(node, local string, m *Monitor) {
 	if rn.mons == nil {
 		rn.mons = make(map[string]map[*Monitor]struct{})
 	}
+	// A port's set exists from its mon1 until kil0, link loss or the
+	// mon0 for its last monitor; it may be empty (Monitor.keep).
 	set := rn.mons[local]
-	if set == nil {
+	first := set == nil
+	if first {
 		set = make(map[*Monitor]struct{})
 		rn.mons[local] = set
 	}
-	first := len(set) == 0
 	set[m] = struct{}{}
 	m.rn = rn
 	rn.mu.Unlock()
@@ -142,7 +144,7 @@ func (rn *remoteNode) removeMonitor(m *Monitor) {
 	rn.mu.Lock()
 	set := rn.mons[local]
 	delete(set, m)
-	last := set != nil && len(set) == 0
+	last := set != nil && len(set) == 0 && !m.keep
 	if last {
 		delete(rn.mons, local)
 	}

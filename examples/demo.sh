@@ -38,6 +38,17 @@ wait_for() {
 	return 1
 }
 
+echo "== examples/receiver and examples/sender: the tutorial's pair, through the global database"
+$GO build -o "$tmp/receiver" ./examples/receiver
+$GO build -o "$tmp/sender" ./examples/sender
+raddr=127.0.0.1:$((20000 + RANDOM % 20000))
+"$tmp/receiver" -listen "$raddr" -secret "$secret" >"$tmp/receiver.out" &
+pids+=($!)
+wait_for "$tmp/receiver.out" 'listening on'
+"$tmp/sender" -seed "$raddr" -secret "$secret" -data 123
+wait_for "$tmp/receiver.out" 'Received data: 123'
+cat "$tmp/receiver.out"
+
 echo "== examples/chat: a seed node, the chat server, and two clients, each a process"
 $GO build -o "$tmp/chat" ./examples/chat
 "$tmp/chat" -seed 127.0.0.1:0 -secret "$secret" >"$tmp/seed.out" &

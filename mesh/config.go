@@ -23,9 +23,11 @@ type Config struct {
 	Secret []byte
 	TLS    *auth.Bundle
 
-	// AuthAccept and Framings are the greeting's lists (see package
-	// transport/handshake). Default framings: goframe1, cbor, json.
+	// AuthAccept and Framings are the greeting's lists, AuthOffer the
+	// methods this node may send (see package transport/handshake).
+	// Default framings: goframe1, cbor, json.
 	AuthAccept []string
+	AuthOffer  []string
 	Framings   []string
 
 	// SecretTLS asks Go peers for secret-keyed TLS (relay-proof and
@@ -169,6 +171,7 @@ func (c Config) populated() (Config, error) {
 	c.Seeds = append([]string(nil), c.Seeds...)
 	c.Framings = append([]string(nil), c.Framings...)
 	c.AuthAccept = append([]string(nil), c.AuthAccept...)
+	c.AuthOffer = append([]string(nil), c.AuthOffer...)
 	return c, nil
 }
 

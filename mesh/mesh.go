@@ -99,6 +99,7 @@ func New(cfg Config) (*Mesh, error) {
 		Secret:     cfg.Secret,
 		TLS:        cfg.TLS,
 		AuthAccept: cfg.AuthAccept,
+		AuthOffer:  cfg.AuthOffer,
 		Framings:   cfg.Framings,
 		Timeout:    cfg.HandshakeTimeout,
 		SecretTLS:  cfg.SecretTLS,

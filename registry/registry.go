@@ -286,9 +286,12 @@ func (s *State) BecomeGlobal(out *Out) {
 	// Finds waiting for a master are answered from the merged view below.
 	finds := s.finds
 	s.finds = map[string]bool{}
-	s.master = "" // SetMaster sends the local database to ourselves
-	s.SetMaster(s.self, out)
+	// 'g names this node before the local database goes to ourselves, so
+	// that a family monitored already gets it in its first notification
+	// (with every key as added) rather than in a second one.
+	s.master = "" // no master: Set only records the key
 	s.Set(FamilyGlobals, s.self, nil, out)
+	s.SetMaster(s.self, out) // sends the local database to ourselves
 	for _, n := range slices.Sorted(maps.Keys(finds)) {
 		out.Found = append(out.Found, s.g.find(n))
 	}

@@ -443,3 +443,23 @@ func FuzzHandle(f *testing.F) {
 		}
 	})
 }
+
+// A node monitoring 'g that becomes global learns itself in the first
+// notification, with every key as added, not in a second one.
+func TestBecomeGlobalFirstChange(t *testing.T) {
+	st := New("g1")
+	var out Out
+	st.Set("f", "k", "v", &out)
+	st.Monitor(FamilyGlobals, &out)
+	st.Monitor("f", &out)
+	st.BecomeGlobal(&out)
+	want := map[string][]string{FamilyGlobals: {"g1"}, "f": {"k"}}
+	if len(out.Changes) != len(want) {
+		t.Fatalf("changes %+v, want one per family", out.Changes)
+	}
+	for _, c := range out.Changes {
+		if !reflect.DeepEqual(c.Added, want[c.Family]) || len(c.Changed)+len(c.Deleted) != 0 {
+			t.Errorf("first change of %s: %+v, want added %v", c.Family, c, want[c.Family])
+		}
+	}
+}

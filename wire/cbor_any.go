@@ -15,8 +15,9 @@ import (
 // DecodeCBORAny decodes any CBOR item into nil (null, undefined), bool,
 // int64, uint64 (integers above MaxInt64), float64 (floats of every
 // width, and integers below MinInt64, as Perl reads them), json.Number
-// (bignums beyond 64 bits, exact), string (text strings), []byte (byte
-// strings, so that a value sent on keeps its type), []any or
+// (bignums beyond 64 bits, exact), string (text strings, and byte strings
+// of ASCII text: Perl's ordinary strings), []byte (other byte strings, so
+// that a value sent on keeps its type), []any or
 // map[string]any (keys: byte and text strings as strings, integers as
 // their decimal text; others are ErrType; duplicate keys: the last wins).
 // Other simple values, and the tags 25 and 29, are ErrType.
@@ -67,7 +68,11 @@ func cborAny(b []byte, i int, text bool) (any, int, error) {
 		switch {
 		case major == 2 && (tag == 2 || tag == 3):
 			return bignumAny(bignum(s, tag == 3)), end, nil
-		case isText || text:
+		case isText || text || isASCII(s):
+			// An ASCII byte string is how CBOR::XS sends every ordinary Perl
+			// string (no UTF-8 flag): a string, as over JSON. It goes back
+			// as a byte string (the encoder's rule for ASCII), so a value
+			// sent on keeps its major type.
 			return string(s), end, nil
 		}
 		return append([]byte{}, s...), end, nil
@@ -298,4 +303,14 @@ func decodeCBORInto[T []any | map[string]any](raw []byte, p *T, want Kind) error
 	}
 	*p = t
 	return nil
+}
+
+// isASCII reports whether s holds only 7-bit bytes.
+func isASCII(s []byte) bool {
+	for _, c := range s {
+		if c >= 0x80 {
+			return false
+		}
+	}
+	return true
 }

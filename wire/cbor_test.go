@@ -243,7 +243,7 @@ func TestCBORDecodeAny(t *testing.T) {
 	h := func(s string) []byte { return unhex(t, s) }
 	anys := map[string]any{
 		"1bffffffffffffffff": uint64(math.MaxUint64), "3bffffffffffffffff": -18446744073709551616.0, "fa40500000": 3.25,
-		"4568656c6c6f": []byte("hello"), "6568656c6c6f": "hello", "f7": nil,
+		"4568656c6c6f": "hello", "43e29c93": []byte("✓"), "4200ff": []byte{0, 0xff}, "6568656c6c6f": "hello", "f7": nil,
 		"a3 426b00 01 4134 182a 0a 610a": map[string]any{"k\x00": int64(1), "4": int64(42), "10": "\n"},
 		"c249010000000000000000":         json.Number("18446744073709551616"), "9f01ff": []any{int64(1)},
 	}

@@ -12,6 +12,12 @@
 //
 //	ping -connect 127.0.0.1:4040 -port ping-server#b -n 100000 -secret s3cret
 //
+// The echo node also offers the function aemp::ping::echo, which turns a
+// port spawned on it into an echo port of its own: -spawn NODE spawns one
+// (AnyEvent::MP's spawn) and pings it instead of -port:
+//
+//	ping -connect 127.0.0.1:4040 -spawn ping-server -secret s3cret
+//
 // The secret (and cert, node ID, framings) can also come from AnyEvent::MP's
 // configuration file (-config, default $PERL_ANYEVENT_MP_RC or
 // ~/.perl-anyevent-mp, profile -profile); flags override it. -framing json
@@ -20,6 +26,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -42,6 +49,7 @@ func main() {
 
 type options struct {
 	listen, connect, port     string
+	spawn                     string
 	n, inflight, size         int
 	secret, certFile, framing string
 	config, profile, nodeID   string
@@ -56,6 +64,7 @@ func run(args []string) error {
 	fs.StringVar(&o.listen, "listen", "", "listen on this address and run the echo port")
 	fs.StringVar(&o.connect, "connect", "", "address of the echo node")
 	fs.StringVar(&o.port, "port", "", "port ID of the echo port")
+	fs.StringVar(&o.spawn, "spawn", "", "spawn an echo port on this node (aemp::ping::echo) and ping it")
 	fs.IntVar(&o.n, "n", 10000, "number of pings")
 	fs.IntVar(&o.inflight, "inflight", 1, "pings in flight at once (1 = closed loop)")
 	fs.IntVar(&o.size, "size", 16, "payload bytes per ping")
@@ -78,11 +87,11 @@ func run(args []string) error {
 	switch {
 	case o.listen != "":
 		return serve(cfg, o)
-	case o.connect != "" && o.port != "":
+	case o.connect != "" && (o.port != "" || o.spawn != ""):
 		return client(cfg, o)
 	}
 	fs.Usage()
-	return errors.New("need -listen, or -connect and -port")
+	return errors.New("need -listen, or -connect and -port or -spawn")
 }
 
 // config_ builds the node configuration from the config file and flags.
@@ -125,12 +134,34 @@ func serve(cfg aemp.Config, o options) error {
 		cfg.NodeID = "ping-server"
 	}
 	cfg.Binds = []string{o.listen}
+	// Other nodes may spawn echo ports here (Node.Spawn).
+	cfg.Funcs = map[string]aemp.Func{echoFunc: func(p *aemp.Port, _ *aemp.Msg) error {
+		p.Rcv("ping", pingHandler(p.Node()))
+		return nil
+	}}
 	node, err := aemp.NewNode(cfg)
 	if err != nil {
 		return err
 	}
 	defer node.Close()
-	echo := node.NewPort().Rcv("ping", func(m *aemp.Msg) error {
+	echo := node.NewPort().Rcv("ping", pingHandler(node))
+	fmt.Printf("listening on %s as node %s\nport %s\n", node.Binds()[0], node.ID(), echo.ID())
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt)
+	defer signal.Stop(sig)
+	select {
+	case <-sig:
+	case <-node.Done():
+	}
+	return nil
+}
+
+// echoFunc is the name under which the echo node offers echo ports.
+const echoFunc = "aemp::ping::echo"
+
+// pingHandler answers ["ping", reply_port, data…] with ["pong", data…].
+func pingHandler(node *aemp.Node) aemp.Handler {
+	return func(m *aemp.Msg) error {
 		reply, err := m.String(1)
 		if err != nil {
 			return err
@@ -144,16 +175,7 @@ func serve(cfg aemp.Config, o options) error {
 			pong = pong.Append(v)
 		}
 		return node.SndMsg(aemp.PortID(reply), pong)
-	})
-	fmt.Printf("listening on %s as node %s\nport %s\n", node.Binds()[0], node.ID(), echo.ID())
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt)
-	defer signal.Stop(sig)
-	select {
-	case <-sig:
-	case <-node.Done():
 	}
-	return nil
 }
 
 type pong struct {
@@ -166,12 +188,24 @@ func client(cfg aemp.Config, o options) error {
 		cfg.NodeID = "ping-client/"
 	}
 	target := aemp.PortID(o.port)
+	if o.spawn != "" {
+		target = aemp.PortID(o.spawn)
+	}
 	cfg.Nodes = map[string][]string{target.Node(): {o.connect}}
 	node, err := aemp.NewNode(cfg)
 	if err != nil {
 		return err
 	}
 	defer node.Close()
+	if o.spawn != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
+		target, err = node.Spawn(ctx, o.spawn, echoFunc)
+		cancel()
+		if err != nil {
+			return err
+		}
+		fmt.Printf("spawned %s\n", target)
+	}
 
 	payload := make([]byte, o.size)
 	for i := range payload {

@@ -178,3 +178,19 @@ func TestRefusals(t *testing.T) {
 		})
 	}
 }
+
+// A client spawns an echo port of its own on the echo node
+// (aemp::ping::echo) and pings it.
+func TestSpawnedEcho(t *testing.T) {
+	addr, _, stderr := startServer(t, "-secret s3cret")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := command(ctx, "-connect "+addr+" -spawn ping-server -secret s3cret -n 500 -inflight 8")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("client failed: %v\n%s\nserver stderr:\n%s", err, out, stderr)
+	}
+	if !strings.Contains(string(out), "spawned ping-server#") || !strings.Contains(string(out), "500 pings") {
+		t.Fatalf("unexpected client output:\n%s", out)
+	}
+}

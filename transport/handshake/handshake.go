@@ -583,6 +583,9 @@ func (h *handshaker) applyDefaults() error {
 	if !slices.Contains(c.AuthAccept, auth.MethodHMACTLS) {
 		c.SecretTLS = false // an explicit accept list without it: not asked for
 	}
+	if len(c.AuthOffer) > 0 && !slices.Contains(c.AuthOffer, auth.MethodHMACTLS) {
+		c.SecretTLS = false // an explicit offer without it: not asked for
+	}
 	offer := c.AuthOffer
 	if len(offer) == 0 {
 		offer = []string{auth.MethodTLS, auth.MethodHMAC}
