@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"sync"
 	"time"
@@ -375,7 +376,11 @@ func (m *Mesh) serve(c net.Conn) {
 	res, err := handshake.Run(m.ctx, c, &hs)
 	if err != nil {
 		c.Close()
-		m.cfg.Logger.Warn("aemp: incoming connection refused", "remote", c.RemoteAddr().String(), "err", err)
+		level := slog.LevelWarn
+		if errors.Is(err, wire.ErrSelf) {
+			level = slog.LevelDebug // this node dialling its own seed endpoint (the dialler says so at Info)
+		}
+		m.cfg.Logger.Log(m.ctx, level, "aemp: incoming connection refused", "remote", c.RemoteAddr().String(), "err", err)
 		return
 	}
 	m.Peer(res.Peer.NodeID).attach(res, true)
