@@ -42,6 +42,7 @@ type Monitor struct {
 	done   atomic.Bool
 	lp     *Port       // local target
 	rn     *remoteNode // remote target
+	remote bool        // the target is on another node (for Stats)
 }
 
 // Target returns the monitored port.
@@ -59,6 +60,8 @@ func (m *Monitor) Target() PortID { return m.target }
 func (n *Node) Mon(target PortID, act MonAction) *Monitor {
 	m := &Monitor{node: n, target: target, act: act}
 	node, local := splitPortID(target)
+	m.remote = node != "" && node != n.id
+	n.stats.monitorAdded(m)
 	switch {
 	case node == "":
 		go m.fire(noSuchPortReason(target))
@@ -95,6 +98,7 @@ func (m *Monitor) Cancel() bool {
 	if !m.done.CompareAndSwap(false, true) {
 		return false
 	}
+	m.node.stats.monitorGone(m)
 	if p := m.lp; p != nil {
 		p.mu.Lock()
 		delete(p.mons, m)
@@ -111,6 +115,7 @@ func (m *Monitor) fire(r Reason) {
 	if !m.done.CompareAndSwap(false, true) {
 		return
 	}
+	m.node.stats.monitorGone(m)
 	switch m.act.kind {
 	case monFunc:
 		m.act.fn(r)

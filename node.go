@@ -36,6 +36,8 @@ type Node struct {
 
 	mesh *mesh.Mesh    // nil for a local-only node
 	reg  *registryHost // the global database and node events
+
+	stats nodeStats // counters for Stats (stats.go)
 }
 
 // NewNode creates a node from cfg (copied; see [Config] for the defaults).
@@ -162,6 +164,7 @@ func (n *Node) newPort(local string) *Port {
 	p := &Port{node: n, local: local, id: PortID(n.id + "#" + local)}
 	p.handlers.Store(&handlerTable{tags: map[string]Handler{}})
 	n.ports.Store(local, p)
+	n.stats.livePorts.Add(1)
 	return p
 }
 

@@ -151,12 +151,18 @@ func (p *Port) addRemote(rn *remoteNode) bool {
 	if p.remotes == nil {
 		p.remotes = make(map[*remoteNode]struct{})
 	}
-	p.remotes[rn] = struct{}{}
+	if _, ok := p.remotes[rn]; !ok {
+		p.remotes[rn] = struct{}{}
+		p.node.stats.monsPeers.Add(1)
+	}
 	return true
 }
 
 func (p *Port) removeRemote(rn *remoteNode) {
 	p.mu.Lock()
-	delete(p.remotes, rn)
+	if _, ok := p.remotes[rn]; ok {
+		delete(p.remotes, rn)
+		p.node.stats.monsPeers.Add(-1)
+	}
 	p.mu.Unlock()
 }

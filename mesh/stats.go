@@ -116,11 +116,14 @@ func (p *Peer) Stats() PeerStats {
 // Stats appends a snapshot of every peer the mesh knows (linked, linking,
 // or linked before) to dst, sorted by node ID, and returns it.
 func (m *Mesh) Stats(dst []PeerStats) []PeerStats {
-	start := len(dst)
+	peers := make([]*Peer, 0, max(cap(dst)-len(dst), 8)) // (a reused dst tells the size)
 	m.peers.Range(func(_, v any) bool {
-		dst = append(dst, v.(*Peer).Stats())
+		peers = append(peers, v.(*Peer))
 		return true
 	})
-	slices.SortFunc(dst[start:], func(a, b PeerStats) int { return strings.Compare(a.ID, b.ID) })
+	slices.SortFunc(peers, func(a, b *Peer) int { return strings.Compare(a.id, b.id) }) // (pointers: cheap to swap)
+	for _, p := range peers {
+		dst = append(dst, p.Stats())
+	}
 	return dst
 }
