@@ -20,10 +20,11 @@ import (
 // [NewNode] and stop it with [Node.Close]. All methods are safe for
 // concurrent use.
 type Node struct {
-	id   string
-	cfg  Config
-	log  *slog.Logger
-	uniq string // local-part prefix ("" when the node ID is randomised)
+	id    string
+	cfg   Config
+	log   *slog.Logger
+	uniq  string // local-part prefix ("" when the node ID is randomised)
+	trace bool   // Config.Trace or AEMP_TRACE (trace.go)
 
 	counter atomic.Uint64
 	ports   sync.Map // local part → *Port
@@ -63,6 +64,7 @@ func NewNode(cfg Config) (*Node, error) {
 		log:   cfg.Logger.With("node", id),
 		done:  make(chan struct{}),
 		sched: newScheduler(cfg.Workers),
+		trace: traceOn(&cfg),
 	}
 	n.counter.Store(1) // the first port is "b", as in AnyEvent::MP
 	if !randomised {

@@ -32,12 +32,18 @@ type remoteNode struct {
 // else into the peer's queue as a blob envelope when it has byte strings.
 func (rn *remoteNode) send(local string, m *Msg) error {
 	b, f := rn.peer.Begin(m.bytesHint())
+	start := len(b)
 	b, err := appendEnvelope(b, local, m, f)
 	if err != nil {
 		rn.peer.Abort(b)
 		return err
 	}
-	return rn.peer.Commit(b, portKey(local))
+	size := len(b) - start
+	err = rn.peer.Commit(b, portKey(local))
+	if rn.n.trace {
+		rn.traceSend(local, m.tag, size, err)
+	}
+	return err
 }
 
 // sendIfUp sends only over an established link (kil0, mon0: Perl sends
@@ -47,12 +53,17 @@ func (rn *remoteNode) sendIfUp(local string, m *Msg) {
 	if !ok {
 		return
 	}
+	start := len(b)
 	b, err := appendEnvelope(b, local, m, f)
 	if err != nil {
 		rn.peer.Abort(b)
 		return
 	}
-	rn.peer.Commit(b, portKey(local))
+	size := len(b) - start
+	err = rn.peer.Commit(b, portKey(local))
+	if rn.n.trace {
+		rn.traceSend(local, m.tag, size, err)
+	}
 }
 
 // portKey is the transport's ordering key for messages to port local of
@@ -152,6 +163,7 @@ func (rn *remoteNode) fireRemote(local string, r Reason) {
 
 // deliver routes one inbound envelope; it runs on the link's reader.
 func (rn *remoteNode) deliver(buf *pool.Buf, text []byte) {
+	size := len(text)
 	var bs wire.Blobs
 	if wire.IsBlobEnvelope(text) {
 		var err error
@@ -171,6 +183,9 @@ func (rn *remoteNode) deliver(buf *pool.Buf, text []byte) {
 		local = env.LocalText(scratch[:0])
 	}
 	m := Msg{tag: rn.intern(env.Tag, env.TagEscaped, &env)}
+	if rn.n.trace {
+		rn.traceRecv(local, m.tag, size)
+	}
 	m.setRemote(env.Args, bs, buf, rn)
 	if len(local) == 0 {
 		buf.Retain()

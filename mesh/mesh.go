@@ -64,6 +64,8 @@ type Mesh struct {
 	keep   map[string]bool       // links kept up (Keep)
 	closed bool
 	wg     sync.WaitGroup // accept loops, handshakes, connect attempts, the seed loop
+
+	unlogNetpoll func() // stops netpoll's log lines going to this mesh's logger (netpoll_log.go)
 }
 
 // New makes a mesh that listens on cfg.Binds; Start starts it. Until then
@@ -111,6 +113,10 @@ func New(cfg Config) (*Mesh, error) {
 		}
 		m.lns = append(m.lns, ln)
 		m.binds = append(m.binds, ln.Addr().String())
+	}
+	m.unlogNetpoll = func() {}
+	if m.tcfg.Backend == transport.BackendNetpoll {
+		m.unlogNetpoll = netpollLog.use(cfg.Logger)
 	}
 	return m, nil
 }
@@ -235,6 +241,7 @@ func (m *Mesh) Close() error {
 	}
 	m.mu.Unlock()
 	m.cancel()
+	m.unlogNetpoll()
 	for _, ln := range m.lns {
 		ln.Close()
 	}
