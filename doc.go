@@ -23,8 +23,8 @@
 // ports. A [Port] is a mailbox with handlers. Its [PortID] is the string
 // "nodeid#local", which can be sent to other nodes like any other value.
 // Every node also has a node port (local part "", [Node.NodePort]) that
-// serves the node protocol: relaying, time, feature queries ("can"), and
-// remote monitoring and kill requests.
+// serves the node protocol: relaying, time, feature queries ("can"),
+// remote monitoring and kill requests, and this library's aemp::stats.
 //
 // A message ([Msg]) is an ordered list of values. Element 0 is by
 // convention a string tag and the rest are arguments, so m.Int(1) reads the
@@ -123,6 +123,19 @@
 //   - [Node.MonNodes] reports links coming up and going down.
 //
 // A Go node can be a Perl node's seed and the other way round.
+//
+// # Operating a node
+//
+// [Node.Stats] is a snapshot for operators, cheap enough to take every
+// second: each link (up or not, framings, auth, traffic, queued bytes,
+// reconnects, the last error), the ports (how many, the deepest
+// mailboxes, deaths by reason kind), the node's part in the global
+// database and its active monitors. Package expvarstats publishes it
+// through expvar, and the module github.com/aemp-go/aemp/contrib/prometheus
+// exports it to Prometheus. Another node (the aemp tool's stats and
+// trace) asks for it with the node request ["", "aemp::stats", reply…]
+// ([StatsRequest]). [Config.Trace], or AEMP_TRACE=1 in the environment,
+// logs every message to and from other nodes at Debug.
 //
 // # Callbacks
 //

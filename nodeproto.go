@@ -18,6 +18,8 @@ var nodeRequests = map[string]bool{
 	"g_find": true, "g_found": true, "g_db_family": true, "g_db_keys": true,
 	"g_db_values": true, "g_reply": true, "g_mon1": true, "g_mon0": true,
 	"g_chg1": true, "g_chg2": true,
+	// this library's own (stats.go); Perl nodes answer "can" with ""
+	StatsRequest: true,
 }
 
 func (n *Node) nodeRequest(src *remoteNode, m *Msg) error {
@@ -34,6 +36,8 @@ func (n *Node) nodeRequest(src *remoteNode, m *Msg) error {
 		return n.sndValues(PortID(to), vals[2:])
 	case "mon1", "mon0", "kil0", "kil1":
 		return n.monitorRequest(src, m)
+	case StatsRequest:
+		return n.statsRequest(src, m)
 	case "time": // ["", "time", reply…] → reply…, time
 		vals, err := m.Values()
 		if err != nil {

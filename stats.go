@@ -2,6 +2,7 @@ package aemp
 
 import (
 	"cmp"
+	"encoding/json"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/aemp-go/aemp/mesh"
 	"github.com/aemp-go/aemp/registry"
+	"github.com/aemp-go/aemp/wire"
 )
 
 // Stats is a snapshot of a node for operators: its links, ports,
@@ -304,4 +306,37 @@ func (h *registryHost) stats() RegistryStats {
 		rs.Monitored, rs.Slaves, rs.GlobalPeers, rs.Pending = c.Monitored, c.Slaves, c.GlobalPeers, c.Pending
 	}
 	return rs
+}
+
+// StatsRequest is the node request that asks a Go node for its Stats:
+//
+//	["", "aemp::stats", reply…]  →  reply…, {stats}
+//
+// The answer is the Stats in its JSON form (an object with the field
+// tags' names). Like every node request it has no error reply; a Perl
+// node (which would take the tag for a function name and fail) answers
+// "can" for it with "", a Go node with "1". The aemp tool's stats and
+// trace subcommands use it.
+const StatsRequest = "aemp::stats"
+
+func (n *Node) statsRequest(src *remoteNode, m *Msg) error {
+	vals, err := m.Values()
+	if err != nil {
+		return n.badRequest(src, m, err)
+	}
+	v, err := statsValue(n.Stats())
+	if err != nil {
+		return err
+	}
+	return n.reply(vals[1:], v)
+}
+
+// statsValue turns s into the generic values its JSON form decodes to, as
+// another node receives it.
+func statsValue(s Stats) (any, error) {
+	b, err := json.Marshal(s)
+	if err != nil {
+		return nil, err
+	}
+	return wire.DecodeAny(b)
 }

@@ -281,3 +281,32 @@ func BenchmarkStats(b *testing.B) {
 		hub.Stats()
 	}
 }
+
+// The aemp::stats node request answers with the node's Stats as JSON
+// values; "can" knows it.
+func TestStatsRequest(t *testing.T) {
+	p := newNetPair(t, Config{}, Config{Framings: []string{"json"}})
+	got := make(chan []any, 2)
+	me := p.b.NewPortFunc(func(m *Msg) error { v, err := m.Values(); got <- v; return err })
+	p.b.Snd(p.a.NodePort(), "can", StatsRequest, me.ID(), "can")
+	if v := recv(t, got); fmt.Sprint(v) != "[can 1]" {
+		t.Fatalf("can reply %v", v)
+	}
+	p.b.Snd(p.a.NodePort(), StatsRequest, me.ID(), "stats")
+	v := recv(t, got)
+	if len(v) != 2 || v[0] != "stats" {
+		t.Fatalf("reply %v", v)
+	}
+	st, _ := v[1].(map[string]any)
+	links, _ := st["links"].([]any)
+	if st["node"] != "nodeA" || len(links) != 1 {
+		t.Fatalf("stats %v", v[1])
+	}
+	l := links[0].(map[string]any)
+	if l["node"] != "nodeB" || l["up"] != true || l["recv_framing"] != "json" || l["msgs_out"] != int64(1) {
+		t.Errorf("link %v", l)
+	}
+	if _, ok := st["ports"].(map[string]any)["kills"].(map[string]any); !ok {
+		t.Errorf("ports %v", st["ports"])
+	}
+}
