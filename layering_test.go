@@ -52,6 +52,8 @@ var importRules = map[string]importRule{
 	".": {std: []string{"bytes", "cmp", "context", "crypto/rand", "encoding/json", "errors", "fmt", "log/slog", "maps", "math", "net", "os",
 		"path/filepath", "reflect", "runtime", "runtime/debug", "slices", "strconv", "strings", "sync", "sync/atomic", "time", "unsafe"},
 		mod: []string{"auth", "internal/mpsc", "mesh", "pool", "registry", "wire"}},
+	// optional publication of Stats (expvar registers /debug/vars on import)
+	"expvarstats": {std: []string{"expvar", "fmt"}, mod: []string{"."}},
 	// programs
 	"cmd/aemp":       {std: []string{"*"}, mod: []string{".", "auth", "internal/rcfile"}},
 	"examples/chat":  {std: []string{"*"}, mod: []string{"."}},
