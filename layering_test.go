@@ -5,6 +5,7 @@ import (
 	"go/parser"
 	"go/token"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -80,8 +81,8 @@ func TestLayering(t *testing.T) {
 			return err
 		}
 		if d.IsDir() {
-			if name := d.Name(); path != "." && (strings.HasPrefix(name, ".") || name == "testdata" || name == "bench") {
-				return filepath.SkipDir // bench/ is its own module
+			if name := d.Name(); path != "." && (strings.HasPrefix(name, ".") || name == "testdata" || isModule(path)) {
+				return filepath.SkipDir // bench/ and contrib/* are modules of their own
 			}
 			return nil
 		}
@@ -116,6 +117,13 @@ func TestLayering(t *testing.T) {
 			t.Errorf("import rule for %q, which has no Go files", dir)
 		}
 	}
+}
+
+// isModule reports whether dir holds a go.mod: a module of its own, with
+// its own dependencies (bench/, contrib/prometheus/).
+func isModule(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, "go.mod"))
+	return err == nil
 }
 
 // check returns why package dir may not import p ("" if it may).

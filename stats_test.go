@@ -43,7 +43,8 @@ func TestStatsTraffic(t *testing.T) {
 	}
 	settled := func() bool {
 		a, b := p.a.Stats().link("nodeB"), p.b.Stats().link("nodeA")
-		return a.Queued == 0 && b.Queued == 0 && a.BytesOut == b.BytesIn && b.BytesOut == a.BytesIn
+		return a.Queued == 0 && b.Queued == 0 && a.BytesOut == b.BytesIn && b.BytesOut == a.BytesIn &&
+			a.MsgsIn == 100 && b.MsgsIn == 100 // (a reader counts what it read once it has parsed it all)
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for !settled() && time.Now().Before(deadline) {
@@ -74,6 +75,7 @@ func TestStatsTraffic(t *testing.T) {
 		t.Fatal(err)
 	}
 	recv(t, got)
+	waitFor(t, "the reply counted", func() bool { return p.a.Stats().link("nodeB").MsgsIn == 101 })
 	a = p.a.Stats().link("nodeB")
 	if !a.Up || a.Reconnects != 1 || a.MsgsOut != 101 || a.MsgsIn != 101 || a.LastError != down.LastError {
 		t.Errorf("after the reconnect: %+v", a)

@@ -33,7 +33,7 @@ func TestPeerStats(t *testing.T) {
 	// Written and read: the byte counts agree once nothing is queued.
 	waitFor(t, "the bytes read", func() bool {
 		sa, sb := a.peerStats("B"), b.peerStats("A")
-		return sa.Queued == 0 && sa.BytesOut > 0 && sa.BytesOut == sb.BytesIn
+		return sa.Queued == 0 && sa.BytesOut > 0 && sa.BytesOut == sb.BytesIn && sb.MsgsIn == 100
 	})
 	sa, sb := a.peerStats("B"), b.peerStats("A")
 	if !sa.Up || sa.MsgsOut != 100 || sa.MsgsIn != 0 || sa.Links != 1 || sa.LastError != "" {
