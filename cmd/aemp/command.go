@@ -34,11 +34,12 @@ const (
 	groupLowLevel = "low-level transport options"
 	groupMessages = "messages"
 	groupMesh     = "the mesh"
+	groupRun      = "running a node"
 	groupHelp     = "help"
 )
 
 var groups = []string{groupNodeID, groupAuth, groupSeeds, groupBinds, groupServices, groupProfiles, groupLowLevel,
-	groupMessages, groupMesh, groupHelp}
+	groupMessages, groupMesh, groupRun, groupHelp}
 
 // timeoutHelp ends the help of the subcommands that wait for an answer.
 const timeoutHelp = " -timeout <duration> (default 5s) bounds the wait; exit 1 without an answer."
@@ -307,5 +308,14 @@ func protocolCommands() []*command {
 				"N round trips (default 10000), K at a time (default 1), after one that sets up the links; prints " +
 				"msgs/s and the round-trip times (min, p50, p90, p99, max). -timeout (default 1m) bounds the run.",
 			run: benchCmd},
+
+		{name: "run", args: "[<profile> [<key> <value>]...]", max: -1, group: groupRun,
+			summary: "run a node configured from a profile until SIGINT/SIGTERM",
+			help: "The profile (default: the host name) and the pairs given configure the node as Perl's configure " +
+				"would; it prints its node ID and addresses. A node that binds one of its seed addresses is a seed " +
+				"(global); the service AnyEvent::MP::Global:: makes any node global. Other services are not " +
+				"supported by Go nodes yet (aemp says which it skips). SIGINT or SIGTERM shuts the node down " +
+				"gracefully (queued messages are written, for up to 10s); exit 0.",
+			run: runCmd},
 	}
 }

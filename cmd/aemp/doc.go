@@ -29,6 +29,7 @@
 //	                eval <node> <expr>...
 //	the mesh        nodes, db [-watch] <family>, stats <node>, trace <node>,
 //	                bench [-n N] [-inflight K] [-size B] <port|node>
+//	running a node  run [<profile> [<key> <value>]...]
 //	help            help [<subcommand>]; -h or --help after any subcommand
 //
 // # Talking to a mesh
@@ -63,6 +64,12 @@
 //   - bench measures round trips to an echo port (["ping", reply, seq,
 //     payload] → ["pong", seq, payload], as examples/ping's) or to a
 //     node's time request: msgs/s and round-trip percentiles.
+//
+// run starts a node from a profile (default: the host name) and keeps it
+// running until SIGINT or SIGTERM, which shut it down gracefully
+// (Node.Shutdown, up to 10s). A node that binds one of its seeds is a seed;
+// the AnyEvent::MP::Global:: service makes a node global. Go nodes do not
+// run other services yet: aemp names those it skips.
 //
 // Arguments follow Perl's rules: a lone argument starting with "[" is a
 // JSON array of all the arguments; otherwise any argument starting with

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -21,7 +23,8 @@ import (
 )
 
 // The protocol subcommands, run as the built binary against nodes of the
-// test's own process (on 127.0.0.1).
+// test's own process (on 127.0.0.1), and `aemp run` as a process of its
+// own.
 
 const testSecret = "cli-test-secret"
 
@@ -171,6 +174,62 @@ func (p *proc) wait() int {
 	case <-time.After(15 * time.Second):
 		p.t.Fatalf("the process did not end (stderr %q)", p.stderr())
 		return -1
+	}
+}
+
+// `aemp run` with a profile whose binds include its seed is a seed: a
+// library node uses it as its master and the global database works
+// through it; SIGTERM shuts it down gracefully with exit 0.
+func TestRunSeed(t *testing.T) {
+	defer leakcheck.Check(t)()
+	e := newEnv(t)
+	addr := freeAddr(t)
+	e.write(fmt.Sprintf(`{"secret": %q, "seeds": [%q],
+		"profile": {"seed": {"nodeid": "cli-seed", "binds": [%q], "services": ["AnyEvent::MP::Global::", "My::Service::"]}}}`,
+		testSecret, addr, addr), 0o600)
+	p := e.start("run", "seed")
+	if l := p.line(); l != "node cli-seed listening on "+addr {
+		t.Fatalf("first line %q", l)
+	}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var nodes []*aemp.Node
+	for _, id := range []string{"a", "b"} {
+		n, err := aemp.NewNode(aemp.Config{NodeID: id, Seeds: []string{addr}, Binds: []string{"127.0.0.1:0"},
+			Secret: testSecret, Logger: quiet})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer n.Close()
+		nodes = append(nodes, n)
+	}
+	if err := nodes[0].DBSet("printers", "p1", "2nd floor"); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for {
+		f, err := nodes[1].DBFamily(ctx, "printers")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f["p1"] == "2nd floor" {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if m := nodes[1].Stats().Registry.Master; m != "cli-seed" {
+		t.Errorf("b's master is %q", m)
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	if code := p.wait(); code != 0 {
+		t.Errorf("exit %d after SIGTERM; stderr:\n%s", code, p.stderr())
+	}
+	errText := p.stderr()
+	for _, want := range []string{"services are not supported by Go nodes yet; not started: My::Service::",
+		`msg="aemp: this node is now a global node"`, `msg="aemp: link up" node=cli-seed peer=a`} {
+		if !strings.Contains(errText, want) {
+			t.Errorf("no %q in stderr:\n%s", want, errText)
+		}
 	}
 }
 
@@ -374,6 +433,7 @@ func TestProtocolExitCodes(t *testing.T) {
 		{"bench", "-n", "0", "x"},
 		{"bench", "x", "y"},
 		{"nodes", "x"},
+		{"run", "profile", "key"},
 	} {
 		r := e.fails(exitUsage, args...)
 		if strings.Count(r.stderr, "\n") != 1 {
