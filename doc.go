@@ -148,8 +148,8 @@
 //
 // # Not yet
 //
-// AnyEvent::MP's spawn and cal, the cbor framing and the aemp command-line
-// tool are not implemented yet.
+// AnyEvent::MP's spawn and cal and the cbor framing are not implemented
+// yet.
 //
 // # Documentation
 //
