@@ -281,6 +281,7 @@ type exchange struct {
 	reply *aemp.Port
 	got   chan []any
 	died  chan death
+	mons  []*aemp.Monitor
 }
 
 type death struct {
@@ -306,12 +307,20 @@ func newExchange(n *aemp.Node) *exchange {
 
 // watch monitors id: if it dies, wait returns its reason.
 func (x *exchange) watch(id aemp.PortID) {
-	x.n.Mon(id, aemp.MonFunc(func(r aemp.Reason) {
+	x.mons = append(x.mons, x.n.Mon(id, aemp.MonFunc(func(r aemp.Reason) {
 		select {
 		case x.died <- death{id, r}:
 		default:
 		}
-	}))
+	})))
+}
+
+// close cancels the monitors and kills the reply port.
+func (x *exchange) close() {
+	for _, m := range x.mons {
+		m.Cancel()
+	}
+	x.reply.Kill()
 }
 
 // errDied is a watched port's death (or its node's link lost).
@@ -353,7 +362,7 @@ func waitErr(ctx context.Context) error {
 // wait.
 func request(ctx context.Context, n *aemp.Node, node, tag string, args ...any) ([]any, error) {
 	x := newExchange(n)
-	defer x.reply.Kill()
+	defer x.close()
 	x.watch(aemp.PortID(node))
 	if err := n.Snd(aemp.PortID(node), tag, append(args, string(x.reply.ID()), answerTag)...); err != nil {
 		return nil, err

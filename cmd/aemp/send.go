@@ -48,6 +48,7 @@ func sndCmd(s *session, args []arg) error {
 	defer cancel()
 
 	x := newExchange(n)
+	defer x.close()
 	x.watch(to)
 	msg := values(args[1:])
 	tag, rest := tagOf(msg)
@@ -109,6 +110,7 @@ func calCmd(s *session, args []arg) error {
 
 	// TODO: Node.Call(ctx, to, tag, args...) once it exists.
 	x := newExchange(n)
+	defer x.close()
 	x.watch(to)
 	tag, rest := tagOf(values(args[1:]))
 	if err := n.Snd(to, tag, append(rest, string(x.reply.ID()))...); err != nil {
