@@ -11,7 +11,7 @@ BENCHCOUNT ?= 5
 STATICCHECK_VERSION ?= v0.8.2
 STATICCHECK := $(shell $(GO) env GOPATH)/bin/staticcheck
 
-.PHONY: all demo test test-short bench bench-check bench-baseline bench-compare bench-compare-short fuzz lint vet fmt-check staticcheck tidy-check build-all clean
+.PHONY: all demo test test-contrib test-short bench bench-check bench-baseline bench-compare bench-compare-short fuzz lint vet fmt-check staticcheck tidy-check build-all clean
 
 all: lint test
 
@@ -20,11 +20,20 @@ demo:
 	GO=$(GO) ./examples/demo.sh
 
 ## test: the full test suite with the race detector (what CI runs)
-test:
+test: test-contrib
 	$(GO) vet $(PKGS)
 	$(GO) test -race -shuffle=on -timeout 8m $(PKGS)
 	# allocation counts are only meaningful without the race detector
 	$(GO) test -count=1 -run 'Allocs' $(PKGS)
+
+## test-contrib: the modules of their own under contrib/ (the Prometheus collector)
+CONTRIB := contrib/prometheus
+
+test-contrib:
+	@set -e; for m in $(CONTRIB); do \
+	  echo "== $$m"; \
+	  (cd $$m && $(GO) vet ./... && $(GO) test -race ./...); \
+	done
 
 test-short:
 	$(GO) test -short $(PKGS)
@@ -54,6 +63,7 @@ vet:
 
 tidy-check:
 	$(GO) mod tidy -diff
+	@set -e; for m in $(CONTRIB); do (cd $$m && $(GO) mod tidy -diff); done
 
 ## build-all: build and vet (tests included) for every supported platform:
 ## netpoll and sonic's native path exist only on some (docs/transport.md)
@@ -75,6 +85,7 @@ $(STATICCHECK):
 
 staticcheck: $(STATICCHECK)
 	$(STATICCHECK) $(PKGS)
+	@set -e; for m in $(CONTRIB); do (cd $$m && $(STATICCHECK) ./...); done
 
 ## bench-check: compare the core benchmarks with the committed baseline; fails on a regression
 CORE_BENCH := ^Benchmark(Local1to1|Local2to2|Channel1to1|Channel2to2|RemoteOneWay|RawTCPOneWay|RemotePingPong|RawTCPPingPong)$$

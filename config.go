@@ -50,6 +50,12 @@ type Config struct {
 	// lost, unmonitored ports dying). Default: slog.Default().
 	Logger *slog.Logger
 
+	// Trace logs every message sent to or received from another node (at
+	// Debug, with a "trace" attribute: see trace.go), like AnyEvent::MP's
+	// trace mode. The environment variable AEMP_TRACE=1 turns it on for
+	// every node of the process. Off, it costs one branch per message.
+	Trace bool
+
 	// Networking. A node with no Binds, Nodes or Seeds is local-only.
 
 	// Binds are the listen endpoints, "host:port" ("127.0.0.1:4040",

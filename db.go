@@ -31,7 +31,8 @@ type registryHost struct {
 	up       map[string]bool // established links
 	nodeMons []*NodeMonitor
 
-	global atomic.Bool // mirrors st.IsGlobal for IsGlobal
+	global atomic.Bool                      // mirrors st.IsGlobal for IsGlobal
+	snap   atomic.Pointer[registrySnapshot] // its counts for Stats (stats.go)
 }
 
 func (n *Node) startRegistry() {
@@ -65,6 +66,7 @@ func (h *registryHost) run(f func(out *registry.Out)) {
 		var out registry.Out
 		f(&out)
 		h.apply(&out)
+		h.publish()
 		return nil
 	})
 }

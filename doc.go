@@ -23,8 +23,8 @@
 // ports. A [Port] is a mailbox with handlers. Its [PortID] is the string
 // "nodeid#local", which can be sent to other nodes like any other value.
 // Every node also has a node port (local part "", [Node.NodePort]) that
-// serves the node protocol: relaying, time, feature queries ("can"), and
-// remote monitoring and kill requests.
+// serves the node protocol: relaying, time, feature queries ("can"),
+// remote monitoring and kill requests, and this library's aemp::stats.
 //
 // A message ([Msg]) is an ordered list of values. Element 0 is by
 // convention a string tag and the rest are arguments, so m.Int(1) reads the
@@ -141,6 +141,19 @@
 // [Configure] starts a node from a profile of AnyEvent::MP's configuration
 // file, as Perl's configure does.
 //
+// # Operating a node
+//
+// [Node.Stats] is a snapshot for operators, cheap enough to take every
+// second: each link (up or not, framings, auth, traffic, queued bytes,
+// reconnects, the last error), the ports (how many, the deepest
+// mailboxes, deaths by reason kind), the node's part in the global
+// database and its active monitors. Package expvarstats publishes it
+// through expvar, and the module github.com/aemp-go/aemp/contrib/prometheus
+// exports it to Prometheus. Another node (the aemp tool's stats and
+// trace) asks for it with the node request ["", "aemp::stats", reply…]
+// ([StatsRequest]). [Config.Trace], or AEMP_TRACE=1 in the environment,
+// logs every message to and from other nodes at Debug.
+//
 // # Callbacks
 //
 // Handlers and the functions given to Exec, Wrap and After run on a worker
@@ -152,9 +165,6 @@
 // and in docs/architecture.md.
 //
 // # Not yet
-//
-// The cbor framing, and the protocol subcommands of the aemp command-line
-// tool (snd, cal, eval, …), are not implemented yet.
 //
 // # Documentation
 //

@@ -5,6 +5,7 @@ import (
 	"go/parser"
 	"go/token"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -48,16 +49,18 @@ var importRules = map[string]importRule{
 	// layer 5: the global database's protocol, standard library only
 	"registry": {std: []string{"errors", "fmt", "maps", "reflect", "slices", "strconv"}, tested: []string{"wire"}},
 	// layer 6: links to other nodes
-	"mesh": {std: []string{"context", "encoding/binary", "errors", "fmt", "io", "log/slog", "math/rand/v2", "net", "os", "slices", "strconv", "sync", "syscall", "time"},
+	"mesh": {std: []string{"bytes", "context", "encoding/binary", "errors", "fmt", "io", "log/slog", "math/rand/v2", "net", "os", "slices", "strconv", "strings", "sync", "syscall", "time"},
 		mod: []string{"auth", "frame", "pool", "transport", "transport/handshake", "wire"}},
 	// layer 7: the API and the kernel; never the transport itself
-	".": {std: []string{"bytes", "context", "crypto/rand", "encoding/json", "errors", "fmt", "log/slog", "maps", "math", "net", "os",
+	".": {std: []string{"bytes", "cmp", "context", "crypto/rand", "encoding/json", "errors", "fmt", "log/slog", "maps", "math", "net", "os",
 		"path/filepath", "reflect", "runtime", "runtime/debug", "slices", "strconv", "strings", "sync", "sync/atomic", "time", "unsafe"},
 		mod: []string{"auth", "internal/mpsc", "mesh", "pool", "registry", "wire"}},
 	// cross-package fuzz drivers: their tests drive any layer
 	"fuzz": {std: []string{"bytes", "encoding/binary", "encoding/json", "errors", "io", "net", "sync", "time", "unicode/utf8"},
 		mod: []string{"wire"}, ext: []string{"github.com/klauspost/compress/s2"},
 		tested: []string{"frame", "pool", "transport", "transport/handshake", "auth"}},
+	// optional publication of Stats (expvar registers /debug/vars on import)
+	"expvarstats": {std: []string{"expvar", "fmt"}, mod: []string{"."}},
 	// programs
 	"cmd/aemp":          {std: []string{"*"}, mod: []string{".", "auth", "internal/rcfile"}},
 	"examples/chat":     {std: []string{"*"}, mod: []string{"."}},
@@ -87,8 +90,8 @@ func TestLayering(t *testing.T) {
 			return err
 		}
 		if d.IsDir() {
-			if name := d.Name(); path != "." && (strings.HasPrefix(name, ".") || name == "testdata" || name == "bench") {
-				return filepath.SkipDir // bench/ is its own module
+			if name := d.Name(); path != "." && (strings.HasPrefix(name, ".") || name == "testdata" || isModule(path)) {
+				return filepath.SkipDir // bench/ and contrib/* are modules of their own
 			}
 			return nil
 		}
@@ -123,6 +126,13 @@ func TestLayering(t *testing.T) {
 			t.Errorf("import rule for %q, which has no Go files", dir)
 		}
 	}
+}
+
+// isModule reports whether dir holds a go.mod: a module of its own, with
+// its own dependencies (bench/, contrib/prometheus/).
+func isModule(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, "go.mod"))
+	return err == nil
 }
 
 // check returns why package dir may not import p ("" if it may).

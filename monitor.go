@@ -44,7 +44,8 @@ type Monitor struct {
 	rn     *remoteNode // remote target
 	// keep leaves the other node watching the port when the monitor is
 	// cancelled (no mon0), so that the next one needs no mon1: Call's.
-	keep bool
+	keep   bool
+	remote bool // the target is on another node (for Stats)
 }
 
 // Target returns the monitored port.
@@ -62,6 +63,8 @@ func (m *Monitor) Target() PortID { return m.target }
 func (n *Node) Mon(target PortID, act MonAction) *Monitor {
 	m := &Monitor{node: n, target: target, act: act}
 	node, local := splitPortID(target)
+	m.remote = node != "" && node != n.id
+	n.stats.monitorAdded(m)
 	switch {
 	case node == "":
 		go m.fire(noSuchPortReason(target))
@@ -98,6 +101,7 @@ func (m *Monitor) Cancel() bool {
 	if !m.done.CompareAndSwap(false, true) {
 		return false
 	}
+	m.node.stats.monitorGone(m)
 	if p := m.lp; p != nil {
 		p.mu.Lock()
 		delete(p.mons, m)
@@ -114,6 +118,7 @@ func (m *Monitor) fire(r Reason) {
 	if !m.done.CompareAndSwap(false, true) {
 		return
 	}
+	m.node.stats.monitorGone(m)
 	switch m.act.kind {
 	case monFunc:
 		m.act.fn(r)

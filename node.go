@@ -25,6 +25,7 @@ type Node struct {
 	log   *slog.Logger
 	uniq  string // local-part prefix ("" when the node ID is randomised)
 	runiq string // prefix of the ports this node spawns (Perl's $RUNIQ)
+	trace bool   // Config.Trace or AEMP_TRACE (trace.go)
 
 	counter atomic.Uint64
 	ports   sync.Map // local part → *Port
@@ -39,6 +40,7 @@ type Node struct {
 	reg  *registryHost // the global database and node events
 
 	initDeaths initDeaths // spawned ports that died in their init function
+	stats      nodeStats  // counters for Stats (stats.go)
 }
 
 // NewNode creates a node from cfg (copied; see [Config] for the defaults).
@@ -64,6 +66,7 @@ func NewNode(cfg Config) (*Node, error) {
 		log:   cfg.Logger.With("node", id),
 		done:  make(chan struct{}),
 		sched: newScheduler(cfg.Workers),
+		trace: traceOn(&cfg),
 	}
 	n.counter.Store(1) // the first port is "b", as in AnyEvent::MP
 	if n.runiq = runiq; runiq == "" {
@@ -169,6 +172,7 @@ func (n *Node) newPort(local string) *Port {
 	p := &Port{node: n, local: local, id: PortID(n.id + "#" + local)}
 	p.handlers.Store(&handlerTable{tags: map[string]Handler{}})
 	n.ports.Store(local, p)
+	n.stats.livePorts.Add(1)
 	return p
 }
 

@@ -17,6 +17,8 @@ var nodeRequests = map[string]bool{
 	"g_find": true, "g_found": true, "g_db_family": true, "g_db_keys": true,
 	"g_db_values": true, "g_reply": true, "g_mon1": true, "g_mon0": true,
 	"g_chg1": true, "g_chg2": true,
+	// this library's own (stats.go); Perl nodes answer "can" with ""
+	StatsRequest: true,
 }
 
 func (n *Node) nodeRequest(src *remoteNode, m *Msg) error {
@@ -37,6 +39,8 @@ func (n *Node) nodeRequest(src *remoteNode, m *Msg) error {
 		return n.sndMsg(PortID(to), out)
 	case "mon1", "mon0", "kil0", "kil1":
 		return n.monitorRequest(src, m)
+	case StatsRequest:
+		return n.statsRequest(src, m)
 	case "time": // ["", "time", reply…] → reply…, time (a float, as Perl's AE::now)
 		return n.reply(src, m, 1, float64(time.Now().UnixNano())/1e9)
 	case "can": // ["", "can", request, reply…] → reply…, "1" or ""
@@ -140,12 +144,18 @@ func (p *Port) addRemote(rn *remoteNode) bool {
 	if p.remotes == nil {
 		p.remotes = make(map[*remoteNode]struct{})
 	}
-	p.remotes[rn] = struct{}{}
+	if _, ok := p.remotes[rn]; !ok {
+		p.remotes[rn] = struct{}{}
+		p.node.stats.monsPeers.Add(1)
+	}
 	return true
 }
 
 func (p *Port) removeRemote(rn *remoteNode) {
 	p.mu.Lock()
-	delete(p.remotes, rn)
+	if _, ok := p.remotes[rn]; ok {
+		delete(p.remotes, rn)
+		p.node.stats.monsPeers.Add(-1)
+	}
 	p.mu.Unlock()
 }

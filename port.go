@@ -97,7 +97,8 @@ type Port struct {
 	argsBase *byte
 	handling *Msg // the message whose handler runs (released if it panics)
 
-	internal bool // the node's own (registry): no mailbox limit, never in the port table
+	internal bool        // the node's own (registry): no mailbox limit, never in the port table
+	deep     atomic.Bool // the mailbox outgrew its ring: in nodeStats.deep (stats.go)
 
 	roomWait atomic.Bool   // a SndCtx waits for mailbox room
 	room     chan struct{} // closed when the port handled a message (or died), guarded by mu
@@ -208,6 +209,9 @@ func (p *Port) push(e *Msg) error {
 	}
 	q := p.mailbox()
 	waiting := q.Push(e)
+	if waiting > 0 { // the ring is full: the message went to the overflow list
+		p.node.stats.markDeep(p)
+	}
 	if lim := p.node.cfg.MailboxLimit; lim > 0 && !p.internal {
 		if waiting == 0 && lim < q.Cap() { // a limit below the smallest ring
 			waiting = q.Count()
@@ -354,7 +358,7 @@ func (p *Port) recoverHandler() {
 	if r == nil {
 		return
 	}
-	p.node.log.Debug("aemp: handler panicked", "port", p.id, "panic", r, "stack", string(debug.Stack()))
+	p.node.log.Error("aemp: handler panicked", "port", p.id, "panic", r, "stack", string(debug.Stack()))
 	if e := p.handling; e != nil {
 		p.handling = nil
 		p.argsBase = nil
@@ -378,7 +382,7 @@ func (p *Port) die(reason Reason) {
 	if p.state.Swap(portDead) == portDead {
 		return
 	}
-	p.node.ports.CompareAndDelete(p.local, p)
+	inTable := p.node.ports.CompareAndDelete(p.local, p)
 	p.node.recent[portCacheSlot(p.local)].CompareAndSwap(p, nil)
 	p.mu.Lock()
 	p.reason = reason
@@ -388,6 +392,8 @@ func (p *Port) die(reason Reason) {
 	p.mu.Unlock()
 	p.discard()
 	p.signalRoom()
+	p.node.stats.portDied(p, reason, inTable)
+	p.node.stats.monsPeers.Add(-int64(len(remotes)))
 
 	// A spawned port that never came to exist (no_such_port) is not news.
 	if len(mons) == 0 && len(remotes) == 0 && !reason.Normal() && reason.Kind() != "no_such_port" {

@@ -39,10 +39,12 @@ type remoteNode struct {
 // returned), as before; a cbor link carries all of them exactly.
 func (rn *remoteNode) send(local string, m *Msg) error {
 	b, f := rn.peer.Begin(m.bytesHint())
+	start := len(b)
 	b, err := appendEnvelope(b, local, m, f, wire.NonFiniteError)
 	if err != nil && errors.Is(err, wire.ErrUnsupportedValue) && m.carriesCBOR() {
 		rn.peer.Abort(b)
 		b, f = rn.peer.Begin(m.bytesHint())
+		start = len(b)
 		if b, err = appendEnvelope(b, local, m, f, wire.NonFiniteSubstitute); err == nil {
 			rn.n.log.Warn("aemp: NaN or Inf in a message for a JSON link sent as null or 1e999", "peer", rn.id, "tag", m.tag)
 		}
@@ -51,7 +53,12 @@ func (rn *remoteNode) send(local string, m *Msg) error {
 		rn.peer.Abort(b)
 		return err
 	}
-	return rn.peer.Commit(b, portKey(local))
+	size := len(b) - start
+	err = rn.peer.Commit(b, portKey(local))
+	if rn.n.trace {
+		rn.traceSend(local, m.tag, size, err)
+	}
+	return err
 }
 
 // sendIfUp sends only over an established link (kil0, mon0: Perl sends
@@ -61,12 +68,17 @@ func (rn *remoteNode) sendIfUp(local string, m *Msg) {
 	if !ok {
 		return
 	}
+	start := len(b)
 	b, err := appendEnvelope(b, local, m, f, wire.NonFiniteSubstitute)
 	if err != nil {
 		rn.peer.Abort(b)
 		return
 	}
-	rn.peer.Commit(b, portKey(local))
+	size := len(b) - start
+	err = rn.peer.Commit(b, portKey(local))
+	if rn.n.trace {
+		rn.traceSend(local, m.tag, size, err)
+	}
 }
 
 // portKey is the transport's ordering key for messages to port local of
@@ -169,6 +181,7 @@ func (rn *remoteNode) fireRemote(local string, r Reason) {
 // deliver routes one inbound envelope (JSON text, blob envelope or CBOR
 // item); it runs on the link's reader.
 func (rn *remoteNode) deliver(buf *pool.Buf, text []byte) {
+	size := len(text)
 	var bs wire.Blobs
 	var env wire.Envelope
 	var err error
@@ -200,6 +213,9 @@ func (rn *remoteNode) deliver(buf *pool.Buf, text []byte) {
 	}
 	if env.CBOR {
 		m.flags |= msgCBOR
+	}
+	if rn.n.trace {
+		rn.traceRecv(local, m.tag, size)
 	}
 	m.setRemote(args, bs, buf, rn)
 	if len(local) == 0 {

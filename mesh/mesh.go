@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"sync"
 	"time"
@@ -65,6 +66,8 @@ type Mesh struct {
 	keep   map[string]bool       // links kept up (Keep)
 	closed bool
 	wg     sync.WaitGroup // accept loops, handshakes, connect attempts, the seed loop
+
+	unlogNetpoll func() // stops netpoll's log lines going to this mesh's logger (netpoll_log.go)
 }
 
 // New makes a mesh that listens on cfg.Binds; Start starts it. Until then
@@ -116,6 +119,10 @@ func New(cfg Config) (*Mesh, error) {
 		}
 		m.lns = append(m.lns, ln)
 		m.binds = append(m.binds, ln.Addr().String())
+	}
+	m.unlogNetpoll = func() {}
+	if m.tcfg.Backend == transport.BackendNetpoll {
+		m.unlogNetpoll = netpollLog.use(cfg.Logger)
 	}
 	return m, nil
 }
@@ -240,6 +247,7 @@ func (m *Mesh) Close() error {
 	}
 	m.mu.Unlock()
 	m.cancel()
+	m.unlogNetpoll()
 	for _, ln := range m.lns {
 		ln.Close()
 	}
@@ -394,7 +402,11 @@ func (m *Mesh) serve(c net.Conn) {
 	<-m.hsSlots
 	if err != nil {
 		c.Close()
-		m.cfg.Logger.Warn("aemp: incoming connection refused", "remote", c.RemoteAddr().String(), "err", err)
+		level := slog.LevelWarn
+		if errors.Is(err, wire.ErrSelf) {
+			level = slog.LevelDebug // this node dialling its own seed endpoint (the dialler says so at Info)
+		}
+		m.cfg.Logger.Log(m.ctx, level, "aemp: incoming connection refused", "remote", c.RemoteAddr().String(), "err", err)
 		return
 	}
 	m.Peer(res.Peer.NodeID).attach(res, true)

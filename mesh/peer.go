@@ -32,6 +32,7 @@ type Peer struct {
 	retryAt    time.Time     // ensureLink waits until then after a failure
 	retryDelay time.Duration // the back-off that set retryAt
 	retry      *time.Timer   // the next attempt of a kept link
+	st         peerStats     // for Stats (stats.go)
 }
 
 // ID returns the peer's node ID.
@@ -336,6 +337,7 @@ func (p *Peer) attach(res *handshake.Result, incoming bool) {
 	lh.l = l // before Start: the link's goroutines see it
 	p.link, p.format, p.express = l, formatOf(res), express
 	p.maxSend = peerMaxFrame(res, m.maxFrame())
+	p.st.up(res)
 	p.connecting = false
 	p.retryDelay = 0
 	p.wake()
@@ -349,7 +351,7 @@ func (p *Peer) attach(res *handshake.Result, incoming bool) {
 	m.linkUp(p.id)
 	l.Start()
 	m.evMu.Unlock()
-	m.cfg.Logger.Debug("aemp: link up", "peer", p.id, "send", res.SendFraming, "recv", res.RecvFraming, "tls", res.TLS)
+	m.cfg.Logger.Info("aemp: link up", "peer", p.id, "send", res.SendFraming, "recv", res.RecvFraming, "tls", res.TLS)
 }
 
 // flushPending commits the queued messages to the new link, in order.
@@ -416,6 +418,7 @@ func (p *Peer) failed(text string) {
 		return
 	}
 	p.backOff()
+	p.st.failed(text)
 	p.connecting = false
 	p.pend.reset()
 	p.wake()
@@ -434,6 +437,7 @@ func (p *Peer) closed(l *transport.Link, text string) {
 		return
 	}
 	p.link = nil
+	p.st.down(l, text)
 	p.format, p.express = wire.FormatJSON, false
 	p.connecting = false
 	p.pend.reset()

@@ -463,3 +463,21 @@ func TestBecomeGlobalFirstChange(t *testing.T) {
 		}
 	}
 }
+
+func TestCounts(t *testing.T) {
+	s := New("n")
+	var out Out
+	s.Set("f", "a", "1", &out)
+	s.Set("f", "b", "2", &out)
+	s.Set("g", "a", "1", &out)
+	s.Monitor("f", &out)
+	if c := s.Counts(); c != (Counts{LocalFamilies: 2, LocalKeys: 3, Monitored: 1}) {
+		t.Errorf("normal node: %+v", c)
+	}
+	s.BecomeGlobal(&out)
+	c := s.Counts()
+	// The merged view holds the local keys and the node's own 'g entry.
+	if c.LocalFamilies != 3 || c.LocalKeys != 4 || c.Families != 3 || c.Keys != 4 || c.Slaves != 1 || c.GlobalPeers != 0 {
+		t.Errorf("global node: %+v", c)
+	}
+}

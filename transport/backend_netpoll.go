@@ -8,6 +8,7 @@ package transport
 
 import (
 	"errors"
+	"io"
 	"net"
 	"syscall"
 
@@ -16,6 +17,8 @@ import (
 
 // netpollAvailable: BackendNetpoll can run here.
 const netpollAvailable = true
+
+func setNetpollLogOutput(w io.Writer) { netpoll.SetLoggerOutput(w) }
 
 // netpollLinkIO returns the netpoll link I/O of a connection that already is
 // a netpoll one.

@@ -8,10 +8,13 @@ package transport
 
 import (
 	"errors"
+	"io"
 	"net"
 )
 
 const netpollAvailable = false
+
+func setNetpollLogOutput(io.Writer) {}
 
 func netpollLinkIO(net.Conn) (linkIO, bool) { return nil, false }
 

@@ -58,6 +58,7 @@ func (l *Link) readLoop() {
 	size := max(l.cfg.ReadBuffer, len(l.buffered))
 	r.buf = l.getBuf(size)
 	r.end = copy(r.buf.B, l.buffered)
+	l.bytesIn.Add(uint64(r.end)) // read by the handshake, but data-phase bytes
 	l.buffered = nil
 	defer func() { r.buf.Release() }()
 	for {

@@ -110,6 +110,10 @@ func TestReaderChunking(t *testing.T) {
 				}
 			}()
 			waitFor(t, "all messages", func() bool { return r.n.Load() == int64(len(want)) })
+			waitFor(t, "the counts", func() bool { // (msgsIn is stored when a parse ends)
+				st := l.Stats()
+				return st.BytesIn == uint64(len(stream)) && st.MsgsIn == uint64(len(want))
+			})
 			for i, w := range want {
 				if !bytes.Equal(r.msgs[i], w) {
 					t.Fatalf("message %d differs (%d vs %d bytes)", i, len(r.msgs[i]), len(w))

@@ -32,10 +32,17 @@ const (
 	groupServices = "services"
 	groupProfiles = "profiles"
 	groupLowLevel = "low-level transport options"
+	groupMessages = "messages"
+	groupMesh     = "the mesh"
+	groupRun      = "running a node"
 	groupHelp     = "help"
 )
 
-var groups = []string{groupNodeID, groupAuth, groupSeeds, groupBinds, groupServices, groupProfiles, groupLowLevel, groupHelp}
+var groups = []string{groupNodeID, groupAuth, groupSeeds, groupBinds, groupServices, groupProfiles, groupLowLevel,
+	groupMessages, groupMesh, groupRun, groupHelp}
+
+// timeoutHelp ends the help of the subcommands that wait for an answer.
+const timeoutHelp = " -timeout <duration> (default 5s) bounds the wait; exit 1 without an answer."
 
 // commands is the subcommand table. To add a subcommand, write its run
 // function and add one entry here (in init, because help reads the table).
@@ -122,6 +129,7 @@ func init() {
 			run: showConfig},
 	}
 	commands = append(commands, lowLevelCommands()...)
+	commands = append(commands, protocolCommands()...)
 	commands = append(commands, &command{name: "help", args: "[<subcommand>]", max: -1, group: groupHelp,
 		summary: "list the subcommands, or show one's usage", run: showHelp})
 }
@@ -240,4 +248,74 @@ func (s *session) save() error {
 	}
 	_, err := s.file.Save()
 	return err
+}
+
+// protocolCommands are the subcommands that talk to a mesh (spec §7.3).
+// Each runs a temporary node (ID aemp/%n/%u, the "aemp" profile's seeds,
+// secret or cert; it listens nowhere) for as long as it takes.
+func protocolCommands() []*command {
+	return []*command{
+		{name: "snd", args: "[-timeout <d>] <port> <arg>...", min: 1, max: -1, group: groupMessages,
+			summary: "send a message and wait until its node has it",
+			help: "The message is the arguments (a plain word is a string, JSON stays JSON). Then the port's node " +
+				`is asked to relay "message sent successfully" back: it does so once it has the message (one FIFO per pair ` +
+				"of nodes), and aemp prints it. The port is monitored: if it dies first, aemp prints its kill reason and " +
+				"exits 1." + timeoutHelp,
+			run: sndCmd},
+		{name: "cal", args: "[-timeout <d>] <port> <arg>...", min: 1, max: -1, group: groupMessages,
+			summary: "send a message with a reply port and print the reply",
+			help: "As AnyEvent::MP's cal: the reply port's ID is appended to the message; the reply is printed as JSON " +
+				"without the outer brackets. The port is monitored while aemp waits." + timeoutHelp,
+			run: calCmd},
+		{name: "mon", args: "<port>", min: 1, max: -1, group: groupMessages,
+			summary: "wait until a port dies and print its kill reason",
+			help: "The reason is printed as a JSON array ([] for a normal kill; a lost link gives " +
+				`["transport_error", node, text]). It waits until then; SIGINT or SIGTERM ends it with exit 1.`,
+			run: monCmd},
+		{name: "eval", args: "[-timeout <d>] <node> <expr>...", min: 2, max: -1, group: groupMessages,
+			summary: "evaluate Perl code on a Perl node and print the results",
+			help: "The words are joined with spaces and sent as [\"\", \"eval\", <expr>, <reply port>]. Go nodes do not " +
+				"evaluate code: against one, aemp says so and exits 1 (it asks the node with \"can eval\" first)." + timeoutHelp,
+			run: evalCmd},
+
+		{name: "nodes", args: "[-timeout <d>]", max: -1, group: groupMesh,
+			summary: "list the nodes the global database knows",
+			help: "One line per node: its ID, the addresses it listens on (family 'l), and \"master\" (the seed aemp " +
+				"asked) or \"global\" (family 'g)." + timeoutHelp,
+			run: nodesCmd},
+		{name: "db", args: "[-timeout <d>] [-watch] <family>", min: 1, max: -1, group: groupMesh,
+			summary: "print a family of the global database",
+			help: "Without -watch: the family as a JSON object. With -watch: one line per key as it is added, changed " +
+				"or deleted (add <key> <value>, change <key> <value>, del <key>; the key as a JSON string), the current " +
+				"keys first, until SIGINT or SIGTERM (exit 0).",
+			run: dbCmd},
+		{name: "stats", args: "[-timeout <d>] <node>", min: 1, max: -1, group: groupMesh,
+			summary: "print a Go node's statistics (JSON)",
+			help: "Links, ports, registry and monitors, as the node's Stats: the aemp::stats node request, which only " +
+				"aemp for Go nodes answer." + timeoutHelp,
+			run: statsCmd},
+		{name: "trace", args: "[-timeout <d>] <node>", min: 1, max: -1, group: groupMesh,
+			summary: "print the connection graph, starting at a node",
+			help: "Each node found is asked for the nodes it has links to (Go nodes with aemp::stats, Perl nodes with " +
+				"eval of AnyEvent::MP::Kernel::up_nodes), one line each: <node> -> <peer>, .... aemp's own node is " +
+				"left out. -timeout (default 15s) bounds each node's answer; a node that gives none is shown with " +
+				"the reason, and the exit code is 1.",
+			run: traceCmd},
+		{name: "bench", args: "[-n <N>] [-inflight <K>] [-size <B>] <port|node>", min: 1, max: -1, group: groupMesh,
+			summary: "measure round trips to an echo port or a node",
+			help: "To a port: [\"ping\", <reply port>, seq, <B bytes>], answered by an echo port with [\"pong\", seq, " +
+				"...] (examples/ping -listen runs one). To a node ID: its time request, which every AEMP node serves. " +
+				"N round trips (default 10000), K at a time (default 1), after one that sets up the links; prints " +
+				"msgs/s and the round-trip times (min, p50, p90, p99, max). -timeout (default 1m) bounds the run.",
+			run: benchCmd},
+
+		{name: "run", args: "[<profile> [<key> <value>]...]", max: -1, group: groupRun,
+			summary: "run a node configured from a profile until SIGINT/SIGTERM",
+			help: "The profile (default: the host name) and the pairs given configure the node as Perl's configure " +
+				"would; it prints its node ID and addresses. A node that binds one of its seed addresses is a seed " +
+				"(global); the service AnyEvent::MP::Global:: makes any node global. Other services are not " +
+				"supported by Go nodes yet (aemp says which it skips). SIGINT or SIGTERM shuts the node down " +
+				"gracefully (queued messages are written, for up to 10s); exit 0.",
+			run: runCmd},
+	}
 }

@@ -12,7 +12,8 @@ const usageLine = "usage: aemp <subcommand> [<argument>...] [<subcommand> [<argu
 
 const overviewText = `
 aemp edits AnyEvent::MP's configuration file, the file Perl's aemp and
-AnyEvent::MP use ($PERL_ANYEVENT_MP_RC, else ~/.perl-anyevent-mp).
+AnyEvent::MP use ($PERL_ANYEVENT_MP_RC, else ~/.perl-anyevent-mp), runs
+nodes from it, and sends, calls and inspects from the shell.
 
 Subcommands can be chained and apply in order; "profile <name>" makes the
 ones after it edit that profile instead of the global defaults. The file is
@@ -21,6 +22,12 @@ nothing is written. An argument that starts with [, { or " is JSON; a lone
 argument that starts with [ is a JSON array of all the arguments.
 
   aemp gensecret profile server binds '*:4040' nodeid server/ setparent base
+
+The subcommands that talk to a mesh (messages, the mesh) run a temporary
+node, aemp/<host>/<random>, configured from the "aemp" profile: it finds
+other nodes through the seeds and authenticates with the secret or
+certificate found there. They take all the arguments that follow them.
+Exit codes: 0 done, 1 failed (no answer, a port died), 2 usage error.
 `
 
 // showHelp is `aemp help [<subcommand>]`.

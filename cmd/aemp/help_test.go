@@ -57,7 +57,6 @@ func TestExitCodes(t *testing.T) {
 		{"profile"},
 		{"setseeds", "a", "addseed"},
 		{"setsecret", "[not json"},
-		{"snd", "port", "msg"}, // the protocol commands are not here
 		{"setsecret", "\xff"},
 		{"[]"},
 	} {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aemp-go/aemp"
 	"github.com/aemp-go/aemp/internal/rcfile"
 )
 
@@ -54,12 +55,13 @@ func newEnv(t *testing.T) *env {
 	return &env{t: t, home: home, rc: filepath.Join(home, "rc")}
 }
 
-func (e *env) run(args ...string) result {
-	e.t.Helper()
+// command is the binary with the test's environment (and no AEMP_TRACE,
+// whose debug output would fill standard error).
+func (e *env) command(args ...string) *exec.Cmd {
 	cmd := exec.Command(binary, args...)
 	cmd.Dir = e.home
 	for _, kv := range os.Environ() {
-		if k, _, _ := strings.Cut(kv, "="); k != rcfile.EnvPath && k != "HOME" && k != "APPDATA" {
+		if k, _, _ := strings.Cut(kv, "="); k != rcfile.EnvPath && k != "HOME" && k != "APPDATA" && k != aemp.TraceEnv {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
@@ -69,6 +71,12 @@ func (e *env) run(args ...string) result {
 	if e.rc != "" {
 		cmd.Env = append(cmd.Env, rcfile.EnvPath+"="+e.rc)
 	}
+	return cmd
+}
+
+func (e *env) run(args ...string) result {
+	e.t.Helper()
+	cmd := e.command(args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
