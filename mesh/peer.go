@@ -152,17 +152,8 @@ func (p *Peer) WaitRoom(ctx context.Context, n int) error {
 			p.mu.Unlock()
 			return nil
 		}
-		if p.changed == nil {
-			p.changed = make(chan struct{})
-		}
-		ch := p.changed
-		p.mu.Unlock()
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-p.m.ctx.Done():
-			return ErrClosed
+		if err := p.waitChange(ctx); err != nil {
+			return err
 		}
 	}
 }
@@ -176,21 +167,33 @@ func (p *Peer) settle(ctx context.Context) error {
 			p.mu.Unlock()
 			return nil
 		}
-		if p.changed == nil {
-			p.changed = make(chan struct{})
-		}
-		ch := p.changed
-		p.mu.Unlock()
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return ctx.Err()
+		if err := p.waitChange(ctx); err != nil {
+			return err
 		}
 	}
 }
 
-// wake ends the waits of WaitRoom on a change of the link. Called with
-// p.mu held.
+// waitChange unlocks p.mu, which the caller holds, and waits for the next
+// change of the link (wake), the end of ctx (ctx.Err()) or of the mesh
+// (ErrClosed).
+func (p *Peer) waitChange(ctx context.Context) error {
+	if p.changed == nil {
+		p.changed = make(chan struct{})
+	}
+	ch := p.changed
+	p.mu.Unlock()
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-p.m.ctx.Done():
+		return ErrClosed
+	}
+}
+
+// wake ends the waits of WaitRoom and settle on a change of the link.
+// Called with p.mu held.
 func (p *Peer) wake() {
 	if p.changed != nil {
 		close(p.changed)
