@@ -628,3 +628,29 @@ func hangingListener(t *testing.T) string {
 	})
 	return ln.Addr().String()
 }
+
+// TestKeepAliveEveryFraming: the probe goes out in the link's own
+// encoding (a JSON probe on a cbor link would break it), and is answered:
+// an idle link with keep-alive stays up over every link kind.
+func TestKeepAliveEveryFraming(t *testing.T) {
+	for _, k := range linkKinds() {
+		t.Run(k.name, func(t *testing.T) {
+			for _, c := range []*Config{&k.ca, &k.cb} { // probes every 20 ms, a generous timeout (-race)
+				c.KeepAlive, c.KeepAliveTimeout = 20*time.Millisecond, time.Second
+			}
+			p := newNetPair(t, k.ca, k.cb)
+			port := p.a.NewPortFunc(func(*Msg) error { return nil })
+			r, _ := reasonMonitor(p.b, port.ID())
+			p.b.Snd(port.ID(), "x")
+			waitFor(t, "the link", func() bool { return p.b.mesh.Up("nodeA") })
+			select {
+			case got := <-r:
+				t.Fatalf("an idle link with keep-alive went down: %v", got)
+			case <-time.After(200 * time.Millisecond): // ten probes each way
+			}
+			if st := p.b.Stats().link("nodeA"); st.MsgsOut < 5 || st.MsgsIn < 5 {
+				t.Fatalf("probes and answers: %d out, %d in", st.MsgsOut, st.MsgsIn)
+			}
+		})
+	}
+}

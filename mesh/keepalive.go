@@ -59,14 +59,19 @@ func (p *Peer) keepAlive() {
 		return
 	}
 	b := l.BeginN(0)
-	b = appendProbe(b, m.cfg.NodeID, p.format)
-	l.Commit(b) // unlocks the link; a failure shows as the link's end
+	if probe, err := appendProbe(b, m.cfg.NodeID, p.format); err == nil {
+		l.Commit(probe) // unlocks the link; a failure shows as the link's end
+	} else {
+		l.Abort(b)
+	}
 	p.mu.Unlock()
 }
 
-// appendProbe appends the keep-alive probe ["", "time", node, ""].
-func appendProbe(b []byte, node string, f wire.Format) []byte {
-	b = wire.AppendEnvelopeHead(b, "", "time")
-	b = wire.AppendString(append(b, ','), node)
-	return append(b, `,""]`...)
+// appendProbe appends the keep-alive probe ["", "time", node, ""] in the
+// encoding the link takes (JSON, or CBOR on a cbor link).
+func appendProbe(b []byte, node string, f wire.Format) ([]byte, error) {
+	env := wire.AppendEnvelopeHead(nil, "", "time")
+	env = wire.AppendString(append(env, ','), node)
+	env = append(env, `,""]`...)
+	return wire.ConvertEnvelope(b, env, f, wire.NonFiniteError)
 }
