@@ -8,7 +8,6 @@ import (
 	"github.com/aemp-go/aemp/mesh"
 	"github.com/aemp-go/aemp/pool"
 	"github.com/aemp-go/aemp/registry"
-	"github.com/aemp-go/aemp/wire"
 )
 
 // Networking is package mesh's (links, seeds, master selection); the node
@@ -157,15 +156,9 @@ func (rn *remoteNode) OnDown(text string, wasUp bool) {
 // nothing that large). Later messages to the port are sent as usual; the
 // monitors learn of the gap.
 func (rn *remoteNode) OnLost(env []byte, err error) {
-	text := env
-	if wire.IsBlobEnvelope(env) {
-		var serr error
-		if text, _, serr = wire.SplitBlobEnvelope(env); serr != nil {
-			return
-		}
-	}
-	head, serr := wire.ScanHead(text)
-	if serr != nil {
+	head, _, _, serr := scanEnvelope(env)
+	if serr != nil { // cannot be: this node encoded it
+		rn.n.log.Error("aemp: a lost message names no port", "peer", rn.id, "err", serr)
 		return
 	}
 	local := string(head.LocalText(nil))

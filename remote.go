@@ -178,13 +178,11 @@ func (rn *remoteNode) fireRemote(local string, r Reason) {
 	}
 }
 
-// deliver routes one inbound envelope (JSON text, blob envelope or CBOR
-// item); it runs on the link's reader.
-func (rn *remoteNode) deliver(buf *pool.Buf, text []byte) {
-	size := len(text)
-	var bs wire.Blobs
-	var env wire.Envelope
-	var err error
+// scanEnvelope scans the head of an encoded envelope in any of its three
+// encodings (JSON text, blob envelope, CBOR item): the local part and the
+// tag; the arguments are validated when a handler reads them. It returns
+// the envelope text without a blob envelope's frame, and its blobs.
+func scanEnvelope(text []byte) (env wire.Envelope, inner []byte, bs wire.Blobs, err error) {
 	switch {
 	case wire.IsBlobEnvelope(text):
 		if text, bs, err = wire.SplitBlobEnvelope(text); err == nil {
@@ -193,8 +191,16 @@ func (rn *remoteNode) deliver(buf *pool.Buf, text []byte) {
 	case wire.IsCBOREnvelope(text):
 		env, err = wire.ScanCBOR(text)
 	default:
-		env, err = wire.ScanHead(text) // arguments are validated when a handler reads them
+		env, err = wire.ScanHead(text)
 	}
+	return env, text, bs, err
+}
+
+// deliver routes one inbound envelope (JSON text, blob envelope or CBOR
+// item); it runs on the link's reader.
+func (rn *remoteNode) deliver(buf *pool.Buf, text []byte) {
+	size := len(text)
+	env, text, bs, err := scanEnvelope(text)
 	if err != nil {
 		rn.n.log.Warn("aemp: malformed message dropped", "peer", rn.id, "err", err)
 		return
