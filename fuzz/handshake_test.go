@@ -38,13 +38,14 @@ type hsMode struct {
 	hangUp     bool // close our end after the script (else stall until Run returns)
 	tls        bool // the real side also has a TLS bundle
 	goFraming  bool // the real side offers goframe1 before json
+	secretTLS  bool // the real side asks for secret-keyed TLS (stls=1)
 	chunk      int  // bytes per write (0: the whole script at once)
 }
 
 func hsModeOf(m uint8) hsMode {
 	return hsMode{
 		greetFirst: m&1 != 0, hangUp: m&2 != 0, tls: m&4 != 0, goFraming: m&8 != 0,
-		chunk: []int{0, 1, 7, 100}[m>>4&3],
+		chunk: []int{0, 1, 7, 100}[m>>4&3], secretTLS: m&0x40 != 0,
 	}
 }
 
@@ -70,6 +71,8 @@ func FuzzHandshake(f *testing.F) {
 		}
 	}
 	f.Add(uint8(4|1), []byte("aemp;1;peer;hmac_sha3_512;json;tls=1.0\n0123456789abcdef0123456789abcdef\n\x16\x03\x01garbage"))
+	// secret-keyed TLS asked for by both: the real side starts TLS 1.3
+	f.Add(uint8(0x40|1), []byte("aemp;1;peer;tls_hmac_sha3_512,hmac_sha3_512;json;stls=1\n0123456789abcdef0123456789abcdef\n\x16\x03\x01garbage"))
 	var leaks leakGuard
 	f.Fuzz(func(t *testing.T, mode uint8, script []byte) {
 		leaks.run(t, func() { runHandshake(t, hsModeOf(mode), script) })
@@ -93,6 +96,7 @@ func runHandshake(t *testing.T, m hsMode, script []byte) bool {
 	if m.tls {
 		cfg.TLS = fuzzBundle(t)
 	}
+	cfg.SecretTLS = m.secretTLS
 	real, peer := net.Pipe()
 	done := make(chan hsOutcome, 1)
 	go func() {
