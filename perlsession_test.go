@@ -125,22 +125,23 @@ func perlClient(t *testing.T, node *Node, id, secret string, msgs []recMsg, chec
 // recorded C>S message not yet seen is answered with the S>C messages
 // recorded right after it; anything else is kept, unanswered.
 type perlServer struct {
-	msgs []recMsg
-	mu   sync.Mutex
-	used []bool
-	peer *fakepeer.Peer
+	msgs   []recMsg
+	mu     sync.Mutex
+	used   []bool
+	peer   *fakepeer.Peer
+	served chan struct{} // closed once the connection is served (peer set) or failed
 }
 
 // startPerlServer listens as the recorded node id and serves one
 // connection; it returns the address.
 func startPerlServer(t *testing.T, id, secret string, msgs []recMsg) (*perlServer, string) {
 	t.Helper()
-	s := &perlServer{msgs: msgs, used: make([]bool, len(msgs))}
+	s := &perlServer{msgs: msgs, used: make([]bool, len(msgs)), served: make(chan struct{})}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	served := make(chan struct{})
+	served := s.served
 	go func() {
 		defer close(served)
 		c, err := ln.Accept()
@@ -197,6 +198,11 @@ func (s *perlServer) answer(p *fakepeer.Peer, msg []byte) {
 // received returns the non-g_* messages the server got, as JSON.
 func (s *perlServer) received(t *testing.T) []string {
 	var out []string
+	select { // the accepting goroutine records the peer once Serve returns
+	case <-s.served:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the fake Perl node never served a connection")
+	}
 	p := s.link()
 	if p == nil {
 		return nil
