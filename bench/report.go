@@ -46,6 +46,7 @@ func (r *Report) Markdown() string {
 	b.WriteString("throughput × B0 (remote) or × B2 (local) and × the best peer (higher is better); ")
 	b.WriteString("latency × B0 and × the best peer (lower is better).\n")
 	b.WriteString("- CPU is user+sys of the child process (getrusage) over the measured section; allocations are runtime.MemStats.Mallocs over the same section. Both are per delivered message (per round trip for latency workloads; per 1 MiB message in W4).\n")
+	b.WriteString("- MB/s is application bytes: message bodies delivered per second (10^6 bytes), not bytes on the wire; in W4c a compressing system moves fewer wire bytes for the same MB/s.\n")
 	b.WriteString("- Every run verifies delivery: message counts, per-sender order and body size/content. A cell with any failing run is FAILED.\n\n")
 	b.WriteString("![results](results.png)\n\n")
 	b.WriteString(r.Tables())
@@ -79,8 +80,27 @@ func (r *Report) Tables() string {
 		case MetMesh:
 			meshTable(&b, cells)
 		}
+		waitsNote(&b, cells)
 	}
 	return b.String()
+}
+
+// waitsNote lists the cells whose sends found a full queue and waited
+// (Result.SendWaits), so that such waits are visible next to the numbers.
+func waitsNote(b *strings.Builder, cells []*Cell) {
+	for _, c := range cells {
+		var runs, total int64
+		for _, r := range c.Runs {
+			if r.SendWaits > 0 {
+				runs++
+				total += r.SendWaits
+			}
+		}
+		if runs > 0 {
+			fmt.Fprintf(b, "\n%s: in %d of %d runs, %d sends in all found the queue full (ErrQueueFull) and waited for room (SndMsgCtx).\n",
+				c.S.Name, runs, len(c.Runs), total)
+		}
+	}
 }
 
 // primary is the number a cell is ranked by: throughput, or median round trip.
@@ -136,7 +156,11 @@ func references(w *Workload, cells []*Cell) (base, best Summary, bestName string
 func throughputTable(b *strings.Builder, w *Workload, cells []*Cell) {
 	base, best, bestName := references(w, cells)
 	baseName := strings.ToUpper(baseKey(w.Family))
-	fmt.Fprintf(b, "| system | msgs/s | MB/s | × %s | × best peer (%s) | CPU µs/msg | allocs/msg |\n", baseName, orDash(bestName))
+	bytesLabel := w.BytesLabel
+	if bytesLabel == "" {
+		bytesLabel = "MB/s"
+	}
+	fmt.Fprintf(b, "| system | msgs/s | %s | × %s | × best peer (%s) | CPU µs/msg | allocs/msg |\n", bytesLabel, baseName, orDash(bestName))
 	b.WriteString("|---|---:|---:|---:|---:|---:|---:|\n")
 	for _, c := range cells {
 		if !c.OK() {

@@ -70,6 +70,7 @@ func runCell(name string, p params) Result {
 		return Result{Failed: "unknown cell " + name}
 	}
 	res, err := w.run(s, p)
+	res.SendWaits = sendWaits.Load()
 	switch {
 	case errors.Is(err, ErrNotAvailable):
 		return Result{NA: strings.TrimPrefix(err.Error(), ErrNotAvailable.Error()+": ")}
