@@ -43,14 +43,17 @@ func init() {
 		Note: "W5: n nodes in one process on 127.0.0.1, 2 global seed nodes (started first, and timed) + n-2 normal nodes started concurrently (Seeds = both), Workers 1 each, std backend, hmac_sha3_512; formed = when every node's DBMon of 'l (listener addresses) lists all n nodes; change = DBSet on the last node until every node's DBMon (its own included) saw it",
 		Mesh: aempMesh{}})
 	register(&System{Order: 31, Key: "aemp-netpoll", Name: "aemp netpoll", Group: "aemp",
-		Note:   `two nodes over plain TCP on 127.0.0.1 (PlainGoLinks: hmac_sha3_512 handshake, no TLS), Backend "netpoll", goframe1 framing, MaxFrame 8 MiB`,
-		Remote: aempRemote{backend: "netpoll", plain: true}})
+		Note:   `two nodes over plain TCP on 127.0.0.1 (PlainGoLinks: hmac_sha3_512 handshake, no TLS), Backend "netpoll", goframe1 framing, MaxFrame 8 MiB; W6: the server node with these settings (default MaxFrame), every peer link its own aemp.Node (Workers 1, same settings) in a helper process`,
+		Remote: aempRemote{backend: "netpoll", plain: true},
+		Links:  aempLinks{backend: "netpoll", plain: true}})
 	register(&System{Order: 32, Key: "aemp-std", Name: "aemp std net", Group: "aemp",
-		Note:   `as aemp netpoll with Backend "std" (std net): plain TCP, PlainGoLinks`,
-		Remote: aempRemote{backend: "std", plain: true}})
+		Note:   `as aemp netpoll with Backend "std" (std net): plain TCP, PlainGoLinks (W6 likewise)`,
+		Remote: aempRemote{backend: "std", plain: true},
+		Links:  aempLinks{backend: "std", plain: true}})
 	register(&System{Order: 33, Key: "aemp-default", Name: "aemp (default)", Group: "aemp",
-		Note:   "the library's defaults between two Go nodes sharing a Secret: secret-keyed TLS 1.3 (tls_hmac_sha3_512, channel-bound; std backend, as every TLS link), goframe1, default MaxFrame (64 MiB), MaxQueue, no compression",
-		Remote: aempRemote{defaults: true}})
+		Note:   "the library's defaults between two Go nodes sharing a Secret: secret-keyed TLS 1.3 (tls_hmac_sha3_512, channel-bound; std backend, as every TLS link), goframe1, default MaxFrame (64 MiB), MaxQueue, no compression; W6 likewise, server and every peer node",
+		Remote: aempRemote{defaults: true},
+		Links:  aempLinks{}})
 	register(&System{Order: 34, Key: "aemp-tls", Name: "aemp TLS", Group: "aemp",
 		Note:   "as aemp std net with certificate TLS (Cert: one self-signed ECDSA P-256 certificate shared by both nodes, tls_sha3_512 auth)",
 		Remote: aempRemote{tls: true}})

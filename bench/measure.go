@@ -24,6 +24,7 @@ type Result struct {
 	SendWaits int64      `json:"send_waits,omitempty"` // sends in the whole run (warm-up included) that found the system's queue full and waited for room
 	Lat       *Latency   `json:"lat,omitempty"`
 	Mesh      *MeshTimes `json:"mesh,omitempty"`
+	Links     *LinkStats `json:"links,omitempty"`
 	Failed    string     `json:"failed,omitempty"` // verification or run failure
 	NA        string     `json:"na,omitempty"`     // reason the cell is not available
 }

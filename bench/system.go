@@ -126,6 +126,7 @@ type System struct {
 	Remote RemoteSystem
 	Local  LocalSystem
 	Mesh   MeshSystem
+	Links  LinksSystem
 }
 
 // systems is the registry, in report order; each system file adds itself in init.

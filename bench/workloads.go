@@ -21,6 +21,7 @@ const (
 	FamRemote Family = iota // RemoteSystem: two nodes
 	FamLocal                // LocalSystem: one node
 	FamMesh                 // MeshSystem: N nodes
+	FamLinks                // LinksSystem: one server, N links
 )
 
 // Metric is what a workload's table leads with.
@@ -30,6 +31,7 @@ const (
 	MetThroughput Metric = iota // messages/s (and MB/s)
 	MetLatency                  // round-trip percentiles
 	MetMesh                     // mesh formation and registry propagation times
+	MetLinks                    // per-link footprint, CPU per message, probe round trips
 )
 
 // params are the run-wide settings passed from parent to child.
@@ -84,6 +86,12 @@ var workloads = []*Workload{
 		run: func(s *System, p params) (Result, error) { return runMesh(s.Mesh, 32) }},
 	{ID: "W5.n128", Family: FamMesh, Metric: MetMesh, Title: "W5 mesh of 128 nodes",
 		run: func(s *System, p params) (Result, error) { return runMesh(s.Mesh, 128) }},
+	{ID: "W6.n1k", Family: FamLinks, Metric: MetLinks, Title: "W6 many links: 1,000 peers × 10 msg/s into one server",
+		run: func(s *System, p params) (Result, error) { return runLinks(s, 1000, p) }},
+	{ID: "W6.n5k", Family: FamLinks, Metric: MetLinks, Title: "W6 many links: 5,000 peers × 10 msg/s into one server",
+		run: func(s *System, p params) (Result, error) { return runLinks(s, 5000, p) }},
+	{ID: "W6.n10k", Family: FamLinks, Metric: MetLinks, Title: "W6 many links: 10,000 peers × 10 msg/s into one server",
+		run: func(s *System, p params) (Result, error) { return runLinks(s, 10000, p) }},
 }
 
 // workloadByID finds a workload.
@@ -117,6 +125,8 @@ func (w *Workload) supports(s *System) bool {
 		return s.Local != nil
 	case FamMesh:
 		return s.Mesh != nil
+	case FamLinks:
+		return s.Links != nil
 	}
 	return false
 }
