@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -24,9 +25,11 @@ import (
 
 // The aemp cells. API used (github.com/aemp-go/aemp root package):
 //
-//	aemp.NewNode(aemp.Config{NodeID, Binds, Nodes, Secret, Cert, Backend, MaxFrame, Logger})
+//	aemp.NewNode(aemp.Config{NodeID, Binds, Nodes, Secret, Cert, PlainGoLinks, Backend, MaxFrame,
+//		Compress, OrderPerPort, SendBuffer, Logger})
 //	(*Node).NewPort, (*Port).Rcv(tag, func(*aemp.Msg) error), (*Port).ID
 //	aemp.NewMsg(tag).AppendUint(sender).AppendUint(seq).AppendBytes(body) and (*Node).SndMsg
+//	(*Node).SndMsgCtx after aemp.ErrQueueFull
 //	(*Msg).Tag, (*Msg).Int(1), (*Msg).Int(2), (*Msg).BytesView(3); (*Node).Close
 //	W5: aemp.Config{Seeds, Global, Workers}, (*Node).DBMon, (*Node).DBSet, aemp.DBChange
 //
@@ -36,21 +39,31 @@ func init() {
 	register(&System{Order: 30, Key: "aemp", Name: "aemp (one node)", Group: "aemp",
 		Note:  "local ports of one node: SndMsg into the target port's mailbox, no serialisation; default Workers, MailboxRing, Batch",
 		Local: aempLocal{}})
-	register(&System{Order: 35, Key: "aemp-mesh", Name: "aemp mesh", Group: "aemp",
+	register(&System{Order: 37, Key: "aemp-mesh", Name: "aemp mesh", Group: "aemp",
 		Note: "W5: n nodes in one process on 127.0.0.1, 2 global seed nodes (started first, and timed) + n-2 normal nodes started concurrently (Seeds = both), Workers 1 each, std backend, hmac_sha3_512; formed = when every node's DBMon of 'l (listener addresses) lists all n nodes; change = DBSet on the last node until every node's DBMon (its own included) saw it",
 		Mesh: aempMesh{}})
 	register(&System{Order: 31, Key: "aemp-netpoll", Name: "aemp netpoll", Group: "aemp",
-		Note:   `two nodes over TCP on 127.0.0.1, Backend "netpoll", hmac_sha3_512 auth, goframe1 framing, MaxFrame 8 MiB`,
-		Remote: aempRemote{backend: "netpoll"}})
+		Note:   `two nodes over plain TCP on 127.0.0.1 (PlainGoLinks: hmac_sha3_512 handshake, no TLS), Backend "netpoll", goframe1 framing, MaxFrame 8 MiB; W6: the server node with these settings (default MaxFrame), every peer link its own aemp.Node (Workers 1, same settings) in a helper process`,
+		Remote: aempRemote{backend: "netpoll", plain: true},
+		Links:  aempLinks{backend: "netpoll", plain: true}})
 	register(&System{Order: 32, Key: "aemp-std", Name: "aemp std net", Group: "aemp",
-		Note:   `as aemp netpoll with Backend "std" (std net)`,
-		Remote: aempRemote{backend: "std"}})
-	register(&System{Order: 34, Key: "aemp-perport", Name: "aemp std, per-port order", Group: "aemp",
-		Note:   `as aemp std net with OrderPerPort (small messages may overtake larger ones queued for other ports) and SendBuffer 256 KiB`,
-		Remote: aempRemote{backend: "std", perPort: true}})
-	register(&System{Order: 33, Key: "aemp-tls", Name: "aemp TLS", Group: "aemp",
-		Note:   "as aemp std net with TLS (Cert: one self-signed ECDSA P-256 certificate shared by both nodes, tls_sha3_512 auth)",
+		Note:   `as aemp netpoll with Backend "std" (std net): plain TCP, PlainGoLinks (W6 likewise)`,
+		Remote: aempRemote{backend: "std", plain: true},
+		Links:  aempLinks{backend: "std", plain: true}})
+	register(&System{Order: 33, Key: "aemp-default", Name: "aemp (default)", Group: "aemp",
+		Note:   "the library's defaults between two Go nodes sharing a Secret: secret-keyed TLS 1.3 (tls_hmac_sha3_512, channel-bound; std backend, as every TLS link), goframe1, default MaxFrame (64 MiB), MaxQueue, no compression; W6 likewise, server and every peer node",
+		Remote: aempRemote{defaults: true},
+		Links:  aempLinks{}})
+	register(&System{Order: 34, Key: "aemp-tls", Name: "aemp TLS", Group: "aemp",
+		Note:   "as aemp std net with certificate TLS (Cert: one self-signed ECDSA P-256 certificate shared by both nodes, tls_sha3_512 auth)",
 		Remote: aempRemote{tls: true}})
+	register(&System{Order: 35, Key: "aemp-perport", Name: "aemp std, per-port order", Group: "aemp",
+		Note:   `as aemp std net (plain TCP) with OrderPerPort (small messages may overtake larger ones queued for other ports) and SendBuffer 256 KiB`,
+		Remote: aempRemote{backend: "std", plain: true, perPort: true}})
+	register(&System{Order: 36, Key: "aemp-s2", Name: "aemp s2", Group: "aemp",
+		Note:   "W4c only: as aemp std net (plain TCP) with Compress 4096 (s2 on every message above 4 KiB between the Go nodes)",
+		Remote: aempRemote{backend: "std", plain: true, compress: 4096},
+		Only:   []string{"W4c"}})
 }
 
 // aempMaxFrame fits a 1 MiB body and its envelope, as natsMaxPayload does.
@@ -106,17 +119,38 @@ func decodeAemp(m *aemp.Msg, k Kind) Msg {
 }
 
 // Send builds the message with the unboxed Append methods (no allocation)
-// and sends it.
+// and sends it. Should the queue to the other node be full (ErrQueueFull:
+// more than Config.MaxQueue bytes waiting; the harness's windows keep far
+// fewer in flight, so it should not happen), it waits for room with
+// SndMsgCtx as a user would, and counts the wait (Result.SendWaits).
 func (an *aempNode) Send(m Msg) error {
-	return an.n.SndMsg(an.peer[m.Kind], aemp.NewMsg(m.Kind.Tag()).
+	return aempSend(an.n, an.peer[m.Kind], aemp.NewMsg(m.Kind.Tag()).
 		AppendUint(uint64(m.Sender)).AppendUint(m.Seq).AppendBytes(m.Body))
+}
+
+// aempSendWait bounds one wait for queue room.
+const aempSendWait = 30 * time.Second
+
+// aempSend is SndMsg, falling back to SndMsgCtx on ErrQueueFull.
+func aempSend(n *aemp.Node, to aemp.PortID, msg *aemp.Msg) error {
+	err := n.SndMsg(to, msg)
+	if errors.Is(err, aemp.ErrQueueFull) {
+		sendWaits.Add(1)
+		ctx, cancel := context.WithTimeout(context.Background(), aempSendWait)
+		err = n.SndMsgCtx(ctx, to, msg)
+		cancel()
+	}
+	return err
 }
 
 // aempRemote is two networking nodes in the child process.
 type aempRemote struct {
-	backend string // Config.Backend; "" with tls
-	tls     bool
-	perPort bool // Config.OrderPerPort, with a 256 KiB SendBuffer
+	backend  string // Config.Backend; "" with tls
+	plain    bool   // Config.PlainGoLinks: plain TCP with hmac_sha3_512 instead of secret-keyed TLS
+	tls      bool   // certificate TLS (Config.Cert)
+	perPort  bool   // Config.OrderPerPort, with a 256 KiB SendBuffer
+	compress int    // Config.Compress
+	defaults bool   // the library's defaults but for Secret, Binds, Nodes (no MaxFrame)
 }
 
 func (r aempRemote) OpenRemote(_ PairConfig, atA, atB Handler) (*Pair, error) {
@@ -125,10 +159,15 @@ func (r aempRemote) OpenRemote(_ PairConfig, atA, atB Handler) (*Pair, error) {
 		return nil, err
 	}
 	cfgA, cfgB := aempConfig("bench-a"), aempConfig("bench-b")
+	if r.defaults {
+		cfgA.MaxFrame, cfgB.MaxFrame = 0, 0
+	}
 	cfgA.Binds, cfgB.Binds = []string{addrs[0]}, []string{addrs[1]}
 	cfgA.Nodes = map[string][]string{"bench-b": {addrs[1]}}
 	cfgB.Nodes = map[string][]string{"bench-a": {addrs[0]}}
 	cfgA.Backend, cfgB.Backend = r.backend, r.backend
+	cfgA.PlainGoLinks, cfgB.PlainGoLinks = r.plain, r.plain
+	cfgA.Compress, cfgB.Compress = r.compress, r.compress
 	if r.perPort {
 		cfgA.OrderPerPort, cfgB.OrderPerPort = true, true
 		cfgA.SendBuffer, cfgB.SendBuffer = 256<<10, 256<<10

@@ -25,29 +25,53 @@ type chartPanel struct {
 	title  string
 	ylabel string
 	series []series
+	target float64 // if positive, drawn as a dashed line labelled "target"
 }
 
 // panels are the views a reader looks at first, laid out 3 per row.
 var panels = []chartPanel{
-	{"W1 remote one-way, 64 B (higher is better)", "million msgs/s", []series{
+	{title: "W1 remote one-way, 64 B (higher is better)", ylabel: "million msgs/s", series: []series{
 		{"1 sender", "W1.s1", scaled(rateOf, 1e-6)}, {"2 senders", "W1.s2", scaled(rateOf, 1e-6)}}},
-	{"W3 local port→port, 64 B (higher is better)", "million msgs/s", []series{
+	{title: "W3 local port→port, 64 B (higher is better)", ylabel: "million msgs/s", series: []series{
 		{"1→1", "W3.f1", scaled(rateOf, 1e-6)}, {"2→2", "W3.f2", scaled(rateOf, 1e-6)}}},
-	{"W4 remote one-way, 1 MiB (higher is better)", "MB/s", []series{
-		{"1 MiB messages", "W4.bulk", mbpsOf}}},
-	{"W2 round trip, 64 B, 1 in flight (lower is better)", "µs", []series{
+	{title: "W4 remote one-way, 1 MiB (higher is better)", ylabel: "application MB/s", series: []series{
+		{"a–z body (W4.bulk)", "W4.bulk", mbpsOf}, {"compressible JSON (W4c)", "W4c", mbpsOf}}},
+	{title: "W2 round trip, 64 B, 1 in flight (lower is better)", ylabel: "µs", series: []series{
 		{"p50", "W2.c1", scaled(pctOf(50), 1e-3)}, {"p99", "W2.c1", scaled(pctOf(99), 1e-3)}}},
-	{"W2 round trip, 64 B, 64 in flight (lower is better)", "µs", []series{
+	{title: "W2 round trip, 64 B, 64 in flight (lower is better)", ylabel: "µs", series: []series{
 		{"p50", "W2.c64", scaled(pctOf(50), 1e-3)}, {"p99", "W2.c64", scaled(pctOf(99), 1e-3)}}},
-	{"W4 64 B round trip behind 1 MiB traffic (lower is better)", "ms", []series{
+	{title: "W4 64 B round trip behind 1 MiB traffic (lower is better)", ylabel: "ms", series: []series{
 		{"p50", "W4.hol", scaled(pctOf(50), 1e-6)}, {"p99", "W4.hol", scaled(pctOf(99), 1e-6)}}},
-	{"W5 time to form a mesh of n nodes (lower is better)", "ms", []series{
+	{title: "W5 time to form a mesh of n nodes (lower is better)", ylabel: "ms", series: []series{
 		{"n = 8", "W5.n8", scaled(formOf, 1e-6)}, {"n = 32", "W5.n32", scaled(formOf, 1e-6)},
 		{"n = 128", "W5.n128", scaled(formOf, 1e-6)}}},
-	{"W5 a registry change reaches all n nodes (lower is better)", "ms", []series{
+	{title: "W5 a registry change reaches all n nodes (lower is better)", ylabel: "ms", series: []series{
 		{"n = 8", "W5.n8", scaled(propagateOf, 1e-6)}, {"n = 32", "W5.n32", scaled(propagateOf, 1e-6)},
 		{"n = 128", "W5.n128", scaled(propagateOf, 1e-6)}}},
+	{title: "W6 server goroutines per idle link (lower is better)", ylabel: "goroutines", series: w6Series(func(c *Cell) float64 {
+		return linksOf(c, (*LinkStats).GorPerLink)
+	}), target: targetGorPerLink},
+	{title: "W6 server RSS per idle link (lower is better)", ylabel: "KiB", series: w6Series(func(c *Cell) float64 {
+		return linksOf(c, (*LinkStats).RSSPerLinkIdle) / 1024
+	}), target: targetRSSPerLink / 1024},
+	{title: "W6 server CPU per message, N peers × 10 msg/s (lower is better)", ylabel: "µs", series: w6Series(cpuOf)},
+	{title: "W6 probe round trip p99, links idle (lower is better)", ylabel: "ms", series: w6Series(func(c *Cell) float64 {
+		return cellMedian(c, func(r Result) float64 { return latP(Result{Lat: r.Links.IdleLat}, 99) }) * 1e-6
+	}), target: targetProbeP99 * 1e-6},
+	{title: "W6 probe round trip p99 under traffic (lower is better)", ylabel: "ms", series: w6Series(scaled(pctOf(99), 1e-6)), target: targetProbeP99 * 1e-6},
 }
+
+// w6Series is one series per W6 link count.
+func w6Series(f func(*Cell) float64) []series {
+	return []series{{"1,000 links", "W6.n1k", f}, {"5,000 links", "W6.n5k", f}, {"10,000 links", "W6.n10k", f}}
+}
+
+// linksOf is the median of a W6 measure over a cell's runs.
+func linksOf(c *Cell, f func(*LinkStats) float64) float64 {
+	return cellMedian(c, func(r Result) float64 { return f(r.Links) })
+}
+
+func cpuOf(c *Cell) float64 { return cellMedian(c, Result.CPUPerMsgUs) }
 
 // palette colours the series of a panel (Okabe–Ito, colour-blind safe).
 var palette = []color.Color{
@@ -161,6 +185,18 @@ func (r *Report) panelPlot(pn chartPanel) (*plot.Plot, error) {
 		bars.Offset = vg.Length(float64(j)-float64(len(pn.series)-1)/2) * width
 		p.Add(bars)
 		p.Legend.Add(se.label, bars)
+	}
+	if pn.target > 0 {
+		line, err := plotter.NewLine(plotter.XYs{{X: -0.5, Y: pn.target}, {X: float64(len(cols)) - 0.5, Y: pn.target}})
+		if err != nil {
+			return nil, err
+		}
+		line.Color = color.RGBA{213, 94, 0, 255}
+		line.Width = vg.Points(1.5)
+		line.Dashes = []vg.Length{vg.Points(6), vg.Points(4)}
+		p.Add(line)
+		p.Legend.Add("target", line)
+		top = math.Max(top, pn.target)
 	}
 	p.Y.Max = top * 1.2 // room for the legend above the tallest bar
 	p.NominalX(names...)

@@ -27,8 +27,12 @@ func main() {
 		duration = flag.Duration("duration", 0, "measured section of each run (default 2s, or 150ms with -short)")
 		warmup   = flag.Int64("warmup", 0, "warm-up messages per sender (default 1000, or 200 with -short)")
 		timeout  = flag.Duration("timeout", 30*time.Second, "how long delivery may lag behind the senders before a run fails")
+		helper   = flag.String("helper", "", "helper mode (W6 peers or probe, started by a child): the job as JSON")
 	)
 	flag.Parse()
+	if *helper != "" {
+		os.Exit(helperMain(*helper))
+	}
 
 	p := params{Duration: 2 * time.Second, Warmup: 1000, Timeout: *timeout}
 	n := 5

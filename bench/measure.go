@@ -2,20 +2,29 @@ package main
 
 import (
 	"runtime"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
 
+// sendWaits counts sends that a system refused for a full queue and then
+// retried waiting for room (aemp: ErrQueueFull, then SndMsgCtx). The
+// harness's windows should keep every system below such limits; the count
+// is reported so that a wait cannot hide in a number.
+var sendWaits atomic.Int64
+
 // Result is what one child run reports to the parent, as one JSON line.
 type Result struct {
 	Cell      string     `json:"cell"`
-	Msgs      int64      `json:"msgs"`       // messages delivered and verified in the measured section
-	Bytes     int64      `json:"bytes"`      // body bytes delivered in the measured section
-	ElapsedNs int64      `json:"elapsed_ns"` // wall time of the measured section
-	CPUNs     int64      `json:"cpu_ns"`     // user+sys CPU of the child process in the measured section
-	Mallocs   uint64     `json:"mallocs"`    // heap allocations in the measured section
+	Msgs      int64      `json:"msgs"`                 // messages delivered and verified in the measured section
+	Bytes     int64      `json:"bytes"`                // body bytes delivered in the measured section
+	ElapsedNs int64      `json:"elapsed_ns"`           // wall time of the measured section
+	CPUNs     int64      `json:"cpu_ns"`               // user+sys CPU of the child process in the measured section
+	Mallocs   uint64     `json:"mallocs"`              // heap allocations in the measured section
+	SendWaits int64      `json:"send_waits,omitempty"` // sends in the whole run (warm-up included) that found the system's queue full and waited for room
 	Lat       *Latency   `json:"lat,omitempty"`
 	Mesh      *MeshTimes `json:"mesh,omitempty"`
+	Links     *LinkStats `json:"links,omitempty"`
 	Failed    string     `json:"failed,omitempty"` // verification or run failure
 	NA        string     `json:"na,omitempty"`     // reason the cell is not available
 }

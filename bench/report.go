@@ -38,7 +38,7 @@ func (r *Report) Markdown() string {
 	fmt.Fprintf(&b, "- Machine: %s\n", r.Machine)
 	mode := "full"
 	if r.Short {
-		mode = "short (CI-sized; numbers are indicative only)"
+		mode = "short (CI-sized; numbers are indicative only; W6 cells run once)"
 	}
 	fmt.Fprintf(&b, "- Mode: %s; %d runs per cell, each in a fresh child process; measured section %v after %d warm-up messages per sender; took %v\n",
 		mode, r.Runs, r.Params.Duration, r.Params.Warmup, r.Took.Round(time.Second))
@@ -46,6 +46,7 @@ func (r *Report) Markdown() string {
 	b.WriteString("throughput × B0 (remote) or × B2 (local) and × the best peer (higher is better); ")
 	b.WriteString("latency × B0 and × the best peer (lower is better).\n")
 	b.WriteString("- CPU is user+sys of the child process (getrusage) over the measured section; allocations are runtime.MemStats.Mallocs over the same section. Both are per delivered message (per round trip for latency workloads; per 1 MiB message in W4).\n")
+	b.WriteString("- MB/s is application bytes: message bodies delivered per second (10^6 bytes), not bytes on the wire; in W4c a compressing system moves fewer wire bytes for the same MB/s.\n")
 	b.WriteString("- Every run verifies delivery: message counts, per-sender order and body size/content. A cell with any failing run is FAILED.\n\n")
 	b.WriteString("![results](results.png)\n\n")
 	b.WriteString(r.Tables())
@@ -78,9 +79,30 @@ func (r *Report) Tables() string {
 			latencyTable(&b, w, cells)
 		case MetMesh:
 			meshTable(&b, cells)
+		case MetLinks:
+			linksTable(&b, w, cells)
 		}
+		waitsNote(&b, cells)
 	}
 	return b.String()
+}
+
+// waitsNote lists the cells whose sends found a full queue and waited
+// (Result.SendWaits), so that such waits are visible next to the numbers.
+func waitsNote(b *strings.Builder, cells []*Cell) {
+	for _, c := range cells {
+		var runs, total int64
+		for _, r := range c.Runs {
+			if r.SendWaits > 0 {
+				runs++
+				total += r.SendWaits
+			}
+		}
+		if runs > 0 {
+			fmt.Fprintf(b, "\n%s: in %d of %d runs, %d sends in all found the queue full (ErrQueueFull) and waited for room (SndMsgCtx).\n",
+				c.S.Name, runs, len(c.Runs), total)
+		}
+	}
 }
 
 // primary is the number a cell is ranked by: throughput, or median round trip.
@@ -88,8 +110,11 @@ func primary(c *Cell) Summary {
 	if !c.OK() {
 		return Summary{}
 	}
-	if c.W.Metric == MetLatency {
+	switch c.W.Metric {
+	case MetLatency:
 		return summarizeBy(c.Runs, func(r Result) float64 { return latP(r, 50) })
+	case MetLinks:
+		return summarizeBy(c.Runs, func(r Result) float64 { return r.Links.RSSPerLinkIdle() })
 	}
 	return summarizeBy(c.Runs, Result.Rate)
 }
@@ -136,7 +161,11 @@ func references(w *Workload, cells []*Cell) (base, best Summary, bestName string
 func throughputTable(b *strings.Builder, w *Workload, cells []*Cell) {
 	base, best, bestName := references(w, cells)
 	baseName := strings.ToUpper(baseKey(w.Family))
-	fmt.Fprintf(b, "| system | msgs/s | MB/s | × %s | × best peer (%s) | CPU µs/msg | allocs/msg |\n", baseName, orDash(bestName))
+	bytesLabel := w.BytesLabel
+	if bytesLabel == "" {
+		bytesLabel = "MB/s"
+	}
+	fmt.Fprintf(b, "| system | msgs/s | %s | × %s | × best peer (%s) | CPU µs/msg | allocs/msg |\n", bytesLabel, baseName, orDash(bestName))
 	b.WriteString("|---|---:|---:|---:|---:|---:|---:|\n")
 	for _, c := range cells {
 		if !c.OK() {
@@ -194,6 +223,81 @@ func meshTable(b *strings.Builder, cells []*Cell) {
 	}
 }
 
+// The targets the project set for many links (W6).
+const (
+	targetGorPerLink = 1        // goroutines per idle link, netpoll backend
+	targetRSSPerLink = 16 << 10 // bytes of RSS per idle link
+	targetProbeP99   = 2e6      // ns, probe round trip p99 at 10,000 links
+	targetLinksN     = 10000    // the N the p99 target is set for
+)
+
+// linksMedian is the median over a W6 cell's runs of a LinkStats measure.
+func linksMedian(c *Cell, f func(*LinkStats) float64) float64 {
+	return summarizeBy(c.Runs, func(r Result) float64 { return f(r.Links) }).Median
+}
+
+// fmtKiB formats bytes in KiB.
+func fmtKiB(b float64) string {
+	if math.IsNaN(b) {
+		return "–"
+	}
+	return fmtNum(b/1024) + " KiB"
+}
+
+// vsTarget is a measured value and its ratio to the target (≤ 1.00× meets it).
+func vsTarget(s string, x, target float64) string {
+	return fmt.Sprintf("%s (%s)", s, fmtRatio(x/target))
+}
+
+func linksTable(b *strings.Builder, w *Workload, cells []*Cell) {
+	n := 0
+	for _, c := range cells {
+		if c.OK() {
+			n = c.Runs[0].Links.N
+		}
+	}
+	fmt.Fprintf(b, "Targets (× target: measured ÷ target, ≤ 1.00× meets it): ≤ %d goroutine per idle link (netpoll), ≤ %s RSS per idle link, probe p99 ≤ %s under traffic at 10,000 links.",
+		targetGorPerLink, fmtKiB(targetRSSPerLink), fmtDur(targetProbeP99))
+	if n != targetLinksN {
+		b.WriteString(" The p99 target is set for 10,000 links; here it is a reference.")
+	}
+	fmt.Fprintf(b, " Per-link values are the server process's (VmRSS, goroutines) difference to the server up without links, divided by the links (peers + the probe's). The peers offer %s msgs/s (%d msg/s each; the probe adds ≤ %d pings/s); msgs/s in is what the server received in the measured section (a backlog included), peers sent what they managed to send. Helpers' CPU is what the peer and probe processes used on the same machine: when server + helpers approach the machine's cores, the probe measures a saturated machine.\n\n", siCount(float64(n*linksRate)), linksRate, int(time.Second/probeInterval))
+	b.WriteString("| system | links | set-up | goroutines/link | RSS/link idle | RSS/link loaded | idle CPU | msgs/s in (peers sent) | CPU µs/msg | probe p50 idle | probe p99 idle | probe p50 | probe p99 | helpers' CPU |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, c := range cells {
+		if !c.OK() {
+			fmt.Fprintf(b, "| %s | %s | | | | | | | | | | | | |\n", c.S.Name, status(c))
+			continue
+		}
+		st := c.Runs[0].Links
+		med := func(f func(*LinkStats) float64) float64 { return linksMedian(c, f) }
+		lat := func(idle bool, q float64) float64 {
+			return summarizeBy(c.Runs, func(r Result) float64 {
+				if idle {
+					return latP(Result{Lat: r.Links.IdleLat}, q)
+				}
+				return latP(r, q)
+			}).Median
+		}
+		gor := med((*LinkStats).GorPerLink)
+		rss := primary(c)
+		p99 := summarizeBy(c.Runs, func(r Result) float64 { return latP(r, 99) })
+		fmt.Fprintf(b, "| %s | %d | %s | %s | %s | %s | %s%% | %s (%s) | %s | %s | %s | %s | %s | %s cores |\n", c.S.Name,
+			st.Links,
+			fmtDur(med(func(s *LinkStats) float64 { return float64(s.SetupNs) })),
+			vsTarget(fmtNum(gor), gor, targetGorPerLink),
+			vsTarget(withRange(rss, fmtKiB), rss.Median, targetRSSPerLink),
+			fmtKiB(med((*LinkStats).RSSPerLinkLoad)),
+			fmtNum(med((*LinkStats).IdleCPUPercent)),
+			siCount(primaryRate(c)), siCount(med(func(s *LinkStats) float64 { return s.SentRate })),
+			fmtNum(summarizeBy(c.Runs, Result.CPUPerMsgUs).Median),
+			fmtDur(lat(true, 50)), fmtDur(lat(true, 99)),
+			fmtDur(lat(false, 50)),
+			vsTarget(withRange(p99, fmtDur), p99.Median, targetProbeP99),
+			fmtNum(med(func(s *LinkStats) float64 { return s.HelperCores })))
+	}
+}
+
 // status is the table text of a cell without numbers.
 func status(c *Cell) string {
 	switch {
@@ -213,6 +317,11 @@ func headline(c *Cell) string {
 	}
 	if c.W.Metric == MetMesh {
 		return "ok"
+	}
+	if c.W.Metric == MetLinks {
+		return fmt.Sprintf("%s goroutines/link, %s/link idle, probe p99 %s",
+			fmtNum(linksMedian(c, (*LinkStats).GorPerLink)), fmtKiB(s.Median),
+			fmtDur(summarizeBy(c.Runs, func(r Result) float64 { return latP(r, 99) }).Median))
 	}
 	return withRange(s, siCount) + " msgs/s"
 }

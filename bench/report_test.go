@@ -98,3 +98,15 @@ func TestPlanCoversEveryFamily(t *testing.T) {
 		t.Fatalf("families planned: %v", seen)
 	}
 }
+
+func TestSendWaitsAreNoted(t *testing.T) {
+	cells := testCells()
+	cells[1].Runs[2].SendWaits = 7
+	out := (&Report{Cells: cells}).Tables()
+	if !strings.Contains(out, "NATS: in 1 of 3 runs, 7 sends in all found the queue full") {
+		t.Fatalf("no note of the waits:\n%s", out)
+	}
+	if strings.Contains(out, "B0 raw TCP: in") {
+		t.Fatal("a cell without waits is noted")
+	}
+}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"math"
 	"testing"
 	"time"
@@ -74,7 +76,7 @@ func TestResultDerived(t *testing.T) {
 
 func TestVerifierDetectsLossReorderAndCorruption(t *testing.T) {
 	body := newBody(16)
-	v := newVerifier(2, 16)
+	v := newVerifier(2, body)
 	for _, m := range []Msg{{Sender: 0, Seq: 0}, {Sender: 1, Seq: 0}, {Sender: 0, Seq: 1}} {
 		m.Body = body
 		if !v.check(m) {
@@ -92,10 +94,61 @@ func TestVerifierDetectsLossReorderAndCorruption(t *testing.T) {
 		"short body":     {Sender: 0, Seq: 0, Body: body[:4]},
 		"corrupt body":   {Sender: 0, Seq: 0, Body: append([]byte("X"), body[1:]...)},
 	} {
-		v := newVerifier(1, 16)
+		v := newVerifier(1, body)
 		if v.check(m) || v.Err() == nil {
 			t.Errorf("%s accepted", name)
 		}
+	}
+}
+
+// A large body is checked by its edges, a window that moves with the
+// sequence number, and whole every 64th message: over a stream, corruption
+// anywhere is found; a different payload of the right size at once.
+func TestVerifierLargeBodies(t *testing.T) {
+	want := jsonBody(bigBody)
+	other := newBody(bigBody)
+	if v := newVerifier(1, want); v.check(Msg{Seq: 0, Body: other}) {
+		t.Fatal("a different 1 MiB body accepted")
+	}
+	bad := append([]byte(nil), want...)
+	bad[len(bad)/2] ^= 1
+	v := newVerifier(1, want)
+	caught := false
+	for seq := range uint64(64) {
+		if !v.check(Msg{Seq: seq, Body: bad}) {
+			caught = true
+			break
+		}
+	}
+	if !caught {
+		t.Fatal("a corrupt byte in the middle survived 64 messages")
+	}
+	v = newVerifier(1, want)
+	for seq := range uint64(200) {
+		if !v.check(Msg{Seq: seq, Body: want}) {
+			t.Fatalf("seq %d: %v", seq, v.Err())
+		}
+	}
+}
+
+func TestJSONBody(t *testing.T) {
+	for _, n := range []int{300, 4096, bigBody} {
+		b := jsonBody(n)
+		if len(b) != n || !json.Valid(b) {
+			t.Fatalf("jsonBody(%d): %d bytes, valid %v", n, len(b), json.Valid(b))
+		}
+		var recs []map[string]any
+		if err := json.Unmarshal(b, &recs); err != nil || len(recs) == 0 {
+			t.Fatalf("jsonBody(%d): %v, %d records", n, err, len(recs))
+		}
+		for _, c := range b {
+			if c < ' ' || c > '~' {
+				t.Fatalf("jsonBody(%d): byte %q is not printable ASCII", n, c)
+			}
+		}
+	}
+	if !bytes.Equal(jsonBody(bigBody), jsonBigBody()) {
+		t.Fatal("jsonBody is not deterministic")
 	}
 }
 

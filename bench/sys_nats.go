@@ -19,8 +19,9 @@ func init() {
 		Key:    "nats",
 		Name:   "NATS",
 		Group:  "peer",
-		Note:   "brokered, two hops: embedded nats-server v2 on 127.0.0.1, one nats.go connection per node, one async subscription per kind; MaxPayload 8 MiB, subscription pending limits unlimited",
+		Note:   "brokered, two hops: embedded nats-server v2 on 127.0.0.1, one nats.go connection per node, one async subscription per kind; MaxPayload 8 MiB, subscription pending limits unlimited; no compression (nats-server compresses routes and leafnodes, not client connections); W6: embedded nats-server with default options plus, in the same process, one service connection (subscribes w6.data, answers w6.ping requests), every peer link its own nats.go connection in a helper process",
 		Remote: natsSystem{},
+		Links:  natsLinks{},
 	})
 }
 

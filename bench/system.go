@@ -117,14 +117,16 @@ func notAvailable(format string, args ...any) error {
 
 // System is one contestant: a baseline, a peer or a configuration of our library.
 type System struct {
-	Order  int    // position in tables: baselines, then peers, then aemp
-	Key    string // short, flag-friendly id, e.g. "nats"
-	Name   string // shown in tables and charts
-	Group  string // "baseline", "peer" or "aemp"
-	Note   string // one line shown under the tables, e.g. "brokered, two hops"
+	Order  int      // position in tables: baselines, then peers, then aemp
+	Key    string   // short, flag-friendly id, e.g. "nats"
+	Name   string   // shown in tables and charts
+	Group  string   // "baseline", "peer" or "aemp"
+	Note   string   // one line shown under the tables, e.g. "brokered, two hops"
+	Only   []string // if set, the workload IDs the system takes part in (others: none)
 	Remote RemoteSystem
 	Local  LocalSystem
 	Mesh   MeshSystem
+	Links  LinksSystem
 }
 
 // systems is the registry, in report order; each system file adds itself in init.

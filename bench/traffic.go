@@ -19,10 +19,11 @@ type flood struct {
 	abortOnce sync.Once
 }
 
-func newFlood(senders, bodySize, win int, timeout time.Duration) *flood {
+// newFlood prepares senders senders that all send body.
+func newFlood(senders int, body []byte, win int, timeout time.Duration) *flood {
 	f := &flood{
-		body:   newBody(bodySize),
-		v:      newVerifier(senders, bodySize),
+		body:   body,
+		v:      newVerifier(senders, body),
 		wins:   make([]*window, senders),
 		counts: make([]int64, senders),
 		seqs:   make([]uint64, senders),
@@ -148,12 +149,12 @@ type pinger struct {
 	live      atomic.Int64 // flows still running
 }
 
-func newPinger(flows, bodySize int) *pinger {
+func newPinger(flows int, body []byte) *pinger {
 	return &pinger{
 		flows:  flows,
-		body:   newBody(bodySize),
-		vA:     newVerifier(flows, bodySize),
-		vB:     newVerifier(flows, bodySize),
+		body:   body,
+		vA:     newVerifier(flows, body),
+		vB:     newVerifier(flows, body),
 		base:   time.Now(),
 		sentAt: make([]atomic.Int64, flows),
 		rtts:   make([]int64, 0, 1<<20),

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math"
@@ -10,19 +11,21 @@ import (
 )
 
 // verifier checks the delivery of one message stream: every message arrives
-// once, per sender in order, with the expected body size. It is fed from a
-// single goroutine (one Handler kind); the counters may be read from any.
+// once, per sender in order, with the expected body (the workload's, the
+// same for every message of the stream). It is fed from a single goroutine
+// (one Handler kind); the counters may be read from any.
 type verifier struct {
-	bodySize int
-	next     []uint64     // next expected seq per sender; only the feeding goroutine touches it
-	got      atomic.Int64 // messages accepted so far
-	errOnce  sync.Once
-	err      atomic.Pointer[error]
+	want    []byte       // the body every message must carry
+	next    []uint64     // next expected seq per sender; only the feeding goroutine touches it
+	got     atomic.Int64 // messages accepted so far
+	errOnce sync.Once
+	err     atomic.Pointer[error]
 }
 
-// newVerifier returns a verifier for senders senders, all starting at seq 0.
-func newVerifier(senders, bodySize int) *verifier {
-	return &verifier{bodySize: bodySize, next: make([]uint64, senders)}
+// newVerifier returns a verifier for senders senders, all starting at seq 0,
+// whose messages all carry body want.
+func newVerifier(senders int, want []byte) *verifier {
+	return &verifier{want: want, next: make([]uint64, senders)}
 }
 
 // check verifies m and counts it. It returns false after the first failure.
@@ -32,9 +35,9 @@ func (v *verifier) check(m Msg) bool {
 		v.fail(fmt.Errorf("message from unknown sender %d", m.Sender))
 	case m.Seq != v.next[m.Sender]:
 		v.fail(fmt.Errorf("sender %d: got seq %d, want %d (lost, duplicated or reordered)", m.Sender, m.Seq, v.next[m.Sender]))
-	case len(m.Body) != v.bodySize:
-		v.fail(fmt.Errorf("sender %d seq %d: body of %d bytes, want %d", m.Sender, m.Seq, len(m.Body), v.bodySize))
-	case v.bodySize > 0 && (m.Body[0] != bodyByte(0) || m.Body[len(m.Body)-1] != bodyByte(len(m.Body)-1)):
+	case len(m.Body) != len(v.want):
+		v.fail(fmt.Errorf("sender %d seq %d: body of %d bytes, want %d", m.Sender, m.Seq, len(m.Body), len(v.want)))
+	case !bodyMatches(m, v.want):
 		v.fail(fmt.Errorf("sender %d seq %d: body content corrupted", m.Sender, m.Seq))
 	default:
 		v.next[m.Sender]++
@@ -42,6 +45,25 @@ func (v *verifier) check(m Msg) bool {
 		return true
 	}
 	return false
+}
+
+// Bodies up to fullCheck bytes are compared whole; larger ones by their
+// first and last 64 bytes and a 256-byte window whose place moves with
+// sender and seq, and whole for every 64th message of a sender. That
+// catches truncation, shifts, wrong payloads and (over a run) corruption
+// anywhere, at a cost that stays small next to moving 1 MiB.
+const fullCheck = 4096
+
+func bodyMatches(m Msg, want []byte) bool {
+	got := m.Body
+	n := len(want)
+	if n <= fullCheck || m.Seq%64 == 0 {
+		return bytes.Equal(got, want)
+	}
+	const edge, win = 64, 256
+	off := int((m.Seq*2654435761 + uint64(m.Sender)*40503) % uint64(n-win))
+	return bytes.Equal(got[:edge], want[:edge]) && bytes.Equal(got[n-edge:], want[n-edge:]) &&
+		bytes.Equal(got[off:off+win], want[off:off+win])
 }
 
 // fail records the first failure.
@@ -151,3 +173,42 @@ func (w *window) ack(total int64) {
 		}
 	}
 }
+
+// jsonBody returns n bytes of compressible JSON, the shape of an API
+// response: an array of records with the same keys, ids counting up and a
+// few distinct values per field, padded with spaces before the closing
+// bracket to exactly n bytes. It is printable ASCII, built deterministically
+// (the same bytes in every process), and valid JSON (TestJSONBody).
+func jsonBody(n int) []byte {
+	statuses := []string{"active", "active", "pending", "suspended"}
+	plans := []string{"free", "pro", "team", "enterprise"}
+	regions := []string{"eu-west-1", "us-east-1", "ap-south-1"}
+	tags := []string{`["alpha","beta"]`, `["beta"]`, `[]`, `["alpha","gamma","delta"]`, `["gamma"]`}
+	b := make([]byte, 0, n)
+	b = append(b, '[')
+	var rec []byte
+	for i := 0; ; i++ {
+		rec = fmt.Appendf(rec[:0],
+			`{"id":%d,"user":"user-%05d","email":"user-%05d@example.com","status":%q,"plan":%q,"region":%q,"score":%d,"verified":%t,"tags":%s,"created":"2024-0%d-1%dT12:00:00Z"}`,
+			i+1, i, i, statuses[i%len(statuses)], plans[i%len(plans)], regions[i%len(regions)],
+			(i*37)%100, i%3 != 0, tags[i%len(tags)], 1+i%9, i%7)
+		sep := 0
+		if i > 0 {
+			sep = 1
+		}
+		if len(b)+sep+len(rec)+1 > n {
+			break
+		}
+		if sep == 1 {
+			b = append(b, ',')
+		}
+		b = append(b, rec...)
+	}
+	for len(b) < n-1 {
+		b = append(b, ' ')
+	}
+	return append(b, ']')
+}
+
+// jsonBigBody is W4c's body, built once per process.
+var jsonBigBody = sync.OnceValue(func() []byte { return jsonBody(bigBody) })

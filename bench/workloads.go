@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -20,6 +21,7 @@ const (
 	FamRemote Family = iota // RemoteSystem: two nodes
 	FamLocal                // LocalSystem: one node
 	FamMesh                 // MeshSystem: N nodes
+	FamLinks                // LinksSystem: one server, N links
 )
 
 // Metric is what a workload's table leads with.
@@ -29,6 +31,7 @@ const (
 	MetThroughput Metric = iota // messages/s (and MB/s)
 	MetLatency                  // round-trip percentiles
 	MetMesh                     // mesh formation and registry propagation times
+	MetLinks                    // per-link footprint, CPU per message, probe round trips
 )
 
 // params are the run-wide settings passed from parent to child.
@@ -44,15 +47,24 @@ type Workload struct {
 	Family Family
 	Metric Metric
 	Title  string
-	run    func(s *System, p params) (Result, error)
+	// BytesLabel heads the bytes/s column of a throughput table
+	// (default "MB/s": body bytes delivered per second).
+	BytesLabel string
+	// only, if set, limits the workload to the systems it accepts.
+	only func(s *System) bool
+	run  func(s *System, p params) (Result, error)
 }
 
 // workloads lists every workload in report order.
 var workloads = []*Workload{
 	{ID: "W1.s1", Family: FamRemote, Metric: MetThroughput, Title: "W1 one-way, 64 B, 1 sender",
-		run: func(s *System, p params) (Result, error) { return runOneWay(s.Remote, 1, smallBody, smallWin, p) }},
+		run: func(s *System, p params) (Result, error) {
+			return runOneWay(s.Remote, 1, newBody(smallBody), smallWin, p)
+		}},
 	{ID: "W1.s2", Family: FamRemote, Metric: MetThroughput, Title: "W1 one-way, 64 B, 2 senders",
-		run: func(s *System, p params) (Result, error) { return runOneWay(s.Remote, 2, smallBody, smallWin, p) }},
+		run: func(s *System, p params) (Result, error) {
+			return runOneWay(s.Remote, 2, newBody(smallBody), smallWin, p)
+		}},
 	{ID: "W2.c1", Family: FamRemote, Metric: MetLatency, Title: "W2 ping-pong RTT, 64 B, 1 in flight",
 		run: func(s *System, p params) (Result, error) { return runPingPong(s.Remote, 1, p) }},
 	{ID: "W2.c64", Family: FamRemote, Metric: MetLatency, Title: "W2 ping-pong RTT, 64 B, 64 in flight",
@@ -62,7 +74,10 @@ var workloads = []*Workload{
 	{ID: "W3.f2", Family: FamLocal, Metric: MetThroughput, Title: "W3 local port→port, 64 B, 2→2",
 		run: func(s *System, p params) (Result, error) { return runLocal(s.Local, 2, p) }},
 	{ID: "W4.bulk", Family: FamRemote, Metric: MetThroughput, Title: "W4 one-way, 1 MiB",
-		run: func(s *System, p params) (Result, error) { return runOneWay(s.Remote, 1, bigBody, bigWin, p) }},
+		run: func(s *System, p params) (Result, error) { return runOneWay(s.Remote, 1, newBody(bigBody), bigWin, p) }},
+	{ID: "W4c", Family: FamRemote, Metric: MetThroughput, Title: "W4c one-way, 1 MiB compressible JSON (application bytes/s)",
+		BytesLabel: "app MB/s", only: w4cSystems,
+		run: func(s *System, p params) (Result, error) { return runOneWay(s.Remote, 1, jsonBigBody(), bigWin, p) }},
 	{ID: "W4.hol", Family: FamRemote, Metric: MetLatency, Title: "W4 64 B RTT while 1 MiB one-way saturates the pair",
 		run: func(s *System, p params) (Result, error) { return runHOL(s.Remote, p) }},
 	{ID: "W5.n8", Family: FamMesh, Metric: MetMesh, Title: "W5 mesh of 8 nodes",
@@ -71,6 +86,12 @@ var workloads = []*Workload{
 		run: func(s *System, p params) (Result, error) { return runMesh(s.Mesh, 32) }},
 	{ID: "W5.n128", Family: FamMesh, Metric: MetMesh, Title: "W5 mesh of 128 nodes",
 		run: func(s *System, p params) (Result, error) { return runMesh(s.Mesh, 128) }},
+	{ID: "W6.n1k", Family: FamLinks, Metric: MetLinks, Title: "W6 many links: 1,000 peers × 10 msg/s into one server",
+		run: func(s *System, p params) (Result, error) { return runLinks(s, 1000, p) }},
+	{ID: "W6.n5k", Family: FamLinks, Metric: MetLinks, Title: "W6 many links: 5,000 peers × 10 msg/s into one server",
+		run: func(s *System, p params) (Result, error) { return runLinks(s, 5000, p) }},
+	{ID: "W6.n10k", Family: FamLinks, Metric: MetLinks, Title: "W6 many links: 10,000 peers × 10 msg/s into one server",
+		run: func(s *System, p params) (Result, error) { return runLinks(s, 10000, p) }},
 }
 
 // workloadByID finds a workload.
@@ -83,8 +104,20 @@ func workloadByID(id string) *Workload {
 	return nil
 }
 
-// supports reports whether s takes part in w's family.
+// w4cSystems are W4c's contestants: the raw TCP limit, NATS and the aemp
+// configurations (compression is what W4c is about; B1 and protoactor
+// would carry the same bytes as W4.bulk).
+func w4cSystems(s *System) bool { return s.Key == "b0" || s.Key == "nats" || s.Group == "aemp" }
+
+// supports reports whether s takes part in w: s implements w's family, and
+// neither w nor s restricts the pairing.
 func (w *Workload) supports(s *System) bool {
+	if len(s.Only) > 0 && !slices.Contains(s.Only, w.ID) {
+		return false
+	}
+	if w.only != nil && !w.only(s) {
+		return false
+	}
 	switch w.Family {
 	case FamRemote:
 		return s.Remote != nil
@@ -92,6 +125,8 @@ func (w *Workload) supports(s *System) bool {
 		return s.Local != nil
 	case FamMesh:
 		return s.Mesh != nil
+	case FamLinks:
+		return s.Links != nil
 	}
 	return false
 }
@@ -118,9 +153,9 @@ func byKind(data, ping, pong Handler, fail func(error)) Handler {
 }
 
 // runOneWay floods node B from senders goroutines on node A.
-func runOneWay(sys RemoteSystem, senders, bodySize, win int, p params) (Result, error) {
-	f := newFlood(senders, bodySize, win, p.Timeout)
-	pair, err := sys.OpenRemote(PairConfig{MaxBody: bodySize}, byKind(nil, nil, nil, f.fail), byKind(f.receive, nil, nil, f.fail))
+func runOneWay(sys RemoteSystem, senders int, body []byte, win int, p params) (Result, error) {
+	f := newFlood(senders, body, win, p.Timeout)
+	pair, err := sys.OpenRemote(PairConfig{MaxBody: len(body)}, byKind(nil, nil, nil, f.fail), byKind(f.receive, nil, nil, f.fail))
 	if err != nil {
 		return Result{}, err
 	}
@@ -129,7 +164,7 @@ func runOneWay(sys RemoteSystem, senders, bodySize, win int, p params) (Result, 
 	for i := range eps {
 		eps[i] = pair.A
 	}
-	return measureFlood(f, eps, bodySize, p)
+	return measureFlood(f, eps, p)
 }
 
 // runLocal runs flows independent one-way flows inside one node.
@@ -138,7 +173,7 @@ func runLocal(sys LocalSystem, flows int, p params) (Result, error) {
 	fl := make([]*flood, flows)
 	recv := make([]Handler, flows)
 	for i := range fl {
-		fl[i] = newFlood(1, smallBody, smallWin, p.Timeout)
+		fl[i] = newFlood(1, newBody(smallBody), smallWin, p.Timeout)
 		recv[i] = fl[i].receive
 	}
 	send, closeFn, err := sys.OpenLocal(PairConfig{MaxBody: smallBody}, recv)
@@ -187,7 +222,8 @@ func runLocal(sys LocalSystem, flows int, p params) (Result, error) {
 }
 
 // measureFlood warms f up, then measures one timed flood through eps.
-func measureFlood(f *flood, eps []Endpoint, bodySize int, p params) (Result, error) {
+func measureFlood(f *flood, eps []Endpoint, p params) (Result, error) {
+	bodySize := len(f.body)
 	warm := p.Warmup
 	if bodySize >= 64<<10 {
 		warm = bigWin
@@ -216,7 +252,7 @@ func measureFlood(f *flood, eps []Endpoint, bodySize int, p params) (Result, err
 
 // runPingPong runs flows closed-loop round trips from A to B and back.
 func runPingPong(sys RemoteSystem, flows int, p params) (Result, error) {
-	pg := newPinger(flows, smallBody)
+	pg := newPinger(flows, newBody(smallBody))
 	pair, err := sys.OpenRemote(PairConfig{MaxBody: smallBody}, byKind(nil, nil, pg.atA, pg.vA.fail), byKind(nil, pg.atB, nil, pg.vB.fail))
 	if err != nil {
 		return Result{}, err
@@ -261,8 +297,8 @@ func (p *pinger) warm(pp params) error {
 // runHOL measures small-message round trips between A and B while A floods
 // B with 1 MiB messages over the same pair of nodes.
 func runHOL(sys RemoteSystem, p params) (Result, error) {
-	f := newFlood(1, bigBody, bigWin, p.Timeout)
-	pg := newPinger(1, smallBody)
+	f := newFlood(1, newBody(bigBody), bigWin, p.Timeout)
+	pg := newPinger(1, newBody(smallBody))
 	pair, err := sys.OpenRemote(PairConfig{MaxBody: bigBody}, byKind(nil, nil, pg.atA, pg.vA.fail), byKind(f.receive, pg.atB, nil, pg.vB.fail))
 	if err != nil {
 		return Result{}, err
