@@ -251,6 +251,7 @@ func (p *Port) run() {
 		// the slot goes back to the producers after the handler returns.
 		e, ok := q.Peek()
 		if !ok {
+			q.Idle() // a burst's overflow lists go to the garbage collector
 			if !p.state.CompareAndSwap(portScheduled, portIdle) {
 				return // died
 			}

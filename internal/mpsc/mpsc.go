@@ -9,9 +9,13 @@
 // the exact number of elements waiting (ring, overflow list, and the list
 // the consumer has taken over), so the owner can enforce its own limit.
 //
-// Memory: a slot's value is cleared when the consumer advances past it, and
-// an overflow list larger than retainMax elements is not kept for reuse
-// once consumed, so a burst does not keep its memory.
+// Memory: a slot's value is cleared when the consumer advances past it. The
+// two overflow lists (the producers' and the one the consumer took over)
+// are reused while the queue is busy, so a steady backlog allocates
+// nothing; when the consumer finds the queue empty ([Queue.Idle]) a list
+// larger than retainMax elements goes to a sync.Pool, which the garbage
+// collector empties: a burst does not keep its memory, and a backlog that
+// comes back soon takes its list back.
 //
 // The algorithm for the ring is D. Vyukov's bounded MPMC queue specialised to
 // a single consumer: each slot carries a sequence number that tells producers
@@ -50,10 +54,12 @@ type Queue[T any] struct {
 	pending  []T          // consumer only: an overflow list taken over by the consumer
 	pendPos  int          //
 	pendLeft atomic.Int64 // len(pending)-pendPos, for the producers' count
+	spare    sync.Pool    // *[]T: large overflow lists set aside by Idle
+	tookOver bool         // consumer only: a list was taken over since the last Idle
 }
 
-// retainMax is the largest overflow list kept for reuse after the consumer
-// has drained it.
+// retainMax is the largest overflow list kept in the queue while it is
+// idle; larger ones wait in the queue's sync.Pool.
 const retainMax = 1024
 
 // New returns a queue whose ring holds size elements (rounded up to a power
@@ -81,7 +87,7 @@ func (q *Queue[T]) Push(v *T) (waiting int) {
 	if q.overflowing.Load() {
 		q.mu.Lock()
 		if q.overflowing.Load() {
-			q.over = append(q.over, *v)
+			q.appendOverLocked(v)
 			n := q.countLocked()
 			q.mu.Unlock()
 			return n
@@ -102,12 +108,46 @@ func (q *Queue[T]) Push(v *T) (waiting int) {
 		case d < 0: // ring full
 			q.mu.Lock()
 			q.overflowing.Store(true)
-			q.over = append(q.over, *v)
+			q.appendOverLocked(v)
 			n := q.countLocked()
 			q.mu.Unlock()
 			return n
 		}
 	}
+}
+
+// appendOverLocked appends to the overflow list, taking a list set aside
+// by Idle when it has none. Called with mu held.
+func (q *Queue[T]) appendOverLocked(v *T) {
+	if q.over == nil {
+		if l, ok := q.spare.Get().(*[]T); ok {
+			q.over = (*l)[:0]
+		}
+	}
+	q.over = append(q.over, *v)
+}
+
+// Idle sets aside overflow lists larger than retainMax when the queue is
+// empty (the consumer's Peek found nothing): into the queue's sync.Pool,
+// which keeps them for a backlog that comes back and lets the garbage
+// collector take them otherwise. Consumer only; cheap when there are none.
+func (q *Queue[T]) Idle() {
+	if !q.tookOver {
+		return
+	}
+	q.tookOver = false
+	if cap(q.pending) > retainMax && q.pendPos == len(q.pending) {
+		l := q.pending[:0]
+		q.pending, q.pendPos = nil, 0
+		q.spare.Put(&l)
+	}
+	q.mu.Lock()
+	if !q.overflowing.Load() && len(q.over) == 0 && cap(q.over) > retainMax {
+		l := q.over[:0]
+		q.over = nil
+		q.spare.Put(&l)
+	}
+	q.mu.Unlock()
 }
 
 // Count is the number of elements waiting (as Push reports it). It takes
@@ -169,10 +209,8 @@ func (q *Queue[T]) Peek() (v *T, ok bool) {
 		return q.Peek()
 	}
 	old := q.pending
-	q.pending, q.over = q.over, nil
-	if cap(old) <= retainMax {
-		q.over = old[:0]
-	}
+	q.pending, q.over = q.over, old[:0] // the consumed list is the producers' next
+	q.tookOver = true
 	q.pendPos = 0
 	q.pendLeft.Store(int64(len(q.pending)))
 	q.overflowing.Store(false)
@@ -189,9 +227,6 @@ func (q *Queue[T]) Advance() {
 		q.pending[q.pendPos] = zero // the overflow list is reused: clear it
 		q.pendPos++
 		q.pendLeft.Store(int64(len(q.pending) - q.pendPos))
-		if q.pendPos == len(q.pending) && cap(q.pending) > retainMax {
-			q.pending, q.pendPos = nil, 0 // a burst's list: let it go
-		}
 		return
 	}
 	head := q.headLocal
@@ -214,6 +249,8 @@ func (q *Queue[T]) Release() {
 		q.over = nil
 	}
 	q.mu.Unlock()
+	for q.spare.Get() != nil { // the lists set aside go too
+	}
 }
 
 // Ready reports whether Pop would return an element. Consumer only.

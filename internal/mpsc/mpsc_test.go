@@ -74,6 +74,7 @@ func TestBurstMemoryReleased(t *testing.T) {
 			break
 		}
 	}
+	q.Idle()
 	if cap(q.pending) != 0 || cap(q.over) > retainMax {
 		t.Fatalf("retained lists of %d and %d elements", cap(q.pending), cap(q.over))
 	}
