@@ -210,15 +210,15 @@ func (p *Port) push(e *Msg) error {
 		return nil
 	}
 	q := p.mailbox()
-	waiting := q.Push(e)
-	if waiting > 0 { // the ring is full: the message went to the overflow list
+	atMost := q.Push(e)
+	if atMost > 0 { // the ring is full: the message went to the overflow list
 		p.node.stats.markDeep(p)
 	}
 	if lim := p.node.cfg.MailboxLimit; lim > 0 && !p.internal {
-		if waiting == 0 && lim < q.Cap() { // a limit below the smallest ring
-			waiting = q.Count()
-		}
-		if waiting > lim && p.overflowed.CompareAndSwap(false, true) {
+		// The exact count reads the ring: only near the limit, or when
+		// the limit is below the smallest ring.
+		if (atMost > lim || (atMost == 0 && lim < q.Cap())) && q.Count() > lim &&
+			p.overflowed.CompareAndSwap(false, true) {
 			p.schedule()
 			return fmt.Errorf("%w: port %s has more than %d messages waiting", ErrOverflow, p.id, lim)
 		}

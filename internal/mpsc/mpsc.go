@@ -79,16 +79,19 @@ func New[T any](size int) *Queue[T] {
 // Cap is the ring capacity.
 func (q *Queue[T]) Cap() int { return len(q.ring) }
 
-// Push appends a copy of *v. It never blocks on the consumer. waiting is
-// 0 when v went into the ring; when it went to the overflow list it is the
-// number of elements in the queue after the push, v included, and the one
-// the consumer holds between Peek and Advance too.
-func (q *Queue[T]) Push(v *T) (waiting int) {
+// Push appends a copy of *v. It never blocks on the consumer. atMost is 0
+// when v went into the ring; when it went to the overflow list it is a
+// bound on the number of elements in the queue after the push (v
+// included, and the one the consumer holds between Peek and Advance):
+// exact for the overflow lists, with every ring slot counted as full.
+// [Queue.Count] is exact but reads the ring; call it only when the bound
+// is over a limit.
+func (q *Queue[T]) Push(v *T) (atMost int) {
 	if q.overflowing.Load() {
 		q.mu.Lock()
 		if q.overflowing.Load() {
 			q.appendOverLocked(v)
-			n := q.countLocked()
+			n := q.boundLocked()
 			q.mu.Unlock()
 			return n
 		}
@@ -109,7 +112,7 @@ func (q *Queue[T]) Push(v *T) (waiting int) {
 			q.mu.Lock()
 			q.overflowing.Store(true)
 			q.appendOverLocked(v)
-			n := q.countLocked()
+			n := q.boundLocked()
 			q.mu.Unlock()
 			return n
 		}
@@ -150,7 +153,13 @@ func (q *Queue[T]) Idle() {
 	q.mu.Unlock()
 }
 
-// Count is the number of elements waiting (as Push reports it). It takes
+// boundLocked is Push's bound: the overflow lists and a full ring.
+// Called with mu held.
+func (q *Queue[T]) boundLocked() int {
+	return len(q.over) + int(q.pendLeft.Load()) + len(q.ring)
+}
+
+// Count is the exact number of elements waiting (Push reports a bound). It takes
 // the overflow lock and reads every slot: for checks off the fast path.
 func (q *Queue[T]) Count() int {
 	q.mu.Lock()

@@ -30,30 +30,37 @@ func TestFIFOSingleProducer(t *testing.T) {
 	}
 }
 
-// A push that overflows reports exactly how many elements wait: the ring,
-// the overflow list, and the list the consumer has taken over.
+// A push that overflows reports a bound (the overflow lists exactly, the
+// ring as full); Count is exact: the ring, the overflow list, and the list
+// the consumer has taken over.
 func TestOverflowCount(t *testing.T) {
 	q := New[int](2)
 	q.Push(ptr(1))
 	q.Push(ptr(2))
-	if n := q.Push(ptr(3)); n != 3 {
-		t.Fatalf("waiting %d, want 3", n)
+	check := func(pushed, bound, exact int) {
+		t.Helper()
+		if n := q.Push(ptr(pushed)); n != bound {
+			t.Fatalf("push %d: bound %d, want %d", pushed, n, bound)
+		}
+		if n := q.Count(); n != exact {
+			t.Fatalf("push %d: count %d, want %d", pushed, n, exact)
+		}
 	}
-	if n := q.Push(ptr(4)); n != 4 {
-		t.Fatalf("waiting %d, want 4", n)
+	check(3, 3, 3)
+	if v, _ := q.Pop(); v != 1 {
+		t.Fatalf("popped %d, want 1", v)
 	}
+	check(4, 4, 3) // one ring slot is free: the bound counts it, Count does not
 	// The consumer empties the ring and takes the overflow list over
 	// (3, 4); new pushes go to the ring again.
-	for want := 1; want <= 3; want++ {
+	for want := 2; want <= 3; want++ {
 		if v, _ := q.Pop(); v != want {
 			t.Fatalf("popped %d, want %d", v, want)
 		}
 	}
 	q.Push(ptr(5))
 	q.Push(ptr(6))
-	if n := q.Push(ptr(7)); n != 4 { // 4 taken over, 5 and 6 in the ring, 7
-		t.Fatalf("waiting %d, want 4 (one taken over, two in the ring, this one)", n)
-	}
+	check(7, 4, 4) // 4 taken over, 5 and 6 in the ring, 7
 	for want := 4; want <= 7; want++ {
 		if v, ok := q.Pop(); !ok || v != want {
 			t.Fatalf("popped %d %v, want %d", v, ok, want)
