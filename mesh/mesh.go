@@ -397,7 +397,11 @@ func (m *Mesh) serve(c net.Conn) {
 	defer m.wg.Done()
 	defer m.untrack(c)
 	hs := m.hs
-	hs.IsConnected = m.refuseIncoming
+	var stale *transport.Link // the link this connection may replace
+	hs.IsConnected = func(id string) (refuse bool) {
+		refuse, stale = m.refuseIncoming(id)
+		return refuse
+	}
 	res, err := handshake.Run(m.ctx, c, &hs)
 	<-m.hsSlots
 	if err != nil {
@@ -409,7 +413,7 @@ func (m *Mesh) serve(c net.Conn) {
 		m.cfg.Logger.Log(m.ctx, level, "aemp: incoming connection refused", "remote", c.RemoteAddr().String(), "err", err)
 		return
 	}
-	m.Peer(res.Peer.NodeID).attach(res, true)
+	m.Peer(res.Peer.NodeID).attach(res, stale)
 }
 
 // refuseIncoming is the "already connected" rule for incoming handshakes
@@ -418,33 +422,43 @@ func (m *Mesh) serve(c net.Conn) {
 // connection and refuses the incoming one; the other side accepts it (and
 // its own dial is refused), so both end up with the same single link.
 //
-// A node that dials us while we have a stale link to it — our reader is
-// paused behind slow handlers, or nothing has arrived on it for
-// staleAfter — is not refused: a node does not dial a node it has a live
-// link to, so its old link is dead on its side, and once it has
-// authenticated, its connection replaces ours (see Peer.attach). A fresh
-// link is never replaced, so a race of two dials cannot flap.
-func (m *Mesh) refuseIncoming(id string) bool {
+// A node that dials us while we have a stale link to it — our reader waits
+// behind slow handlers, has waited within staleAfter, or nothing has
+// arrived on it for staleAfter — is not refused: a node does not dial a
+// node it has a live link to, so its old link is dead on its side, and once
+// it has authenticated, its connection replaces that link (see
+// Peer.attach), which is returned as replace. The decision is taken once,
+// here: a reader that resumes during the handshake does not turn an
+// admitted connection into a refused one. A fresh link is never replaced,
+// so a race of two dials cannot flap.
+func (m *Mesh) refuseIncoming(id string) (refuse bool, replace *transport.Link) {
 	p := m.Known(id)
 	if p == nil {
-		return false
+		return false, nil
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.link != nil {
-		return !stale(p.link)
+		if stale(p.link) {
+			return false, p.link
+		}
+		return true, nil
 	}
-	return p.connecting && m.cfg.NodeID < id
+	return p.connecting && m.cfg.NodeID < id, nil
 }
 
-// staleAfter is how long a link must have been silent before a new
-// connection of its node may replace it.
+// staleAfter is how long a link must have been silent, or its reader
+// running again, before a new connection of its node may replace it.
 const staleAfter = time.Second
 
-// stale reports whether a new connection of the peer may replace link l.
+// stale reports whether a new connection of the peer may replace link l:
+// its reader waits for handlers or has waited lately (it cannot have seen
+// the peer go: a paused reader reads nothing, and one that just resumed
+// may still be reading what the peer sent before it went), or nothing has
+// arrived for staleAfter.
 func stale(l *transport.Link) bool {
 	st := l.Stats()
-	return st.Paused || st.IdleRecv >= staleAfter
+	return st.Paused || (st.SincePaused >= 0 && st.SincePaused < staleAfter) || st.IdleRecv >= staleAfter
 }
 
 // maxFrame is the largest message this node sends or takes.

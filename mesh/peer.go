@@ -258,7 +258,7 @@ func (p *Peer) dial() {
 			}
 			res, err := p.dialOne(ctx, addr)
 			if err == nil {
-				p.attach(res, false)
+				p.attach(res, nil)
 				return
 			}
 			lastErr = err
@@ -294,17 +294,17 @@ func (p *Peer) dialOne(ctx context.Context, addr string) (*handshake.Result, err
 }
 
 // attach makes an authenticated connection the peer's link, commits what
-// was queued while connecting, reports the link up and starts it. A
-// connection the node made to us (incoming) while we still have a stale
-// link to it (see Mesh.refuseIncoming) proves that link dead on its side:
-// the old link is taken down with "switched connections", as Perl does,
-// so that a node whose old link we have not seen fail yet (our reader
-// paused behind a slow port, a path that vanished without a FIN) can come
-// back at once.
-func (p *Peer) attach(res *handshake.Result, incoming bool) {
+// was queued while connecting, reports the link up and starts it. replace
+// is the stale link that Mesh.refuseIncoming let a connection the node
+// made to us replace (nil for our own dials): that connection proves the
+// link dead on the node's side, so the link is taken down with "switched
+// connections", as Perl does, and a node whose old link we have not seen
+// fail yet (our reader paused behind a slow port, a path that vanished
+// without a FIN) comes back at once.
+func (p *Peer) attach(res *handshake.Result, replace *transport.Link) {
 	m := p.m
 	p.mu.Lock()
-	if old := p.link; old != nil && incoming && stale(old) && !m.isClosed() {
+	if old := p.link; old != nil && old == replace && !m.isClosed() {
 		p.mu.Unlock()
 		m.cfg.Logger.Info("aemp: node reconnected; its old link is taken down", "peer", p.id)
 		old.Shutdown(errSwitched)

@@ -140,7 +140,7 @@ func (m *Mesh) dialSeed(s *seed) {
 		m.cfg.Logger.Debug("aemp: seed not reachable", "seed", s.addr, "err", err)
 	default:
 		m.mapSeed(s, res.Peer.NodeID)
-		m.Peer(res.Peer.NodeID).attach(res, false)
+		m.Peer(res.Peer.NodeID).attach(res, nil)
 	}
 }
 

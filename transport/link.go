@@ -87,6 +87,7 @@ type Link struct {
 	msgsIn    atomic.Uint64
 	lastRecv  atomic.Int64 // monoNow of the last read
 	paused    atomic.Bool  // the reader waits for handlers to release buffers
+	pausedAt  atomic.Int64 // monoNow when the reader last waited (0: never)
 
 	// Inbound bound.
 	inflight atomic.Int64  // cap of read buffers not yet freed
@@ -350,6 +351,10 @@ type Stats struct {
 	Queued            int    // bytes committed, not yet written
 	Inflight          int    // bytes of read buffers handed out, not yet released
 	Paused            bool   // the reader waits for handlers (inbound bound reached)
+	// SincePaused is the time since the reader last waited for handlers:
+	// 0 while it waits, -1 if it never has. A reader that waits reads
+	// nothing, so it cannot see the peer close the connection.
+	SincePaused time.Duration
 	// IdleRecv and IdleSend are the times since the link last read and
 	// wrote anything (or since it was opened).
 	IdleRecv, IdleSend time.Duration
@@ -364,6 +369,12 @@ func (l *Link) Stats() Stats {
 	st.BytesIn, st.BytesOut, st.MsgsIn = l.bytesIn.Load(), l.bytesOut.Load(), l.msgsIn.Load()
 	st.Inflight = int(l.inflight.Load())
 	st.Paused = l.paused.Load()
+	st.SincePaused = -1
+	if st.Paused {
+		st.SincePaused = 0
+	} else if at := l.pausedAt.Load(); at != 0 {
+		st.SincePaused = time.Duration(now - at)
+	}
 	st.IdleRecv = time.Duration(now - l.lastRecv.Load())
 	st.IdleSend = time.Duration(now - l.lastWrite.Load())
 	return st

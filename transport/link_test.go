@@ -376,6 +376,9 @@ func TestLinkInboundBound(t *testing.T) {
 			rb.hold = true
 			p := newPair(t, ca, cb, "goframe1", "goframe1", cfg, Config{Backend: be, MaxInbound: 256 << 10, ReadBuffer: 16 << 10}, ra, rb)
 			defer p.close()
+			if st := p.b.Stats(); st.Paused || st.SincePaused != -1 {
+				t.Fatalf("a new link: Paused %v, SincePaused %v", st.Paused, st.SincePaused)
+			}
 			// the reader must stop: the count stays put and inflight bounded
 			const n = 20000 // ~ 20000 * 1 KiB = 20 MiB, far above the bound
 			floodUntilPaused(t, p, rb, n)
@@ -392,8 +395,14 @@ func TestLinkInboundBound(t *testing.T) {
 				rb.releaseHeld()
 				return
 			}
+			if st := p.b.Stats(); !st.Paused || st.SincePaused != 0 {
+				t.Fatalf("a paused reader: Paused %v, SincePaused %v", st.Paused, st.SincePaused)
+			}
 			rb.releaseHeld() // resumes; from now on messages are copied
 			waitFor(t, "all messages", func() bool { return rb.n.Load() == n })
+			if st := p.b.Stats(); st.Paused || st.SincePaused < 0 {
+				t.Fatalf("a reader that waited: Paused %v, SincePaused %v", st.Paused, st.SincePaused)
+			}
 		})
 	}
 }

@@ -246,13 +246,20 @@ func (r *reader) makeRoom() {
 // current buffer) exceed MaxInbound. It returns false when the link closes.
 func (l *Link) waitInbound(cur *pool.Buf) bool {
 	own := int64(cap(cur.B))
-	defer l.paused.Store(false)
+	if in := l.inflight.Load(); in <= int64(l.cfg.MaxInbound) || in <= own {
+		return true
+	}
+	l.pausedAt.Store(monoNow())
+	l.paused.Store(true)
+	defer func() {
+		l.pausedAt.Store(monoNow())
+		l.paused.Store(false)
+	}()
 	for {
 		in := l.inflight.Load()
 		if in <= int64(l.cfg.MaxInbound) || in <= own {
 			return true
 		}
-		l.paused.Store(true)
 		var tick <-chan time.Time
 		var t *time.Timer
 		if l.io.eagerBuffered() >= 0 {
