@@ -101,6 +101,7 @@ func TestMeshRegistry(t *testing.T) {
 	// A change on n1 (master seed1) reaches n3 (master seed2).
 	w3 := watchFamily(n3, "svc")
 	w3.waitFor(t, "n3's first svc notification", func(map[string]any) bool { return len(w3.calls()) > 0 })
+	ws1, ws2 := watchFamily(s1, "svc"), watchFamily(s2, "svc")
 	if err := n1.DBSet("svc", "n1-key", map[string]any{"v": 1}); err != nil {
 		t.Fatal(err)
 	}
@@ -108,6 +109,11 @@ func TestMeshRegistry(t *testing.T) {
 	if v := w3.get()["n1-key"]; fmt.Sprint(v) != "map[v:1]" {
 		t.Fatalf("n3 sees %v", v)
 	}
+	// The global nodes replicate among themselves as they go: n3 may
+	// have it from one seed before the other does. Once both do, a
+	// query through either master answers it.
+	ws1.waitFor(t, "n1's key at seed1", hasKeys("n1-key"))
+	ws2.waitFor(t, "n1's key at seed2", hasKeys("n1-key"))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	keys, err := n2.DBKeys(ctx, "svc")
