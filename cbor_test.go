@@ -9,6 +9,7 @@ import (
 	"net"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -31,6 +32,10 @@ func perlPeer(t *testing.T, n *Node, id string, framings []string, maxFrame int)
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { peer.Close() })
+	// The peer's handshake ends before the node has attached the link:
+	// a message to the peer sent in between would find no link and no
+	// address to dial.
+	waitFor(t, "the node's side of the link", func() bool { return n.mesh.Up(id) })
 	seen := 0
 	next := func() []byte {
 		t.Helper()
@@ -367,8 +372,13 @@ func TestQueuedForCBORPeer(t *testing.T) {
 	}
 	defer ln.Close()
 	served := make(chan *fakepeer.Peer, 1)
+	queued := make(chan struct{})
+	var once sync.Once
+	release := func() { once.Do(func() { close(queued) }) }
+	defer release()
 	go func() {
 		defer close(served)
+		<-queued // the handshake cannot end before the message is queued
 		c, err := ln.Accept()
 		if err != nil {
 			return
@@ -387,8 +397,9 @@ func TestQueuedForCBORPeer(t *testing.T) {
 		t.Fatal(err)
 	}
 	if n.mesh.Up("perl") {
-		t.Skip("the link came up before the message was queued")
+		t.Fatal("the link is up before the peer accepted it")
 	}
+	release()
 	p := <-served
 	if p == nil {
 		t.FailNow()

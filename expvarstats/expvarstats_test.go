@@ -3,10 +3,12 @@ package expvarstats_test
 import (
 	"encoding/json"
 	"expvar"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,17 +17,22 @@ import (
 	"github.com/aemp-go/aemp/internal/leakcheck"
 )
 
+// runs numbers the runs of TestPublish: expvar names cannot be taken back,
+// so each run (go test -count=N) publishes under its own.
+var runs atomic.Int64
+
 func TestPublish(t *testing.T) {
 	defer leakcheck.Check(t)()
+	name := fmt.Sprint("aemp-test-", runs.Add(1))
 	n, err := aemp.NewNode(aemp.Config{NodeID: "expvar-test", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer n.Close()
-	if err := expvarstats.Publish("aemp-test", n); err != nil {
+	if err := expvarstats.Publish(name, n); err != nil {
 		t.Fatal(err)
 	}
-	if err := expvarstats.Publish("aemp-test", n); err == nil {
+	if err := expvarstats.Publish(name, n); err == nil {
 		t.Error("a second Publish under the same name succeeded")
 	}
 	p := n.NewPort()
@@ -35,7 +42,7 @@ func TestPublish(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("the kill never showed: %+v", st)
 		}
-		if err := json.Unmarshal([]byte(expvar.Get("aemp-test").String()), &st); err != nil {
+		if err := json.Unmarshal([]byte(expvar.Get(name).String()), &st); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -45,7 +52,7 @@ func TestPublish(t *testing.T) {
 	// And over HTTP, as /debug/vars serves it.
 	rec := httptest.NewRecorder()
 	expvar.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/debug/vars", nil))
-	if !strings.Contains(rec.Body.String(), `"aemp-test": {"node":"expvar-test"`) {
+	if !strings.Contains(rec.Body.String(), `"`+name+`": {"node":"expvar-test"`) {
 		t.Errorf("/debug/vars: %.300s", rec.Body.String())
 	}
 }
