@@ -23,8 +23,8 @@ demo:
 test: test-contrib
 	$(GO) vet $(PKGS)
 	$(GO) test -race -shuffle=on -timeout 8m $(PKGS)
-	# allocation counts are only meaningful without the race detector
-	$(GO) test -count=1 -run 'Allocs' $(PKGS)
+	# allocation counts and heap sizes are only meaningful without the race detector
+	$(GO) test -count=1 -run 'Allocs|MemoryReturns' $(PKGS)
 
 ## test-contrib: the modules of their own under contrib/ (the Prometheus collector)
 CONTRIB := contrib/prometheus
