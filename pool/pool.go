@@ -8,7 +8,9 @@
 // when the count goes below zero. In debug mode (enabled automatically inside
 // test binaries, or with AEMP_POOL_DEBUG=1) released buffers are poisoned and
 // held in a short quarantine before reuse, so a double release or a late write
-// is caught even after the count has reached zero.
+// is caught even after the count has reached zero. A test binary run with
+// -test.bench (go test -bench) measures what programs run: debug mode is off
+// there unless AEMP_POOL_DEBUG=1 asks for it.
 package pool
 
 import (
@@ -37,7 +39,29 @@ type Buf struct {
 	onFree func(b *Buf) // see OnFree; cleared when it runs
 }
 
-var debug = testing.Testing() || os.Getenv("AEMP_POOL_DEBUG") == "1"
+var debug = os.Getenv("AEMP_POOL_DEBUG") == "1" || testing.Testing() && !benchmarking(os.Args)
+
+// benchmarking reports whether a test binary's arguments ask for
+// benchmarks (a non-empty -test.bench pattern), read at init, before the
+// testing package parses its flags.
+func benchmarking(args []string) bool {
+	const flag = "test.bench"
+	for i := 1; i < len(args); i++ {
+		a := args[i]
+		for range 2 { // -flag or --flag
+			if len(a) > 0 && a[0] == '-' {
+				a = a[1:]
+			}
+		}
+		switch {
+		case a == flag:
+			return i+1 < len(args) && args[i+1] != ""
+		case len(a) > len(flag) && a[:len(flag)+1] == flag+"=":
+			return len(a) > len(flag)+1
+		}
+	}
+	return false
+}
 
 // SetDebug switches debug mode (see the package doc) and returns the previous
 // setting. It is meant for tests and benchmarks.

@@ -166,3 +166,25 @@ func TestOnFreeAllocs(t *testing.T) {
 		t.Fatalf("%v allocs", allocs)
 	}
 }
+
+func TestBenchmarking(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want bool
+	}{
+		{[]string{"x.test"}, false},
+		{[]string{"x.test", "-test.run", "Foo"}, false},
+		{[]string{"x.test", "-test.bench=."}, true},
+		{[]string{"x.test", "--test.bench=Remote"}, true},
+		{[]string{"x.test", "-test.bench", "Remote"}, true},
+		{[]string{"x.test", "-test.bench="}, false},
+		{[]string{"x.test", "-test.bench", ""}, false},
+		{[]string{"x.test", "-test.bench"}, false},
+		{[]string{"x.test", "-test.benchtime=1s", "-test.benchmem"}, false},
+		{[]string{"x.test", "-test.benchtime", "1s", "-test.bench=Local"}, true},
+	} {
+		if got := benchmarking(c.args); got != c.want {
+			t.Errorf("benchmarking(%q) = %v, want %v", c.args, got, c.want)
+		}
+	}
+}
