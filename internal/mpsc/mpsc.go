@@ -45,17 +45,22 @@ type Queue[T any] struct {
 	// head is the consumer's position. The consumer keeps it in headLocal
 	// and publishes it to head (for Pending) only when the queue runs
 	// empty, which saves a fenced store per element.
-	head      atomic.Uint64
-	_         [56]byte
-	headLocal uint64
+	head atomic.Uint64
+	_    [56]byte
 
-	mu       sync.Mutex
-	over     []T          // overflow list (FIFO), guarded by mu
-	pending  []T          // consumer only: an overflow list taken over by the consumer
-	pendPos  int          //
-	pendLeft atomic.Int64 // len(pending)-pendPos, for the producers' count
-	spare    sync.Pool    // *[]T: large overflow lists set aside by Idle
-	tookOver bool         // consumer only: a list was taken over since the last Idle
+	// The consumer's own fields, written per element taken from a list
+	// it took over: apart from the lock and list the producers write on
+	// every overflowing push.
+	headLocal uint64
+	pending   []T          // an overflow list taken over by the consumer
+	pendPos   int          //
+	pendLeft  atomic.Int64 // len(pending)-pendPos, for the producers' count
+	tookOver  bool         // a list was taken over since the last Idle
+	_         [64]byte
+
+	mu    sync.Mutex
+	over  []T       // overflow list (FIFO), guarded by mu
+	spare sync.Pool // *[]T: large overflow lists set aside by Idle
 }
 
 // retainMax is the largest overflow list kept in the queue while it is
