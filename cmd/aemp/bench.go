@@ -40,15 +40,11 @@ func benchCmd(s *session, args []arg) error {
 	if err != nil {
 		return err
 	}
-	n, err := s.startNode()
+	n, ctx, stop, err := s.startTimed(o.timeout)
 	if err != nil {
 		return err
 	}
-	defer n.Close()
-	ctx, cancel := signalContext(context.Background())
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, o.timeout)
-	defer cancel()
+	defer stop()
 	r, err := runBench(ctx, n, o)
 	if err != nil {
 		return err

@@ -31,15 +31,11 @@ func nodesCmd(s *session, args []arg) error {
 	if len(args) > 0 {
 		return usagef("no arguments expected")
 	}
-	n, err := s.startNode()
+	n, ctx, stop, err := s.startTimed(timeout)
 	if err != nil {
 		return err
 	}
-	defer n.Close()
-	ctx, cancel := signalContext(context.Background())
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, timeout)
-	defer cancel()
+	defer stop()
 	listeners, err := n.DBFamily(ctx, "'l")
 	if err != nil {
 		return fmt.Errorf("asking the seeds: %w", err)
@@ -100,17 +96,15 @@ func dbCmd(s *session, args []arg) error {
 		return usagef("one family expected")
 	}
 	family := args[0].str()
-	n, err := s.startNode()
+	n, ctx, stop, err := s.startTimed(0)
 	if err != nil {
 		return err
 	}
-	defer n.Close()
-	ctx, cancel := signalContext(context.Background())
-	defer cancel()
+	defer stop()
 	if watch {
 		return watchFamily(ctx, s.stdout, n, family)
 	}
-	ctx, cancel = context.WithTimeout(ctx, timeout)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	f, err := n.DBFamily(ctx, family)
 	if err != nil {
@@ -161,15 +155,11 @@ func statsCmd(s *session, args []arg) error {
 	if err != nil {
 		return err
 	}
-	n, err := s.startNode()
+	n, ctx, stop, err := s.startTimed(timeout)
 	if err != nil {
 		return err
 	}
-	defer n.Close()
-	ctx, cancel := signalContext(context.Background())
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, timeout)
-	defer cancel()
+	defer stop()
 	st, err := remoteStats(ctx, n, node)
 	if err != nil {
 		return err
@@ -230,13 +220,11 @@ func traceCmd(s *session, args []arg) error {
 	if err != nil {
 		return err
 	}
-	n, err := s.startNode()
+	n, ctx, stop, err := s.startTimed(0)
 	if err != nil {
 		return err
 	}
-	defer n.Close()
-	ctx, cancel := signalContext(context.Background())
-	defer cancel()
+	defer stop()
 	seen := map[string]bool{start: true, n.ID(): true}
 	queue := []string{start}
 	failed := 0

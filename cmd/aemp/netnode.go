@@ -149,6 +149,21 @@ func (s *session) startNode() (*aemp.Node, error) {
 	return aemp.NewNode(cfg)
 }
 
+// startTimed starts the tool's node (startNode) and a context that ends
+// at SIGINT or SIGTERM or after timeout (0: no limit). stop closes both.
+func (s *session) startTimed(timeout time.Duration) (n *aemp.Node, ctx context.Context, stop func(), err error) {
+	n, err = s.startNode()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	ctx, cancelSig := signalContext(context.Background())
+	cancel := func() {}
+	if timeout > 0 {
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+	}
+	return n, ctx, func() { cancel(); cancelSig(); n.Close() }, nil
+}
+
 // signalContext is ctx, cancelled on SIGINT or SIGTERM.
 func signalContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	return signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)

@@ -37,15 +37,11 @@ func sndCmd(s *session, args []arg) error {
 	if err != nil {
 		return err
 	}
-	n, err := s.startNode()
+	n, ctx, stop, err := s.startTimed(timeout)
 	if err != nil {
 		return err
 	}
-	defer n.Close()
-	ctx, cancel := signalContext(context.Background())
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, timeout)
-	defer cancel()
+	defer stop()
 
 	x := newExchange(n)
 	defer x.close()
@@ -98,15 +94,11 @@ func calCmd(s *session, args []arg) error {
 	if err != nil {
 		return err
 	}
-	n, err := s.startNode()
+	n, ctx, stop, err := s.startTimed(timeout)
 	if err != nil {
 		return err
 	}
-	defer n.Close()
-	ctx, cancel := signalContext(context.Background())
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, timeout)
-	defer cancel()
+	defer stop()
 
 	tag, rest := tagOf(values(args[1:]))
 	r, err := n.Call(ctx, to, tag, rest...) // the reply port goes last, as Perl's cal
@@ -138,13 +130,11 @@ func monCmd(s *session, args []arg) error {
 	if err != nil {
 		return err
 	}
-	n, err := s.startNode()
+	n, ctx, stop, err := s.startTimed(0)
 	if err != nil {
 		return err
 	}
-	defer n.Close()
-	ctx, cancel := signalContext(context.Background())
-	defer cancel()
+	defer stop()
 	died := make(chan aemp.Reason, 1)
 	n.Mon(to, aemp.MonFunc(func(r aemp.Reason) { died <- r }))
 	select {
@@ -178,15 +168,11 @@ func evalCmd(s *session, args []arg) error {
 	for _, a := range args[1:] {
 		words = append(words, a.str())
 	}
-	n, err := s.startNode()
+	n, ctx, stop, err := s.startTimed(timeout)
 	if err != nil {
 		return err
 	}
-	defer n.Close()
-	ctx, cancel := signalContext(context.Background())
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, timeout)
-	defer cancel()
+	defer stop()
 	res, err := evalOn(ctx, n, node, strings.Join(words, " "))
 	if err != nil {
 		return err
