@@ -4,42 +4,16 @@ import (
 	"errors"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/aemp-go/aemp/internal/jsonlex"
 )
 
-// utf8Cases are strings of the message ["b","t",<s>] at the edges of UTF-8
-// validity; the splitter must accept exactly those that are valid UTF-8
-// (the grammar of package wire, "JSON grammar").
-var utf8Cases = []struct{ name, s string }{
-	{"invalid byte FF", "\xff"},
-	{"invalid byte FE", "\xfe"},
-	{"lone continuation", "\x80"},
-	{"overlong slash C0 AF", "\xc0\xaf"},
-	{"overlong C1 BF", "\xc1\xbf"},
-	{"overlong 3-byte E0 80 AF", "\xe0\x80\xaf"},
-	{"overlong 4-byte F0 80 80 AF", "\xf0\x80\x80\xaf"},
-	{"overlong U+FFFF F0 8F BF BF", "\xf0\x8f\xbf\xbf"},
-	{"surrogate U+D800 ED A0 80", "\xed\xa0\x80"},
-	{"surrogate U+DFFF ED BF BF", "\xed\xbf\xbf"},
-	{"surrogate pair in UTF-8", "\xed\xa0\xbd\xed\xb8\x80"},
-	{"U+D7FF", "\xed\x9f\xbf"},
-	{"U+E000", "\xee\x80\x80"},
-	{"U+FFFD", "\xef\xbf\xbd"},
-	{"U+10FFFF", "\xf4\x8f\xbf\xbf"},
-	{"U+110000", "\xf4\x90\x80\x80"},
-	{"F5 lead", "\xf5\x80\x80\x80"},
-	{"FF in 4-byte", "\xf0\x9f\x98\xff"},
-	{"truncated 2-byte", "\xc3"},
-	{"truncated 3-byte", "\xe6\x97"},
-	{"truncated 4-byte", "\xf0\x9f\x98"},
-	{"truncated then ASCII", "\xe6\x97x"},
-	{"valid mix", "héllo ✓ 日本 😀"},
-	{"lone surrogate escape", `\ud800`},
-	{"escaped pair", `\ud83d\ude00`},
-}
+// utf8Cases: the grammar's UTF-8 edge cases (internal/jsonlex).
+var utf8Cases = jsonlex.UTF8EdgeCases
 
 func TestJSONSplitterUTF8(t *testing.T) {
 	for _, c := range utf8Cases {
-		msg := `["b","t","` + c.s + `"]`
+		msg := `["b","t","` + c.S + `"]`
 		valid := utf8.ValidString(msg)
 		for _, mode := range []string{"oneshot", "bytewise"} {
 			var s JSONSplitter
@@ -50,9 +24,9 @@ func TestJSONSplitterUTF8(t *testing.T) {
 			got, err := splitAll(&s, cs)
 			switch {
 			case valid && (err != nil || len(got) != 1 || got[0] != msg):
-				t.Errorf("%s %s: valid %q split as %q, %v", c.name, mode, msg, got, err)
+				t.Errorf("%s %s: valid %q split as %q, %v", c.Name, mode, msg, got, err)
 			case !valid && !errors.Is(err, ErrSyntax):
-				t.Errorf("%s %s: invalid UTF-8 %q split as %q, %v; want ErrSyntax", c.name, mode, msg, got, err)
+				t.Errorf("%s %s: invalid UTF-8 %q split as %q, %v; want ErrSyntax", c.Name, mode, msg, got, err)
 			}
 		}
 	}
