@@ -2,6 +2,7 @@ package mesh
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -29,6 +30,43 @@ type memNet struct {
 	dials   map[string]int // dial attempts per address
 	next    int
 	written atomic.Int64 // bytes written by dialling ends
+	dialEnd []*holeConn  // the dialling ends, for Blackhole
+}
+
+// holeConn is a dialling end that Blackhole can fail without the other
+// end seeing anything: no EOF, no data, as when a path vanishes without a
+// FIN (or the dialling node froze).
+type holeConn struct {
+	countConn
+	dead atomic.Bool
+}
+
+var errBlackholed = errors.New("blackholed")
+
+func (c *holeConn) Read(p []byte) (int, error) {
+	if c.dead.Load() {
+		return 0, errBlackholed
+	}
+	n, err := c.countConn.Read(p)
+	if c.dead.Load() {
+		return 0, errBlackholed
+	}
+	return n, err
+}
+
+func (c *holeConn) Write(p []byte) (int, error) {
+	if c.dead.Load() {
+		return 0, errBlackholed
+	}
+	return c.countConn.Write(p)
+}
+
+// Close leaves a blackholed pipe open: the other end must not see it.
+func (c *holeConn) Close() error {
+	if c.dead.Load() {
+		return nil
+	}
+	return c.countConn.Close()
 }
 
 // countConn counts the bytes written into its net.Conn.
@@ -118,10 +156,27 @@ func (n *memNet) Dial(ctx context.Context, addr string) (net.Conn, error) {
 		s.Close()
 		return nil, ctx.Err()
 	}
+	hc := &holeConn{countConn: countConn{c, &n.written}}
 	n.mu.Lock()
 	n.conns = append(n.conns, c, s)
+	n.dialEnd = append(n.dialEnd, hc)
 	n.mu.Unlock()
-	return countConn{c, &n.written}, nil
+	return hc, nil
+}
+
+// Blackhole fails every dialling end made so far for its own side only:
+// its reads and writes fail at once (a deadline in the past wakes a
+// blocked read) while the accepting end sees nothing. Cut closes the
+// pipes.
+func (n *memNet) Blackhole() {
+	n.mu.Lock()
+	ends := n.dialEnd
+	n.dialEnd = nil
+	n.mu.Unlock()
+	for _, c := range ends {
+		c.dead.Store(true)
+		c.SetDeadline(time.Unix(1, 0))
+	}
 }
 
 // Cut closes every connection made so far (both ends), like a network

@@ -230,3 +230,37 @@ func TestCompress(t *testing.T) {
 		b.Close()
 	}
 }
+
+// A node whose old link died on its side only (the path vanished: the
+// other node saw no EOF) dials again. Once the other node's link has been
+// silent for staleAfter, the authenticated reconnect replaces it
+// ("switched connections") instead of being refused as "already
+// connected", and the message that caused the dial is delivered.
+func TestReconnectReplacesStaleLink(t *testing.T) {
+	leakFree(t)
+	net := newMemNet()
+	t.Cleanup(net.Cut)
+	a := start(t, net, "A", Config{})
+	b := start(t, net, "B", Config{})
+	a.AddNode("B", b.Binds()...)
+	a.send(t, "B", "r", 0)
+	waitFor(t, "the first message", func() bool { return len(b.rec.peer("A").messages()) == 1 })
+	net.Blackhole()
+	waitFor(t, "A's link down", func() bool { return a.rec.count("down B") == 1 })
+	if b.rec.count("down A") != 0 || !b.Up("A") {
+		t.Fatalf("B noticed the blackholed link: %v", b.rec.got())
+	}
+	waitFor(t, "B's link to go stale", func() bool {
+		b.Peer("A").mu.Lock()
+		defer b.Peer("A").mu.Unlock()
+		return b.Peer("A").link != nil && stale(b.Peer("A").link)
+	})
+	a.send(t, "B", "r", 1)
+	waitFor(t, "the message after the reconnect", func() bool { return len(b.rec.peer("A").messages()) == 2 })
+	if d := b.rec.peer("A").failures(); len(d) != 1 || d[0] != "true switched connections" {
+		t.Fatalf("B's peer handler saw downs %v, want the switch", d)
+	}
+	if got := b.rec.got(); !slices.Equal(got, []string{"up A", "down A", "up A"}) {
+		t.Fatalf("B's events %v", got)
+	}
+}
