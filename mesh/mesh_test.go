@@ -119,6 +119,9 @@ func TestReconnectAfterCut(t *testing.T) {
 			}
 		}
 	}
+	// (the peer handler's OnDown and the LinkDown event come one after
+	// the other, not at once)
+	waitFor(t, "A's peer handler to see the downs", func() bool { return len(a.rec.peer("B").failures()) >= 3 })
 	if d := a.rec.peer("B").failures(); len(d) != 3 || !strings.HasPrefix(d[0], "true ") {
 		t.Fatalf("A's peer handler saw downs %v", d)
 	}
