@@ -33,7 +33,8 @@ func RCPath() string {
 // name) as a Config: the file's top level, overridden along the profile's
 // parent chain down to the profile itself (spec §7.2). Keys it understands:
 // nodeid, secret, cert, binds (Perl's specs, see Config.Binds), seeds,
-// monitor_timeout, connect_interval (ConnectTimeout), framing_format,
+// monitor_timeout, connect_interval (ConnectTimeout), framing_format
+// (framings Go nodes do not speak, such as Perl's storable, left out),
 // auth_offer, auth_accept, secure (Perl's truth: "", "0", 0 and null are
 // false) and services (names; the [function, args…] form is refused);
 // values may be strings where Perl writes them as strings. A missing file
@@ -82,7 +83,18 @@ func ReadConfigFile(path, profile string) (Config, error) {
 	c.Secret, _ = eff["secret"].(string)
 	c.Cert, _ = eff["cert"].(string)
 	c.Binds = stringList(eff["binds"])
-	c.Framings = stringList(eff["framing_format"])
+	if list := stringList(eff["framing_format"]); len(list) > 0 {
+		// Perl's own default lists storable, which Go nodes do not
+		// speak: keep the ones they do, in the file's order.
+		for _, f := range list {
+			if (&Config{Framings: []string{f}}).Validate() == nil {
+				c.Framings = append(c.Framings, f)
+			}
+		}
+		if len(c.Framings) == 0 {
+			return Config{}, fmt.Errorf("%w: %s: framing_format %q has no framing Go nodes speak (goframe1, cbor, json)", ErrConfig, path, list)
+		}
+	}
 	c.AuthAccept = stringList(eff["auth_accept"])
 	c.AuthOffer = stringList(eff["auth_offer"])
 	c.Seeds = stringList(eff["seeds"])

@@ -66,7 +66,8 @@ func TestReadConfigFilePerlKeys(t *testing.T) {
 	os.WriteFile(p, []byte(`{"secure": 1, "profile": {
 	  "a": {"auth_offer": ["hmac_sha3_512"], "connect_interval": "0.5", "services": ["X::start", "AnyEvent::MP::Global::"]},
 	  "b": {"secure": "0"}, "c": {"secure": ""}, "d": {"secure": null}, "e": {"secure": "yes"},
-	  "bad": {"services": [["X::start", 1]]}}}`), 0o600)
+	  "bad": {"services": [["X::start", 1]]},
+	  "f": {"framing_format": ["cbor", "json", "storable"]}, "storable": {"framing_format": ["storable"]}}}`), 0o600)
 	c, err := ReadConfigFile(p, "a")
 	if err != nil {
 		t.Fatal(err)
@@ -82,6 +83,13 @@ func TestReadConfigFilePerlKeys(t *testing.T) {
 	}
 	if _, err := ReadConfigFile(p, "bad"); !errors.Is(err, ErrConfig) {
 		t.Errorf("services with arguments: %v", err)
+	}
+	// Perl's default framing_format names storable: left out.
+	if c, err := ReadConfigFile(p, "f"); err != nil || !slices.Equal(c.Framings, []string{"cbor", "json"}) || c.Validate() != nil {
+		t.Errorf("framing_format with storable: %q, %v", c.Framings, err)
+	}
+	if _, err := ReadConfigFile(p, "storable"); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "no framing Go nodes speak") {
+		t.Errorf("framing_format storable only: %v", err)
 	}
 }
 
