@@ -310,11 +310,15 @@ func TestReasonsCarryTheCause(t *testing.T) {
 		t.Fatalf("wrong secret: %v", got)
 	}
 	c := k.node("rc", Config{})
-	port := c.NewPortFunc(func(*Msg) error { return nil })
+	var handled atomic.Bool
+	port := c.NewPortFunc(func(*Msg) error { handled.Store(true); return nil })
+	a.AddNode("rc", c.Binds()...) // before the monitor: its request dials rc
 	r, _ = reasonMonitor(a, port.ID())
-	a.AddNode("rc", c.Binds()...)
 	a.Snd(port.ID(), "x")
-	waitFor(t, "the link", func() bool { return a.mesh.Up("rc") })
+	// Once the message is handled, c has read everything a sent (the
+	// monitor request came first): closing a socket with unread data would
+	// send a reset, not a clean close.
+	waitFor(t, "the message at rc", handled.Load)
 	c.Close()
 	if got := recv(t, r); got.Text() != "peer closed the connection" {
 		t.Fatalf("clean close: %v", got)

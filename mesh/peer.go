@@ -232,7 +232,9 @@ func (p *Peer) ensureLink() {
 }
 
 // dial tries each known address until a handshake succeeds or the
-// deadline passes; the first failure reason is what monitors get. The
+// deadline passes; the reason monitors get is the last attempt's failure,
+// unless the deadline cut that attempt short: then the one before it says
+// more (a wrong certificate, not "connect timeout"). The
 // addresses come from Config.Nodes (and AddNode), else from Resolve.
 func (p *Peer) dial() {
 	m := p.m
@@ -261,7 +263,9 @@ func (p *Peer) dial() {
 				p.attach(res, nil)
 				return
 			}
-			lastErr = err
+			if lastErr == nil || ctx.Err() == nil {
+				lastErr = err
+			}
 			m.cfg.Logger.Debug("aemp: connect attempt failed", "peer", p.id, "addr", addr, "err", err)
 		}
 		select {
