@@ -4,12 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/aemp-go/aemp"
-	"github.com/aemp-go/aemp/internal/rcfile"
 )
 
 // shutdownTimeout bounds the graceful shutdown of `aemp run` after a
@@ -27,24 +25,7 @@ const globalService = "AnyEvent::MP::Global::"
 // is a seed (a global node); the AnyEvent::MP::Global service makes any
 // node global. Other services are not started.
 func runCmd(s *session, args []arg) error {
-	name := "localhost"
-	if len(args) > 0 {
-		name, args = args[0].str(), args[1:]
-	} else if h, err := os.Hostname(); err == nil && h != "" {
-		name = h
-	}
-	if len(args)%2 != 0 {
-		return usagef("the key/value pairs after the profile name are odd in number")
-	}
-	kv := rcfile.NewObject()
-	for i := 0; i < len(args); i += 2 {
-		kv.Set(args[i].str(), args[i+1].v)
-	}
-	f, err := s.config()
-	if err != nil {
-		return err
-	}
-	eff, err := rcfile.Effective(f.Root, name, kv)
+	name, eff, err := s.profileArgs(args)
 	if err != nil {
 		return err
 	}

@@ -32,24 +32,7 @@ func showProfile(s *session, args []arg) error {
 // configuration is merged from several objects, so no file order applies
 // (Perl prints its hash order).
 func showConfig(s *session, args []arg) error {
-	name := "localhost" // as the library when the host name is unknown
-	if len(args) > 0 {
-		name, args = args[0].str(), args[1:]
-	} else if h, err := os.Hostname(); err == nil && h != "" {
-		name = h
-	}
-	if len(args)%2 != 0 {
-		return usagef("the key/value pairs after the profile name are odd in number")
-	}
-	kv := rcfile.NewObject()
-	for i := 0; i < len(args); i += 2 {
-		kv.Set(args[i].str(), args[i+1].v)
-	}
-	f, err := s.config()
-	if err != nil {
-		return err
-	}
-	eff, err := rcfile.Effective(f.Root, name, kv)
+	_, eff, err := s.profileArgs(args)
 	if err != nil {
 		return err
 	}
@@ -58,4 +41,32 @@ func showConfig(s *session, args []arg) error {
 	eff.SortKeys()
 	_, err = s.stdout.Write(rcfile.AppendDisplay(nil, eff))
 	return err
+}
+
+// profileArgs reads `[<profile> [<key> <value>]...]`: the profile (default
+// the host name, "localhost" when unknown, as the library) and its
+// effective settings with the pairs on top.
+func (s *session) profileArgs(args []arg) (name string, eff *rcfile.Value, err error) {
+	name = "localhost"
+	if len(args) > 0 {
+		name, args = args[0].str(), args[1:]
+	} else if h, err := os.Hostname(); err == nil && h != "" {
+		name = h
+	}
+	if len(args)%2 != 0 {
+		return "", nil, usagef("the key/value pairs after the profile name are odd in number")
+	}
+	kv := rcfile.NewObject()
+	for i := 0; i < len(args); i += 2 {
+		kv.Set(args[i].str(), args[i+1].v)
+	}
+	f, err := s.config()
+	if err != nil {
+		return "", nil, err
+	}
+	eff, err = rcfile.Effective(f.Root, name, kv)
+	if err != nil {
+		return "", nil, err
+	}
+	return name, eff, nil
 }
