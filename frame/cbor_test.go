@@ -39,7 +39,7 @@ func recordedCBOR(tb testing.TB) []cborStream {
 					tb.Fatal(err)
 				}
 				s := cborStream{name: vectors.RawOf(path) + " " + d.raw}
-				s.data, s.chunks = dataPhaseOf(tb, all, chunks)
+				s.data, s.chunks = dataPhase(tb, all, chunks)
 				for _, m := range msgs {
 					s.want = append(s.want, string(m.Wire))
 				}
@@ -51,29 +51,6 @@ func recordedCBOR(tb testing.TB) []cborStream {
 		tb.Fatalf("only %d recorded CBOR streams", len(out))
 	}
 	return out
-}
-
-func dataPhaseOf(tb testing.TB, all []byte, chunks [][]byte) ([]byte, [][]byte) {
-	tb.Helper()
-	skip := 0
-	for i := 0; i < 3; i++ {
-		j := bytes.IndexByte(all[skip:], '\n')
-		if j < 0 {
-			tb.Fatal("stream has no handshake")
-		}
-		skip += j + 1
-	}
-	data := all[skip:]
-	var out [][]byte
-	for _, c := range chunks {
-		if skip >= len(c) {
-			skip -= len(c)
-			continue
-		}
-		out = append(out, c[skip:])
-		skip = 0
-	}
-	return data, out
 }
 
 // Every recorded CBOR stream splits into exactly the transcript's

@@ -53,13 +53,13 @@ func bytewise(b []byte) [][]byte {
 }
 
 // dataPhase drops the three handshake lines of a recorded stream.
-func dataPhase(t *testing.T, all []byte, chunks [][]byte) ([]byte, [][]byte) {
-	t.Helper()
+func dataPhase(tb testing.TB, all []byte, chunks [][]byte) ([]byte, [][]byte) {
+	tb.Helper()
 	skip := 0
 	for i := 0; i < 3; i++ {
 		j := bytes.IndexByte(all[skip:], '\n')
 		if j < 0 {
-			t.Fatal("stream has no handshake")
+			tb.Fatal("stream has no handshake")
 		}
 		skip += j + 1
 	}
