@@ -179,30 +179,8 @@ func DecodeCBORInt(raw []byte) (int64, error) {
 			return -1 - int64(raw[0]-0x20), nil
 		}
 	}
-	var scratch [64]byte
-	n, s, kind, ok, err := cborNumber(raw, scratch[:0])
+	n, neg, mag, err := cborIntegral(raw, "integer", "int64")
 	if err != nil {
-		return 0, err
-	}
-	if !ok {
-		return 0, typeErr("integer", kind)
-	}
-	var neg bool
-	var mag uint64
-	if s != nil {
-		t, err := numericText(s)
-		if err != nil {
-			return 0, err
-		}
-		neg, mag, err = intFromText(t, "int64")
-		if err != nil {
-			return 0, err
-		}
-		n = cborNum{neg: neg, mag: mag} // for the range error's text
-		if neg {
-			n.mag--
-		}
-	} else if neg, mag, err = n.integral("int64"); err != nil {
 		return 0, err
 	}
 	switch {
@@ -212,6 +190,37 @@ func DecodeCBORInt(raw []byte) (int64, error) {
 		return -int64(mag), nil
 	}
 	return int64(mag), nil
+}
+
+// cborIntegral reads the integer of DecodeCBORInt and DecodeCBORUint (want
+// names it in a type error, target in a range error): its sign and
+// magnitude (not the CBOR -1-n form), and the number itself for the text
+// of a range error, also when it came from a numeric string.
+func cborIntegral(raw []byte, want, target string) (n cborNum, neg bool, mag uint64, err error) {
+	var scratch [64]byte
+	n, s, kind, ok, err := cborNumber(raw, scratch[:0])
+	if err != nil {
+		return n, false, 0, err
+	}
+	if !ok {
+		return n, false, 0, typeErr(want, kind)
+	}
+	if s == nil {
+		neg, mag, err = n.integral(target)
+		return n, neg, mag, err
+	}
+	t, err := numericText(s)
+	if err != nil {
+		return n, false, 0, err
+	}
+	if neg, mag, err = intFromText(t, target); err != nil {
+		return n, false, 0, err
+	}
+	n = cborNum{neg: neg, mag: mag}
+	if neg {
+		n.mag--
+	}
+	return n, neg, mag, nil
 }
 
 // integral returns the number as sign and magnitude (not the CBOR -1-n
@@ -246,25 +255,8 @@ func DecodeCBORUint(raw []byte) (uint64, error) {
 	if len(raw) == 1 && raw[0] < 0x18 {
 		return uint64(raw[0]), nil
 	}
-	var scratch [64]byte
-	n, s, kind, ok, err := cborNumber(raw, scratch[:0])
+	n, neg, mag, err := cborIntegral(raw, "unsigned integer", "uint64")
 	if err != nil {
-		return 0, err
-	}
-	if !ok {
-		return 0, typeErr("unsigned integer", kind)
-	}
-	var neg bool
-	var mag uint64
-	if s != nil {
-		t, err := numericText(s)
-		if err != nil {
-			return 0, err
-		}
-		if neg, mag, err = intFromText(t, "uint64"); err != nil {
-			return 0, err
-		}
-	} else if neg, mag, err = n.integral("uint64"); err != nil {
 		return 0, err
 	}
 	if neg && mag != 0 {

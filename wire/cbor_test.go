@@ -197,6 +197,13 @@ func TestCBORDecodeNumbers(t *testing.T) {
 	if _, err := DecodeCBORUint(h("20")); !errors.Is(err, ErrRange) {
 		t.Errorf("uint of -1: %v", err)
 	}
+	// a numeric string out of range names itself, as DecodeUint's text does
+	if _, err := DecodeCBORUint(h("622d35")); !errors.Is(err, ErrRange) || !strings.Contains(err.Error(), `"-5"`) {
+		t.Errorf(`uint of "-5": %v`, err)
+	}
+	if _, err := DecodeCBORInt(append([]byte{0x74}, strings.Repeat("9", 20)...)); !errors.Is(err, ErrRange) || !strings.Contains(err.Error(), `"99999999999999999999"`) {
+		t.Errorf(`int of "99999999999999999999": %v`, err)
+	}
 	for in, want := range map[string]float64{"fb3fd5555555555555": 1.0 / 3, "f93c00": 1, "fa40500000": 3.25, "3b7fffffffffffffff": math.MinInt64,
 		"43312e35": 1.5, "1bffffffffffffffff": math.MaxUint64} {
 		if v, err := DecodeCBORFloat(h(in)); err != nil || v != want {
