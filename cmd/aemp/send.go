@@ -25,15 +25,7 @@ const ackText = "message sent successfully"
 // monitored meanwhile: its death (or the node's link failing) is the
 // error.
 func sndCmd(s *session, args []arg) error {
-	var timeout time.Duration
-	args, err := parseFlags("snd", args, func(fs *flag.FlagSet) { timeoutFlag(fs, &timeout) })
-	if err != nil {
-		return err
-	}
-	if len(args) == 0 {
-		return usagef("missing the port")
-	}
-	to, err := portArg(args[0])
+	to, tag, rest, timeout, err := portMessage("snd", args)
 	if err != nil {
 		return err
 	}
@@ -46,8 +38,6 @@ func sndCmd(s *session, args []arg) error {
 	x := newExchange(n)
 	defer x.close()
 	x.watch(to)
-	msg := values(args[1:])
-	tag, rest := tagOf(msg)
 	if err := n.Snd(to, tag, rest...); err != nil {
 		return err
 	}
@@ -66,6 +56,23 @@ func sndCmd(s *session, args []arg) error {
 	return nil
 }
 
+// portMessage reads the arguments of snd and cal, `[-timeout D] <port>
+// <message…>`: the port, and the message as its tag and arguments.
+func portMessage(name string, args []arg) (to aemp.PortID, tag string, rest []any, timeout time.Duration, err error) {
+	args, err = parseFlags(name, args, func(fs *flag.FlagSet) { timeoutFlag(fs, &timeout) })
+	if err != nil {
+		return "", "", nil, 0, err
+	}
+	if len(args) == 0 {
+		return "", "", nil, 0, usagef("missing the port")
+	}
+	if to, err = portArg(args[0]); err != nil {
+		return "", "", nil, 0, err
+	}
+	tag, rest = tagOf(values(args[1:]))
+	return to, tag, rest, timeout, nil
+}
+
 // tagOf splits a message into its tag and arguments.
 func tagOf(msg []any) (string, []any) {
 	if len(msg) == 0 {
@@ -82,15 +89,7 @@ func tagOf(msg []any) (string, []any) {
 // appended (AnyEvent::MP's cal), and the reply printed as JSON without the
 // outer brackets. The port is monitored while the tool waits.
 func calCmd(s *session, args []arg) error {
-	var timeout time.Duration
-	args, err := parseFlags("cal", args, func(fs *flag.FlagSet) { timeoutFlag(fs, &timeout) })
-	if err != nil {
-		return err
-	}
-	if len(args) == 0 {
-		return usagef("missing the port")
-	}
-	to, err := portArg(args[0])
+	to, tag, rest, timeout, err := portMessage("cal", args)
 	if err != nil {
 		return err
 	}
@@ -100,7 +99,6 @@ func calCmd(s *session, args []arg) error {
 	}
 	defer stop()
 
-	tag, rest := tagOf(values(args[1:]))
 	r, err := n.Call(ctx, to, tag, rest...) // the reply port goes last, as Perl's cal
 	var died aemp.Reason
 	switch {
