@@ -37,6 +37,7 @@ type Buf struct {
 	refs   atomic.Int32
 	class  int8         // index into classes, or -1 when not pooled
 	onFree func(b *Buf) // see OnFree; cleared when it runs
+	free   func()       // Wrap's release of the borrowed memory
 }
 
 var debug = os.Getenv("AEMP_POOL_DEBUG") == "1" || testing.Testing() && !benchmarking(os.Args)
@@ -106,6 +107,18 @@ func Get(n int) *Buf {
 	return b
 }
 
+// Wrap returns a Buf over memory the pool does not own (len(B) == cap(B)
+// == len(b), a reference count of one). The last Release runs the OnFree
+// hook, if any, then free, which gives the memory back to its owner; the Buf
+// itself is never pooled. It lets reference-counted consumers share a
+// buffer borrowed from elsewhere (a netpoll read buffer) as they would a
+// pooled one.
+func Wrap(b []byte, free func()) *Buf {
+	w := &Buf{B: b[:len(b):len(b)], class: -1, free: free}
+	w.refs.Store(1)
+	return w
+}
+
 // grow returns a buffer holding the contents of b with room for at least n
 // more bytes. If b has room it is returned unchanged; otherwise a larger
 // buffer is obtained, the contents copied and b released. Only the sole owner
@@ -158,6 +171,10 @@ func (b *Buf) Release() {
 		fn(b)
 	}
 	if b.class < 0 {
+		if f := b.free; f != nil {
+			b.free = nil
+			f()
+		}
 		return
 	}
 	if debug {

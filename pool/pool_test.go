@@ -188,3 +188,28 @@ func TestBenchmarking(t *testing.T) {
 		}
 	}
 }
+
+func TestWrap(t *testing.T) {
+	mem := make([]byte, 10, 20)
+	var order []string
+	b := Wrap(mem, func() { order = append(order, "free") })
+	if len(b.B) != 10 || cap(b.B) != 10 || &b.B[0] != &mem[0] {
+		t.Fatalf("Wrap: len %d cap %d, want 10 10 over the same memory", len(b.B), cap(b.B))
+	}
+	b.OnFree(func(w *Buf) { order = append(order, "onfree") })
+	b.Retain()
+	b.Release()
+	if len(order) != 0 {
+		t.Fatalf("freed with a reference left: %v", order)
+	}
+	b.Release()
+	if len(order) != 2 || order[0] != "onfree" || order[1] != "free" {
+		t.Fatalf("order %v, want [onfree free]", order)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Fatal("a third Release did not panic")
+		}
+	}()
+	b.Release()
+}

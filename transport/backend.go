@@ -26,6 +26,10 @@ type linkIO interface {
 	// tryWrite makes one non-blocking write attempt and reports how many
 	// bytes the socket took (0 if it would block).
 	tryWrite(b []byte) (int, error)
+	// quiesce is called after a failed writev, once the link is shut down;
+	// it returns when the backend no longer uses the slices writev was
+	// given, so that their buffers may be reused.
+	quiesce()
 }
 
 func newLinkIO(conn net.Conn, cfg Config) (linkIO, error) {
@@ -108,6 +112,7 @@ func (s *stdIO) writev(iov [][]byte) error {
 }
 
 func (s *stdIO) close() error         { return s.conn.Close() }
+func (s *stdIO) quiesce()             {}
 func (s *stdIO) isEOF(err error) bool { return false }
 func (s *stdIO) eagerBuffered() int   { return -1 }
 func (s *stdIO) backend() Backend     { return BackendStd }

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"sync"
 	"syscall"
 
 	"github.com/cloudwego/netpoll"
@@ -83,31 +84,70 @@ func toNetpoll(tc *net.TCPConn) (*npConn, error) {
 }
 
 // netpollIO runs a link on netpoll. netpoll's poller reads eagerly into the
-// connection's own buffer; the reader copies from it into pooled buffers.
-// Writes go through Connection.Write, which blocks until the bytes are in
-// the socket.
+// connection's LinkBuffer; goframe1 links take it from there without a
+// copy (reader_netpoll.go), other framings through Read. Writes are nocopy:
+// WriteBinary links each batch (above netpoll's inplace threshold) into the
+// output LinkBuffer and Flush writes it with one sendmsg, waiting on the
+// poller when the socket is full.
+//
+// Ownership: only the writer goroutine writes, and WriteBinary (which does
+// not take netpoll's locks) runs under wmu; close and the close callback
+// (which runs before netpoll frees its buffers, whoever closed) take wmu
+// too, so that netpoll never frees its output buffer under a WriteBinary. A Flush that
+// waits is woken by Close and returns an error; the batches it was sending
+// stay linked into netpoll's buffer until the connection has left the
+// poller, so the writer keeps them until then (quiesce).
 type netpollIO struct {
-	c *npConn
+	c      *npConn
+	wmu    sync.Mutex
+	closed bool
+	gone   chan struct{} // closed by netpoll's close callback: the poller is done with our buffers
 }
 
-func newNetpollIO(c *npConn) *netpollIO { return &netpollIO{c: c} }
+func newNetpollIO(c *npConn) *netpollIO {
+	n := &netpollIO{c: c, gone: make(chan struct{})}
+	// netpoll runs close callbacks newest first, so this one runs before
+	// its own, which frees the buffers: also when the poller closes the
+	// connection (the peer hung up) while the writer is in writev.
+	_ = c.AddCloseCallback(func(netpoll.Connection) error {
+		n.wmu.Lock()
+		n.closed = true
+		n.wmu.Unlock()
+		close(n.gone)
+		return nil
+	})
+	return n
+}
 
 func (n *netpollIO) read(p []byte) (int, error) { return n.c.Read(p) }
 
-// writev writes each batch with the connection's Write, which copies into
-// netpoll's output buffer and flushes under netpoll's flush lock. (The
-// nocopy Writer API — WriteBinary + Flush — races with Close: netpoll frees
-// its buffers on Close while an unlocked WriteBinary may be using them.)
 func (n *netpollIO) writev(iov [][]byte) error {
+	w := n.c.Writer()
+	n.wmu.Lock()
+	if n.closed {
+		n.wmu.Unlock()
+		return netpoll.ErrConnClosed
+	}
 	for _, b := range iov {
-		if _, err := n.c.Write(b); err != nil {
+		if _, err := w.WriteBinary(b); err != nil {
+			n.wmu.Unlock()
 			return err
 		}
 	}
-	return nil
+	n.wmu.Unlock()
+	return w.Flush()
 }
 
-func (n *netpollIO) close() error { return n.c.Close() }
+// quiesce waits, after a failed writev, until netpoll no longer reads the
+// buffers it was given (the link is closing: shutdown has closed it).
+func (n *netpollIO) quiesce() { <-n.gone }
+
+func (n *netpollIO) close() error {
+	n.wmu.Lock()
+	n.closed = true
+	n.wmu.Unlock()
+	return n.c.Close()
+}
 
 func (n *netpollIO) isEOF(err error) bool { return errors.Is(err, netpoll.ErrEOF) }
 

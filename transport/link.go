@@ -176,8 +176,30 @@ func NewLink(conn net.Conn, buffered []byte, sendFraming, recvFraming string, h 
 // also when it is closed before: its goroutines report the end.
 func (l *Link) Start() {
 	l.running.Add(2) // both counted before either runs: the first may exit at once
+	if ev, ok := l.io.(eventIO); ok && l.recvGo {
+		l.start(l.writeLoop)
+		ev.startEvents(l, l.newReader()) // calls l.exited once, as readLoop's goroutine would
+		return
+	}
 	l.start(l.readLoop)
 	l.start(l.writeLoop)
+}
+
+// eventIO is a backend whose poller reads the socket and calls the link
+// with the input, so that the link needs no reader goroutine (netpoll, for
+// goframe1). startEvents plays readLoop's part: it delivers through r and
+// calls l.exited once when reading has ended for good.
+type eventIO interface {
+	startEvents(l *Link, r *reader)
+}
+
+func (l *Link) isQuit() bool {
+	select {
+	case <-l.quit:
+		return true
+	default:
+		return false
+	}
 }
 
 func isGoFraming(name string) (bool, error) {

@@ -48,13 +48,28 @@ type reader struct {
 	recvLimit int64 // recvData may not exceed granted + recvLimit
 }
 
-// readLoop is the link's reader goroutine.
-func (l *Link) readLoop() {
+func (l *Link) newReader() *reader {
 	r := &reader{l: l}
 	r.json.MaxSize = l.cfg.MaxFrame
 	r.json.MaxDepth = l.cfg.MaxDepth
 	r.cbor.MaxSize, r.cbor.MaxDepth = l.cfg.MaxFrame, l.cfg.MaxDepth
 	r.recvLimit = int64(l.cfg.Credit) + l.cfg.creditSlack()
+	return r
+}
+
+// grant lets the peer send as much more as the reader has consumed since
+// the last grant, once that is half the credit. Called by the reader when
+// it is not paused.
+func (r *reader) grant() {
+	if l := r.l; l.creditOn && r.recvData-r.granted >= int64(l.cfg.Credit/2) {
+		l.queueGrant(r.recvData - r.granted)
+		r.granted = r.recvData
+	}
+}
+
+// readLoop is the link's reader goroutine.
+func (l *Link) readLoop() {
+	r := l.newReader()
 	size := max(l.cfg.ReadBuffer, len(l.buffered))
 	r.buf = l.getBuf(size)
 	r.end = copy(r.buf.B, l.buffered)
@@ -69,14 +84,10 @@ func (l *Link) readLoop() {
 			return
 		}
 		r.makeRoom()
-		if !l.waitInbound(r.buf) {
+		if !l.waitInbound(int64(cap(r.buf.B))) {
 			return
 		}
-		if l.creditOn && r.recvData-r.granted >= int64(l.cfg.Credit/2) {
-			// consumed and not paused: let the peer send that much more
-			l.queueGrant(r.recvData - r.granted)
-			r.granted = r.recvData
-		}
+		r.grant()
 		n, err := l.io.read(r.buf.B[r.end:])
 		r.end += n
 		if n > 0 {
@@ -243,9 +254,9 @@ func (r *reader) makeRoom() {
 }
 
 // waitInbound blocks while the buffers handed out (besides the reader's own
-// current buffer) exceed MaxInbound. It returns false when the link closes.
-func (l *Link) waitInbound(cur *pool.Buf) bool {
-	own := int64(cap(cur.B))
+// current buffer, own bytes) exceed MaxInbound. It returns false when the
+// link closes.
+func (l *Link) waitInbound(own int64) bool {
 	if in := l.inflight.Load(); in <= int64(l.cfg.MaxInbound) || in <= own {
 		return true
 	}

@@ -84,8 +84,27 @@ func TestReaderChunking(t *testing.T) {
 				want = append(want, m)
 			}
 		}
-		t.Run(fmt.Sprintf("seed%d/go=%v", seed, goFr), func(t *testing.T) {
+		for _, be := range backends {
+			t.Run(fmt.Sprintf("seed%d/go=%v/%v", seed, goFr, be), func(t *testing.T) {
+				readChunked(t, seed, goFr, be, stream, want)
+			})
+		}
+	}
+}
+
+// readChunked is one run of TestReaderChunking. On std the link reads a
+// net.Pipe; on netpoll a loopback TCP connection, where goframe1 takes the
+// poller's event path (each cut frame completed through the carry buffer).
+func readChunked(t *testing.T, seed uint64, goFr bool, be Backend, stream []byte, want [][]byte) {
+	rng := rand.New(rand.NewPCG(seed, 7))
+	{
+		{
 			ca, cb := net.Pipe()
+			if be == BackendNetpoll {
+				ca.Close()
+				cb.Close()
+				ca, cb = tcpPair(t, Config{})
+			}
 			defer cb.Close()
 			r := &retainer{recorder: newRecorder(), rng: rand.New(rand.NewPCG(seed, 9))}
 			fr := "json"
@@ -93,7 +112,7 @@ func TestReaderChunking(t *testing.T) {
 				fr = "goframe1"
 			}
 			nb := rng.IntN(100)
-			l, err := NewLink(ca, stream[:nb], fr, fr, r, Config{ReadBuffer: 512 + rng.IntN(4096)})
+			l, err := NewLink(ca, stream[:nb], fr, fr, r, Config{Backend: be, ReadBuffer: 512 + rng.IntN(4096)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -110,10 +129,14 @@ func TestReaderChunking(t *testing.T) {
 				}
 			}()
 			waitFor(t, "all messages", func() bool { return r.n.Load() == int64(len(want)) })
+			var st Stats
 			waitFor(t, "the counts", func() bool { // (msgsIn is stored when a parse ends)
-				st := l.Stats()
+				st = l.Stats()
 				return st.BytesIn == uint64(len(stream)) && st.MsgsIn == uint64(len(want))
 			})
+			if st.BytesIn != uint64(len(stream)) || st.MsgsIn != uint64(len(want)) {
+				t.Fatalf("BytesIn %d MsgsIn %d, want %d %d", st.BytesIn, st.MsgsIn, len(stream), len(want))
+			}
 			for i, w := range want {
 				if !bytes.Equal(r.msgs[i], w) {
 					t.Fatalf("message %d differs (%d vs %d bytes)", i, len(r.msgs[i]), len(w))
@@ -127,6 +150,6 @@ func TestReaderChunking(t *testing.T) {
 			for _, b := range r.keep {
 				b.Release()
 			}
-		})
+		}
 	}
 }

@@ -61,6 +61,10 @@ func (l *Link) writeLoop() {
 				saved = l.pack.frames(iov[first:], l.takenPartial)
 			}
 			err := l.io.writev(iov)
+			if err != nil {
+				l.shutdown(fmt.Errorf("transport: write: %w", err))
+				l.io.quiesce()
+			}
 			for i, c := range batch {
 				c.Release()
 				batch[i] = nil
