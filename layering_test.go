@@ -42,7 +42,7 @@ var importRules = map[string]importRule{
 		"crypto/x509/pkix", "encoding/hex", "encoding/pem", "errors", "fmt", "hash", "math/big", "slices", "strings", "sync", "time"},
 		mod: []string{"wire"}},
 	// layer 4: a link's I/O, and the handshake before it
-	"transport": {std: []string{"context", "crypto/tls", "errors", "fmt", "io", "net", "runtime", "sync", "sync/atomic", "syscall", "time", "unsafe"},
+	"transport": {std: []string{"context", "crypto/tls", "errors", "fmt", "io", "net", "os", "runtime", "runtime/debug", "sync", "sync/atomic", "syscall", "time", "unsafe"},
 		mod: []string{"frame", "pool"}, ext: []string{"github.com/cloudwego/netpoll"}, tested: []string{"transport/handshake", "auth", "wire"}},
 	"transport/handshake": {std: []string{"bytes", "context", "crypto/tls", "errors", "fmt", "io", "net", "os", "slices", "strings", "time"},
 		mod: []string{"auth", "wire"}},

@@ -10,7 +10,9 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/cloudwego/netpoll"
@@ -19,7 +21,23 @@ import (
 // netpollAvailable: BackendNetpoll can run here.
 const netpollAvailable = true
 
-func setNetpollLogOutput(w io.Writer) { netpoll.SetLoggerOutput(w) }
+func setNetpollLogOutput(w io.Writer) {
+	if w == nil {
+		w = os.Stderr
+	}
+	npLogOut.Store(&w)
+	netpoll.SetLoggerOutput(w)
+}
+
+var npLogOut atomic.Pointer[io.Writer]
+
+// npLog is where netpoll's log goes (standard error until set).
+func npLog() io.Writer {
+	if w := npLogOut.Load(); w != nil {
+		return *w
+	}
+	return os.Stderr
+}
 
 // netpollLinkIO returns the netpoll link I/O of a connection that already is
 // a netpoll one.

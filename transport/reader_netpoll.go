@@ -72,6 +72,7 @@ func (n *netpollIO) startEvents(l *Link, r *reader) {
 }
 
 func (p *npReader) register() {
+	installRunner.Do(func() { _ = netpoll.Configure(netpoll.Config{Runner: runTask}) })
 	_ = p.c.SetOnRequest(p.onRequest) // runs onRequest at once if input is waiting
 	_ = p.c.AddCloseCallback(p.closed)
 	if !p.c.IsActive() {
@@ -138,10 +139,28 @@ func (p *npReader) onRequest(context.Context, netpoll.Connection) error {
 	}
 }
 
-// slice delivers the frames of the next n bytes of input without copying
-// them, keeping a cut frame at the end in a carry buffer.
+// copyBelow is the input size under which slice copies into a pooled
+// buffer instead of slicing netpoll's: a slice costs four allocations
+// (netpoll's reader and node, the Buf and its release), a copy of a few KiB
+// less than that. A round trip of small messages allocates nothing.
+const copyBelow = 8 << 10
+
+// slice delivers the frames of the next n bytes of input (without copying
+// them from copyBelow on), keeping a cut frame at the end in a carry
+// buffer.
 func (p *npReader) slice(n int) error {
-	l, r, rd := p.l, p.r, p.c.Reader()
+	l, rd := p.l, p.c.Reader()
+	if n < copyBelow {
+		b, err := rd.Next(n)
+		if err != nil {
+			return fmt.Errorf("transport: read: %w", err)
+		}
+		l.bytesIn.Add(uint64(n))
+		buf := l.getBuf(max(n, l.cfg.ReadBuffer/4))
+		copy(buf.B, b)
+		_ = rd.Release()
+		return p.deliver(buf, n)
+	}
 	sub, err := rd.Slice(n)
 	if err != nil {
 		return fmt.Errorf("transport: read: %w", err)
@@ -155,16 +174,22 @@ func (p *npReader) slice(n int) error {
 	buf := pool.Wrap(b, func() { sub.Release() })
 	l.inflight.Add(int64(n))
 	buf.OnFree(l.onFree)
+	return p.deliver(buf, n)
+}
+
+// deliver parses buf.B[:n] and gives up the reader's reference to buf,
+// keeping a frame cut at the end in a carry buffer.
+func (p *npReader) deliver(buf *pool.Buf, n int) error {
+	l, r := p.l, p.r
 	r.buf, r.start, r.end = buf, 0, n
-	err = r.parse()
+	err := r.parse()
 	if err == nil && r.start < r.end {
 		// a pooled buffer for the cut frame, with room for all of it if
 		// its header is complete; netpoll's memory stays read-only
 		pending := r.end - r.start
 		cb := l.getBuf(max(r.need, pending+l.cfg.ReadBuffer/4))
-		r.end = copy(cb.B, b[r.start:r.end])
-		r.start = 0
-		r.buf, p.carry = cb, true
+		copy(cb.B, buf.B[r.start:r.end])
+		r.buf, r.start, r.end, p.carry = cb, 0, pending, true
 	} else {
 		r.buf = nil
 	}
