@@ -57,9 +57,7 @@ func TestNetpollIdleLinks(t *testing.T) {
 	// and a json link on netpoll keeps its reader goroutine (Read)
 	p := linkPair(t, "json", "json", Config{Backend: BackendNetpoll})
 	defer p.close()
-	if n := goroutinesIn("transport.(*Link).readLoop"); n != 2 {
-		t.Fatalf("%d reader goroutines for a json netpoll link pair, want 2", n)
-	}
+	waitFor(t, "2 reader goroutines for a json netpoll link pair", func() bool { return goroutinesIn("transport.(*Link).readLoop") == 2 })
 }
 
 type syncBuf struct {
