@@ -75,7 +75,14 @@ type Link struct {
 	grantPending uint32 // bytes to grant the peer, sent by the writer
 
 	kick chan struct{} // wakes the writer; capacity 1, non-blocking sends
-	room chan struct{} // closed when the writer frees queue space (WaitRoom), guarded by mu
+	// parkWriter: the writer goroutine exits after writerLinger without
+	// writing and the next kick starts a new one (links without a reader
+	// goroutine, eventIO), so that an idle link has no goroutine at all.
+	// writerUp: a writer goroutine runs (or Start has yet to start it).
+	parkWriter bool
+	writerUp   atomic.Bool
+	linger     time.Duration // writerLinger
+	room       chan struct{} // closed when the writer frees queue space (WaitRoom), guarded by mu
 
 	// Traffic, for Stats and liveness: msgsOut is guarded by mu; the rest
 	// is written by one goroutine (the reader: *In, lastRecv, paused; the
@@ -154,6 +161,10 @@ func Open(conn net.Conn, buffered []byte, sendFraming, recvFraming string, h Han
 		return nil, err
 	}
 	l.onFree = l.bufFreed
+	if _, ev := l.io.(eventIO); ev && l.recvGo {
+		l.parkWriter, l.linger = true, writerLinger
+		l.writerUp.Store(true) // Start starts it
+	}
 	now := monoNow()
 	l.lastWrite.Store(now)
 	l.lastRecv.Store(now)
@@ -176,13 +187,13 @@ func NewLink(conn net.Conn, buffered []byte, sendFraming, recvFraming string, h 
 // also when it is closed before: its goroutines report the end.
 func (l *Link) Start() {
 	l.running.Add(2) // both counted before either runs: the first may exit at once
-	if ev, ok := l.io.(eventIO); ok && l.recvGo {
-		l.start(l.writeLoop)
-		ev.startEvents(l, l.newReader()) // calls l.exited once, as readLoop's goroutine would
+	if l.parkWriter {
+		go l.runWriter()
+		l.io.(eventIO).startEvents(l, l.newReader()) // calls l.exited once, as readLoop's goroutine would
 		return
 	}
 	l.start(l.readLoop)
-	l.start(l.writeLoop)
+	l.start(func() { l.writeLoop() })
 }
 
 // eventIO is a backend whose poller reads the socket and calls the link
@@ -260,6 +271,7 @@ func (l *Link) shutdown(reason error) {
 		l.mu.Unlock()
 		close(l.quit)
 		l.io.close()
+		l.kickWriter() // a parked writer: start one to see quit and report the end
 	})
 }
 

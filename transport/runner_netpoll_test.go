@@ -28,8 +28,8 @@ func goroutinesIn(fn string) int {
 }
 
 // TestNetpollIdleLinks: goframe1 links on netpoll read from the poller's
-// callback, so an idle link keeps its writer goroutine only, and the
-// runner's workers leave once idle.
+// callback, so an idle link keeps its writer goroutine only, and that one
+// parks after writerLinger; the runner's workers leave once idle.
 func TestNetpollIdleLinks(t *testing.T) {
 	defer leakcheck.Check(t)()
 	const links = 20
@@ -54,6 +54,30 @@ func TestNetpollIdleLinks(t *testing.T) {
 	if n := goroutinesIn("transport.(*Link).writeLoop"); n != 2*links {
 		t.Fatalf("%d writer goroutines, want %d", n, 2*links)
 	}
+	// idle for writerLinger: the writers park too, and come back on demand
+	old := writerLinger
+	writerLinger = 50 * time.Millisecond
+	defer func() { writerLinger = old }()
+	for _, p := range ps { // restart them with the short linger
+		p.a.Shutdown(nil)
+		p.b.Shutdown(nil)
+	}
+	ps = ps[:0]
+	for range links {
+		p := linkPair(t, "goframe1", "goframe1", Config{Backend: BackendNetpoll})
+		defer p.close()
+		ps = append(ps, p)
+	}
+	waitFor(t, "idle writers to park", func() bool { return goroutinesIn("transport.(*Link).writeLoop") == 0 })
+	for _, p := range ps {
+		sendN(t, p.a, 100)
+		sendN(t, p.b, 100)
+	}
+	for _, p := range ps {
+		checkSeq(t, p.rb, 100)
+		checkSeq(t, p.ra, 100)
+	}
+	waitFor(t, "the writers to park again", func() bool { return goroutinesIn("transport.(*Link).writeLoop") == 0 })
 	// and a json link on netpoll keeps its reader goroutine (Read)
 	p := linkPair(t, "json", "json", Config{Backend: BackendNetpoll})
 	defer p.close()

@@ -286,4 +286,9 @@ func (l *Link) kickWriter() {
 	case l.kick <- struct{}{}:
 	default:
 	}
+	// After the kick: a writer parking now sees it or has parked already
+	// (park stores writerUp before it looks at the kick channel).
+	if l.parkWriter && !l.writerUp.Load() && l.writerUp.CompareAndSwap(false, true) {
+		go l.runWriter()
+	}
 }

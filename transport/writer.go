@@ -2,6 +2,7 @@ package transport
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/aemp-go/aemp/frame"
 	"github.com/aemp-go/aemp/pool"
@@ -13,15 +14,32 @@ import (
 // reader has credit to grant. With flow control on it takes batches only
 // while it has send credit (a batch that starts within the credit goes out
 // whole).
-func (l *Link) writeLoop() {
-	iov := make([][]byte, 0, 64)
+//
+// It returns true when it parks (parkWriter: idle for writerLinger; the
+// next kick starts a new one) and false when the link has ended.
+func (l *Link) writeLoop() (parked bool) {
+	iov := make([][]byte, 0, 8)
 	ctrl := make([]byte, 0, frame.CreditLen)
 	var batch []*pool.Buf
+	var idle <-chan time.Time
+	var t *time.Timer
+	if l.parkWriter {
+		t = time.NewTimer(l.linger)
+		defer t.Stop()
+		idle = t.C
+	}
 	for {
 		select {
 		case <-l.kick:
 		case <-l.quit:
-			return
+			return false
+		case <-idle:
+			// checked once per linger (a write does not reset it)
+			if time.Duration(monoNow()-l.lastWrite.Load()) >= l.linger && l.park() {
+				return true
+			}
+			t.Reset(l.linger)
+			continue
 		}
 		for {
 			l.mu.Lock()
@@ -94,6 +112,29 @@ func (l *Link) writeLoop() {
 			}
 			l.mu.Unlock()
 		}
+	}
+}
+
+// writerLinger is how long a parkable writer stays without writing before
+// it parks (a variable for tests; a link reads it at Open).
+var writerLinger = time.Second
+
+// park ends an idle writer goroutine of a parkWriter link. It reports
+// false, and the writer carries on, if a kick came in meanwhile and no
+// kicker has started another writer.
+func (l *Link) park() bool {
+	l.writerUp.Store(false)
+	if len(l.kick) == 0 && !l.isQuit() {
+		return true
+	}
+	return !l.writerUp.CompareAndSwap(false, true)
+}
+
+// runWriter is a parkable writer goroutine; the one that sees the link end
+// reports it.
+func (l *Link) runWriter() {
+	if !l.writeLoop() {
+		l.exited()
 	}
 }
 
