@@ -62,6 +62,7 @@ func moveToNetpoll(tc *net.TCPConn) (linkIO, error) {
 type npConn struct {
 	netpoll.Connection
 	laddr, raddr net.Addr
+	fd           int // the socket, for tryWrite
 }
 
 func (c *npConn) LocalAddr() net.Addr  { return c.laddr }
@@ -98,7 +99,7 @@ func toNetpoll(tc *net.TCPConn) (*npConn, error) {
 		syscall.Close(nfd)
 		return nil, err
 	}
-	return &npConn{Connection: c, laddr: laddr, raddr: raddr}, nil
+	return &npConn{Connection: c, laddr: laddr, raddr: raddr, fd: nfd}, nil
 }
 
 // netpollIO runs a link on netpoll. netpoll's poller reads eagerly into the
@@ -173,6 +174,24 @@ func (n *netpollIO) eagerBuffered() int { return n.c.Reader().Len() }
 
 func (n *netpollIO) backend() Backend { return BackendNetpoll }
 
-func (n *netpollIO) canTryWrite() bool { return false }
+func (n *netpollIO) canTryWrite() bool { return true }
 
-func (n *netpollIO) tryWrite([]byte) (int, error) { return 0, errors.ErrUnsupported }
+// tryWrite is the direct write of sparse traffic: one non-blocking write(2)
+// on the socket, from the committing goroutine, instead of waking the
+// writer (or starting a parked one). The link calls it only when no writev
+// is in flight, and Flush returns only once netpoll's output buffer is
+// empty, so nothing of netpoll's is queued ahead of b. Under wmu the fd is
+// still open: our close callback, which takes wmu, runs before netpoll's
+// closes it.
+func (n *netpollIO) tryWrite(b []byte) (int, error) {
+	n.wmu.Lock()
+	defer n.wmu.Unlock()
+	if n.closed {
+		return 0, netpoll.ErrConnClosed
+	}
+	k, err := syscall.Write(n.c.fd, b)
+	if err == syscall.EAGAIN || err == syscall.EINTR {
+		k, err = 0, nil
+	}
+	return max(k, 0), err
+}
