@@ -158,11 +158,15 @@ type Config struct {
 	Secure bool
 
 	// Backend selects the transport for plain TCP links: "netpoll" or
-	// "std". Default: "std", the faster one on the benchmarks in
-	// docs/transport.md. TLS links always use the std backend. "netpoll"
-	// exists on linux (amd64, arm64, loong64), darwin and freebsd (amd64,
-	// arm64); elsewhere NewNode fails with an error wrapping ErrConfig and
-	// mesh.ErrBackend.
+	// "std". Default: "std", which has the higher one-way and bulk
+	// throughput (docs/performance.md). "netpoll" suits a node with many
+	// mostly idle links: a Go↔Go (goframe1) link on it has no goroutine
+	// while idle and about 30 % less memory; it installs netpoll's
+	// process-wide callback runner (docs/transport.md). TLS links (the
+	// default between Go nodes that share a secret) always use std.
+	// "netpoll" exists on linux (amd64, arm64, loong64), darwin and
+	// freebsd (amd64, arm64); elsewhere NewNode fails with an error
+	// wrapping ErrConfig and mesh.ErrBackend.
 	Backend string
 
 	// HandshakeTimeout bounds a connection's handshake. Default: 10s.
