@@ -382,8 +382,11 @@ func TestSlowConsumerBounded(t *testing.T) {
 		}
 		t.Logf("%s: answered in %v", what, time.Since(start).Round(time.Millisecond))
 	}
+	// On a loaded machine (-race, a busy core) the flooder may take longer
+	// than the flood to fill the queue: it goes on until refused, up to 4×.
+	hardStop := time.Now().Add(4 * flood)
 	probed := false
-	for i := int64(0); time.Now().Before(stop); {
+	for i := int64(0); time.Now().Before(stop) || refused == 0 && time.Now().Before(hardStop); {
 		var err error
 		if i%2 == 0 {
 			err = a.Snd(slow.ID(), "m", i, body)
