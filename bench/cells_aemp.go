@@ -254,6 +254,7 @@ func (aempMesh) FormMesh(n int) (MeshTimes, error) {
 	}()
 	formed := newCountdown(n)
 	changed := newCountdown(n)
+	base := meshFootprint()
 	start := time.Now()
 	// The two seeds first (the others need their addresses), then the
 	// normal nodes all at once.
@@ -283,6 +284,7 @@ func (aempMesh) FormMesh(n int) (MeshTimes, error) {
 		return MeshTimes{}, fmt.Errorf("aemp mesh formation: %w", err)
 	}
 	t := MeshTimes{FormNs: time.Since(start).Nanoseconds()}
+	t.RSSPerNode = (meshFootprint() - base) / int64(n)
 	start = time.Now()
 	if err := nodes[n-1].DBSet("bench", "change", "value"); err != nil {
 		return MeshTimes{}, err

@@ -211,15 +211,16 @@ func latencyTable(b *strings.Builder, w *Workload, cells []*Cell) {
 func primaryRate(c *Cell) float64 { return summarizeBy(c.Runs, Result.Rate).Median }
 
 func meshTable(b *strings.Builder, cells []*Cell) {
-	b.WriteString("| system | time to full mesh | registry change reaches all |\n|---|---:|---:|\n")
+	b.WriteString("| system | time to full mesh | registry change reaches all | RSS per node |\n|---|---:|---:|---:|\n")
 	for _, c := range cells {
 		if !c.OK() {
-			fmt.Fprintf(b, "| %s | %s | |\n", c.S.Name, status(c))
+			fmt.Fprintf(b, "| %s | %s | | |\n", c.S.Name, status(c))
 			continue
 		}
 		form := summarizeBy(c.Runs, func(r Result) float64 { return float64(r.Mesh.FormNs) })
 		prop := summarizeBy(c.Runs, func(r Result) float64 { return float64(r.Mesh.PropagateNs) })
-		fmt.Fprintf(b, "| %s | %s | %s |\n", c.S.Name, withRange(form, fmtDur), withRange(prop, fmtDur))
+		rss := summarizeBy(c.Runs, func(r Result) float64 { return float64(r.Mesh.RSSPerNode) })
+		fmt.Fprintf(b, "| %s | %s | %s | %s |\n", c.S.Name, withRange(form, fmtDur), withRange(prop, fmtDur), withRange(rss, fmtKiB))
 	}
 }
 

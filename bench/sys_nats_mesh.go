@@ -121,7 +121,10 @@ func (natsMesh) FormMesh(n int) (times MeshTimes, err error) {
 			err = fmt.Errorf("remove jetstream store dir: %w", rmErr)
 		}
 	}()
-	srv, err := startNATSServer(server.Options{JetStream: true, StoreDir: dir})
+	// One KV watcher (an ephemeral consumer) per node: lift the server's
+	// default of 1,000 consumers per stream for n = 1,024.
+	srv, err := startNATSServer(server.Options{JetStream: true, StoreDir: dir,
+		JetStreamLimits: server.JSLimitOpts{DefaultMaxConsumers: -1}})
 	if err != nil {
 		return MeshTimes{}, err
 	}
@@ -150,6 +153,7 @@ func (natsMesh) FormMesh(n int) (times MeshTimes, err error) {
 
 	// Formation: every node starts at once; the clock runs from just before
 	// the first connection until the last watcher has seen all n node keys.
+	base := meshFootprint()
 	start := time.Now()
 	for i := range n {
 		starts.Go(func() {
@@ -166,6 +170,7 @@ func (natsMesh) FormMesh(n int) (times MeshTimes, err error) {
 			times.FormNs = d
 		}
 	}
+	times.RSSPerNode = (meshFootprint() - base) / int64(n)
 
 	// Propagation: the last node changes the registry; the clock runs from
 	// just before its Put until the last watcher has seen the change.

@@ -104,6 +104,16 @@ type MeshSystem interface {
 type MeshTimes struct {
 	FormNs      int64 // start of the first node to a full mesh everywhere
 	PropagateNs int64 // registry change on one node to visible on all nodes
+	// RSSPerNode is the process's resident memory once the mesh has formed
+	// minus what it was just before the first node started (a NATS server
+	// already running), after debug.FreeOSMemory both times, ÷ n: bytes.
+	RSSPerNode int64
+}
+
+// meshFootprint is settledFootprint's resident memory, for MeshTimes.RSSPerNode.
+func meshFootprint() int64 {
+	_, rss := settledFootprint()
+	return rss
 }
 
 // ErrNotAvailable marks a cell the system cannot run; its text becomes

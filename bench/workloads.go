@@ -86,6 +86,8 @@ var workloads = []*Workload{
 		run: func(s *System, p params) (Result, error) { return runMesh(s.Mesh, 32) }},
 	{ID: "W5.n128", Family: FamMesh, Metric: MetMesh, Title: "W5 mesh of 128 nodes",
 		run: func(s *System, p params) (Result, error) { return runMesh(s.Mesh, 128) }},
+	{ID: "W5.n1024", Family: FamMesh, Metric: MetMesh, Title: "W5 mesh of 1,024 nodes",
+		run: func(s *System, p params) (Result, error) { return runMesh(s.Mesh, 1024) }},
 	{ID: "W6.n1k", Family: FamLinks, Metric: MetLinks, Title: "W6 many links: 1,000 peers × 10 msg/s into one server",
 		run: func(s *System, p params) (Result, error) { return runLinks(s, 1000, p) }},
 	{ID: "W6.n5k", Family: FamLinks, Metric: MetLinks, Title: "W6 many links: 5,000 peers × 10 msg/s into one server",
