@@ -19,8 +19,8 @@ import (
 // where the bytes straddle two of its nodes), hands the complete frames in
 // it to the handler as one pool.Wrap buffer whose last Release releases the
 // slice, and copies only a frame cut by the end of the input into a carry
-// buffer, which the next call completes. So an idle link costs its writer
-// goroutine and netpoll's buffer, nothing more.
+// buffer, which the next call completes. So an idle link costs netpoll's
+// buffer and no goroutine (its writer parks too: Link.parkWriter).
 //
 // The reader's part of the link's lifecycle (Start counts it in running)
 // ends in finish, once: from netpoll's close callback, which netpoll runs
