@@ -25,6 +25,9 @@ import (
 // any other netpoll user in the process. Like gopool it recovers a
 // panicking task and logs it with its stack (to netpoll's log output,
 // SetNetpollLogOutput), so that others see no change but the goroutines.
+// (netpoll.Configure, which installs it, also sets the poller load balance
+// to its default, RoundRobin, a no-op, and its AlwaysNoCopyRead feature to
+// its default, off.)
 var installRunner sync.Once
 
 // workerLinger is how long an idle worker waits for another task.
