@@ -48,6 +48,13 @@ type reader struct {
 	recvLimit int64 // recvData may not exceed granted + recvLimit
 }
 
+// copyBelow is the input size under which the netpoll reader's slice
+// (reader_netpoll.go) copies into a pooled buffer instead of slicing
+// netpoll's: a slice costs four allocations (netpoll's reader and node, the
+// Buf and its release), a copy of a few KiB less than that. A round trip of
+// small messages allocates nothing.
+const copyBelow = 8 << 10
+
 func (l *Link) newReader() *reader {
 	r := &reader{l: l}
 	r.json.MaxSize = l.cfg.MaxFrame

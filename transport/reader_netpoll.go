@@ -139,12 +139,6 @@ func (p *npReader) onRequest(context.Context, netpoll.Connection) error {
 	}
 }
 
-// copyBelow is the input size under which slice copies into a pooled
-// buffer instead of slicing netpoll's: a slice costs four allocations
-// (netpoll's reader and node, the Buf and its release), a copy of a few KiB
-// less than that. A round trip of small messages allocates nothing.
-const copyBelow = 8 << 10
-
 // slice delivers the frames of the next n bytes of input (without copying
 // them from copyBelow on), keeping a cut frame at the end in a carry
 // buffer.
@@ -159,7 +153,7 @@ func (p *npReader) slice(n int) error {
 		buf := l.getBuf(max(n, l.cfg.ReadBuffer/4))
 		copy(buf.B, b)
 		_ = rd.Release()
-		return p.deliver(buf, n)
+		return p.deliver(buf, n, true)
 	}
 	sub, err := rd.Slice(n)
 	if err != nil {
@@ -174,15 +168,21 @@ func (p *npReader) slice(n int) error {
 	buf := pool.Wrap(b, func() { sub.Release() })
 	l.inflight.Add(int64(n))
 	buf.OnFree(l.onFree)
-	return p.deliver(buf, n)
+	return p.deliver(buf, n, false)
 }
 
 // deliver parses buf.B[:n] and gives up the reader's reference to buf,
-// keeping a frame cut at the end in a carry buffer.
-func (p *npReader) deliver(buf *pool.Buf, n int) error {
+// keeping a frame cut at the end in a carry buffer: buf itself if it is
+// one of ours (pooled: fill makes room in it as the std reader does), a
+// copy if it is netpoll's memory.
+func (p *npReader) deliver(buf *pool.Buf, n int, pooled bool) error {
 	l, r := p.l, p.r
 	r.buf, r.start, r.end = buf, 0, n
 	err := r.parse()
+	if err == nil && r.start < r.end && pooled {
+		p.carry = true
+		return nil
+	}
 	if err == nil && r.start < r.end {
 		// a pooled buffer for the cut frame, with room for all of it if
 		// its header is complete; netpoll's memory stays read-only
