@@ -1,7 +1,6 @@
 package aemp
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -14,6 +13,7 @@ import (
 	"github.com/aemp-go/aemp/auth"
 	"github.com/aemp-go/aemp/internal/faultproxy"
 	"github.com/aemp-go/aemp/internal/leakcheck"
+	"github.com/aemp-go/aemp/internal/syncbuf"
 )
 
 // The root test kit: nodes that are closed and checked for leaked
@@ -22,22 +22,7 @@ import (
 // between two nodes.
 
 // logBuffer collects a node's log records for assertions.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
+type logBuffer struct{ syncbuf.Buffer }
 
 func (l *logBuffer) logger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))

@@ -26,7 +26,7 @@ type importRule struct {
 }
 
 // testHelpers are the internal packages any package's tests may use.
-var testHelpers = []string{"internal/leakcheck", "internal/vectors", "internal/race", "internal/fakepeer", "internal/faultproxy"}
+var testHelpers = []string{"internal/leakcheck", "internal/syncbuf", "internal/vectors", "internal/race", "internal/fakepeer", "internal/faultproxy"}
 
 var importRules = map[string]importRule{
 	// layer 0–2: buffers, framings, bytes ↔ meaning
@@ -73,6 +73,7 @@ var importRules = map[string]importRule{
 	"internal/jsonlex":    {std: []string{"encoding/binary", "math/bits"}},
 	"internal/race":       {},
 	"internal/leakcheck":  {std: []string{"runtime", "sort", "strings", "time"}},
+	"internal/syncbuf":    {std: []string{"bytes", "sync"}},
 	"internal/faultproxy": {std: []string{"net", "sync", "time"}},
 	"internal/vectors":    {std: []string{"bufio", "compress/gzip", "encoding/hex", "encoding/json", "fmt", "io", "os", "path/filepath", "runtime", "strings"}},
 	"internal/benchcheck": {std: []string{"*"}},

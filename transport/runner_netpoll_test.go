@@ -3,15 +3,14 @@
 package transport
 
 import (
-	"bytes"
 	"context"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aemp-go/aemp/internal/leakcheck"
+	"github.com/aemp-go/aemp/internal/syncbuf"
 )
 
 // goroutinesIn counts the goroutines whose stack mentions fn.
@@ -84,28 +83,11 @@ func TestNetpollIdleLinks(t *testing.T) {
 	waitFor(t, "2 reader goroutines for a json netpoll link pair", func() bool { return goroutinesIn("transport.(*Link).readLoop") == 2 })
 }
 
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestRunTask: a task runs on a worker that stays for the next one, and a
 // panicking task is logged, not fatal.
 func TestRunTask(t *testing.T) {
 	defer leakcheck.Check(t)()
-	var log syncBuf
+	var log syncbuf.Buffer
 	setNetpollLogOutput(&log)
 	defer setNetpollLogOutput(nil)
 	done := make(chan struct{})

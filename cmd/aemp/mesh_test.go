@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -13,13 +12,13 @@ import (
 	"os/exec"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/aemp-go/aemp"
 	"github.com/aemp-go/aemp/internal/leakcheck"
+	"github.com/aemp-go/aemp/internal/syncbuf"
 )
 
 // The protocol subcommands, run as the built binary against nodes of the
@@ -89,9 +88,8 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 type proc struct {
 	t     *testing.T
 	cmd   *exec.Cmd
-	lines chan string // standard output, line by line
-	mu    sync.Mutex
-	errb  bytes.Buffer
+	lines chan string    // standard output, line by line
+	errb  syncbuf.Buffer // standard error
 	done  chan struct{}
 	code  int
 }
@@ -106,7 +104,7 @@ func (e *env) start(args ...string) *proc {
 		e.t.Fatal(err)
 	}
 	p := &proc{t: e.t, cmd: cmd, lines: make(chan string, 100), done: make(chan struct{})}
-	cmd.Stderr = lockedWriter{&p.mu, &p.errb}
+	cmd.Stderr = &p.errb
 	if err := cmd.Start(); err != nil {
 		e.t.Fatal(err)
 	}
@@ -133,22 +131,7 @@ func (e *env) start(args ...string) *proc {
 	return p
 }
 
-type lockedWriter struct {
-	mu *sync.Mutex
-	w  io.Writer
-}
-
-func (w lockedWriter) Write(b []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.w.Write(b)
-}
-
-func (p *proc) stderr() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.errb.String()
-}
+func (p *proc) stderr() string { return p.errb.String() }
 
 // line returns the next line of standard output.
 func (p *proc) line() string {

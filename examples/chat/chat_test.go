@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"net"
 	"strings"
@@ -10,27 +9,10 @@ import (
 	"time"
 
 	"github.com/aemp-go/aemp/internal/leakcheck"
+	"github.com/aemp-go/aemp/internal/syncbuf"
 )
 
-// syncBuffer is an io.Writer that a test may read while a role writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func waitOutput(t *testing.T, what string, b *syncBuffer, want string) {
+func waitOutput(t *testing.T, what string, b *syncbuf.Buffer, want string) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !strings.Contains(b.String(), want) {
@@ -59,7 +41,7 @@ func TestChat(t *testing.T) {
 		cancel()
 		wg.Wait()
 	}()
-	start := func(out *syncBuffer, in string, args ...string) chan error {
+	start := func(out *syncbuf.Buffer, in string, args ...string) chan error {
 		done := make(chan error, 1)
 		wg.Add(1)
 		go func() {
@@ -68,7 +50,7 @@ func TestChat(t *testing.T) {
 		}()
 		return done
 	}
-	var seedOut, serverOut, bobOut, aliceOut syncBuffer
+	var seedOut, serverOut, bobOut, aliceOut syncbuf.Buffer
 	start(&seedOut, "", "-seed", seedAddr)
 	waitOutput(t, "the seed", &seedOut, "seed listening on")
 	start(&serverOut, "", "-server", "-seeds", seedAddr)
@@ -95,7 +77,7 @@ func TestChat(t *testing.T) {
 
 func TestChatUsage(t *testing.T) {
 	for _, args := range [][]string{{}, {"-secret", "s"}, {"-secret", "s", "-server"}, {"-bogus"}} {
-		if err := run(context.Background(), args, strings.NewReader(""), &syncBuffer{}); err == nil {
+		if err := run(context.Background(), args, strings.NewReader(""), &syncbuf.Buffer{}); err == nil {
 			t.Errorf("run(%q) succeeded", args)
 		}
 	}

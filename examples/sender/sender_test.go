@@ -2,31 +2,18 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aemp-go/aemp/internal/leakcheck"
+	"github.com/aemp-go/aemp/internal/syncbuf"
 )
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 // TestReceiverAndSender runs the tutorial's pair as in the tutorial: the
 // receiver as a process of its own (built from ../receiver), the sender
@@ -56,7 +43,7 @@ func TestReceiverAndSender(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stderr syncBuffer
+	var stderr syncbuf.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -90,7 +77,7 @@ func TestReceiverAndSender(t *testing.T) {
 	}
 
 	check := leakcheck.Check(t)
-	var out syncBuffer
+	var out syncbuf.Buffer
 	if err := run(ctx, []string{"-seed", addr, "-secret", "tutorial", "-data", "123"}, &out); err != nil {
 		t.Fatalf("sender: %v\n%s", err, &out)
 	}
