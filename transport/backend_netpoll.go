@@ -112,10 +112,10 @@ func toNetpoll(tc *net.TCPConn) (*npConn, error) {
 // Ownership: only the writer goroutine writes, and WriteBinary (which does
 // not take netpoll's locks) runs under wmu; close and the close callback
 // (which runs before netpoll frees its buffers, whoever closed) take wmu
-// too, so that netpoll never frees its output buffer under a WriteBinary. A Flush that
-// waits is woken by Close and returns an error; the batches it was sending
-// stay linked into netpoll's buffer until the connection has left the
-// poller, so the writer keeps them until then (quiesce).
+// too, so that netpoll never frees its output buffer under a WriteBinary.
+// A Flush that waits is woken by Close and returns an error; the batches
+// it was sending stay linked into netpoll's buffer until the connection
+// has left the poller, so the writer keeps them until then (quiesce).
 type netpollIO struct {
 	c      *npConn
 	wmu    sync.Mutex
@@ -129,13 +129,19 @@ func newNetpollIO(c *npConn) *netpollIO {
 	// its own, which frees the buffers: also when the poller closes the
 	// connection (the peer hung up) while the writer is in writev.
 	_ = c.AddCloseCallback(func(netpoll.Connection) error {
-		n.wmu.Lock()
-		n.closed = true
-		n.wmu.Unlock()
+		n.markClosed()
 		close(n.gone)
 		return nil
 	})
 	return n
+}
+
+// markClosed stops writes: it waits for a WriteBinary or tryWrite in
+// progress, and none starts after it.
+func (n *netpollIO) markClosed() {
+	n.wmu.Lock()
+	n.closed = true
+	n.wmu.Unlock()
 }
 
 func (n *netpollIO) read(p []byte) (int, error) { return n.c.Read(p) }
@@ -162,9 +168,7 @@ func (n *netpollIO) writev(iov [][]byte) error {
 func (n *netpollIO) quiesce() { <-n.gone }
 
 func (n *netpollIO) close() error {
-	n.wmu.Lock()
-	n.closed = true
-	n.wmu.Unlock()
+	n.markClosed()
 	return n.c.Close()
 }
 
@@ -189,9 +193,5 @@ func (n *netpollIO) tryWrite(b []byte) (int, error) {
 	if n.closed {
 		return 0, netpoll.ErrConnClosed
 	}
-	k, err := syscall.Write(n.c.fd, b)
-	if err == syscall.EAGAIN || err == syscall.EINTR {
-		k, err = 0, nil
-	}
-	return max(k, 0), err
+	return writeOnce(n.c.fd, b)
 }

@@ -18,10 +18,16 @@ func (s *stdIO) initTryWrite() {
 }
 
 func (s *stdIO) writeFD(fd uintptr) bool {
-	n, err := syscall.Write(int(fd), s.wb)
-	if err == syscall.EAGAIN || err == syscall.EINTR {
-		n, err = 0, nil
-	}
-	s.wn, s.werr = max(n, 0), err
+	s.wn, s.werr = writeOnce(int(fd), s.wb)
 	return true // never wait: the writer goroutine handles the rest
+}
+
+// writeOnce is one non-blocking write(2) of b to the socket fd: the bytes
+// it took (0 if it would block or was interrupted), or its error.
+func writeOnce(fd int, b []byte) (int, error) {
+	n, err := syscall.Write(fd, b)
+	if err == syscall.EAGAIN || err == syscall.EINTR {
+		return 0, nil
+	}
+	return max(n, 0), err
 }
