@@ -40,8 +40,11 @@ func init() {
 		Note:  "local ports of one node: SndMsg into the target port's mailbox, no serialisation; default Workers, MailboxRing, Batch",
 		Local: aempLocal{}})
 	register(&System{Order: 37, Key: "aemp-mesh", Name: "aemp mesh", Group: "aemp",
-		Note: "W5: n nodes in one process on 127.0.0.1, 2 global seed nodes (started first, and timed) + n-2 normal nodes started concurrently (Seeds = both), Workers 1 each, std backend, hmac_sha3_512; formed = when every node's DBMon of 'l (listener addresses) lists all n nodes; change = DBSet on the last node until every node's DBMon (its own included) saw it",
+		Note: "W5: n nodes in one process on 127.0.0.1, 2 global seed nodes (started first, and timed) + n-2 normal nodes started concurrently (Seeds = both), Workers 1 each, std backend, the default auth between Go nodes sharing a Secret (secret-keyed TLS 1.3, tls_hmac_sha3_512); formed = when every node's DBMon of 'l (listener addresses) lists all n nodes; change = DBSet on the last node until every node's DBMon (its own included) saw it",
 		Mesh: aempMesh{}})
+	register(&System{Order: 38, Key: "aemp-mesh-plain", Name: "aemp mesh, plain", Group: "aemp",
+		Note: "W5: as aemp mesh with PlainGoLinks (plain TCP, hmac_sha3_512 as between Perl nodes): the closer match to the NATS nodes, which neither authenticate nor encrypt",
+		Mesh: aempMesh{plain: true}})
 	register(&System{Order: 31, Key: "aemp-netpoll", Name: "aemp netpoll", Group: "aemp",
 		Note:   `two nodes over plain TCP on 127.0.0.1 (PlainGoLinks: hmac_sha3_512 handshake, no TLS), Backend "netpoll", goframe1 framing, MaxFrame 8 MiB; W6: the server node with these settings (default MaxFrame), every peer link its own aemp.Node (Workers 1, same settings) in a helper process`,
 		Remote: aempRemote{backend: "netpoll", plain: true},
@@ -235,12 +238,14 @@ func (aempLocal) OpenLocal(_ PairConfig, recv []Handler) ([]Endpoint, func() err
 // last node until every node's DBMon of family "bench" has seen it. AEMP
 // 2.x does not open links between normal nodes until they talk, so "knows
 // every other node" means "can reach it", not "is linked to it".
-type aempMesh struct{}
+type aempMesh struct {
+	plain bool // Config.PlainGoLinks
+}
 
 // aempMeshTimeout bounds one formation or propagation.
 const aempMeshTimeout = 60 * time.Second
 
-func (aempMesh) FormMesh(n int) (MeshTimes, error) {
+func (m aempMesh) FormMesh(n int) (MeshTimes, error) {
 	if n < 3 {
 		return MeshTimes{}, fmt.Errorf("aemp mesh: need at least 3 nodes, got %d", n)
 	}
@@ -260,7 +265,7 @@ func (aempMesh) FormMesh(n int) (MeshTimes, error) {
 	// normal nodes all at once.
 	var seeds []string
 	for i := range 2 {
-		nd, err := startMeshNode(i, n, seeds, formed, changed)
+		nd, err := startMeshNode(i, n, m.plain, seeds, formed, changed)
 		if err != nil {
 			return MeshTimes{}, err
 		}
@@ -273,7 +278,7 @@ func (aempMesh) FormMesh(n int) (MeshTimes, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			nodes[i], errs[i] = startMeshNode(i, n, seeds, formed, changed)
+			nodes[i], errs[i] = startMeshNode(i, n, m.plain, seeds, formed, changed)
 		}()
 	}
 	wg.Wait()
@@ -300,12 +305,13 @@ func (aempMesh) FormMesh(n int) (MeshTimes, error) {
 // global seeds (node 1 names node 0 as its seed), the others name both.
 // Its DBMon callbacks count it in formed once it knows all n nodes'
 // listeners, and in changed once it has seen the registry change.
-func startMeshNode(i, n int, seeds []string, formed, changed *countdown) (*aemp.Node, error) {
+func startMeshNode(i, n int, plain bool, seeds []string, formed, changed *countdown) (*aemp.Node, error) {
 	cfg := aempConfig(fmt.Sprintf("mesh%d", i))
 	cfg.Workers = 1
 	cfg.Binds = []string{"127.0.0.1:0"}
 	cfg.Global = i < 2
 	cfg.Seeds = seeds
+	cfg.PlainGoLinks = plain
 	nd, err := aemp.NewNode(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("aemp mesh: node %d: %w", i, err)
