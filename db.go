@@ -31,9 +31,22 @@ type registryHost struct {
 	up       map[string]bool // established links
 	nodeMons []*NodeMonitor
 
+	// The registry's messages wait in pending until what was queued for
+	// the registry before them has run (flush), so that the updates a
+	// burst produces for one node travel as one (registry.Coalesce).
+	pending     []registry.Send
+	flushQueued bool // a flush is in the port's queue
+
 	global atomic.Bool                      // mirrors st.IsGlobal for IsGlobal
 	snap   atomic.Pointer[registrySnapshot] // its counts for Stats (stats.go)
 }
+
+// maxPendingSends bounds the registry's held-back messages: at this many,
+// they are sent at once rather than after the queue. It bounds the memory a
+// burst holds (about 100 bytes a message, so some 1.6 MiB) and the delay of
+// the first message of a batch, while still merging a few dozen updates for
+// every subscriber of a 1,000-node mesh.
+const maxPendingSends = 16384
 
 func (n *Node) startRegistry() {
 	p := &Port{node: n, local: "'registry", id: PortID(n.id + "#'registry"), internal: true}
@@ -79,13 +92,7 @@ func (h *registryHost) recoverLog(what string) {
 
 // apply sends the registry's messages and reports its results.
 func (h *registryHost) apply(out *registry.Out) {
-	for _, s := range out.Sends {
-		m := &Msg{tag: s.Msg[0].(string)}
-		m.setArgs(s.Msg[1:])
-		if err := h.n.sndMsg(PortID(s.To), m); err != nil {
-			h.n.log.Debug("aemp: registry message not sent", "to", s.To, "request", m.tag, "err", err)
-		}
-	}
+	h.queue(out.Sends)
 	if out.BecameGlobal {
 		h.global.Store(true)
 		h.n.log.Info("aemp: this node is now a global node")
@@ -115,6 +122,42 @@ func (h *registryHost) apply(out *registry.Out) {
 	}
 	if h.st.IsGlobal() && h.n.mesh != nil {
 		h.n.mesh.Keep(h.st.Globals()) // links to the other global nodes
+	}
+}
+
+// queue holds sends back until the registry's queue has run (a flush
+// queued behind it), or sends them now when maxPendingSends are waiting.
+// Requests to one node keep their order either way.
+func (h *registryHost) queue(sends []registry.Send) {
+	if len(sends) == 0 {
+		return
+	}
+	h.pending = append(h.pending, sends...)
+	if len(h.pending) >= maxPendingSends {
+		h.flush()
+		return
+	}
+	if !h.flushQueued {
+		h.flushQueued = true
+		h.port.Exec(func() error {
+			defer h.recoverLog("registry")
+			h.flushQueued = false
+			h.flush()
+			return nil
+		})
+	}
+}
+
+// flush sends the held-back messages, merged (registry.Coalesce).
+func (h *registryHost) flush() {
+	sends := registry.Coalesce(h.pending)
+	h.pending = nil
+	for _, s := range sends {
+		m := &Msg{tag: s.Msg[0].(string)}
+		m.setArgs(s.Msg[1:])
+		if err := h.n.sndMsg(PortID(s.To), m); err != nil {
+			h.n.log.Debug("aemp: registry message not sent", "to", s.To, "request", m.tag, "err", err)
+		}
 	}
 }
 
