@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"sync/atomic"
 
@@ -148,17 +149,69 @@ func (h *registryHost) queue(sends []registry.Send) {
 	}
 }
 
-// flush sends the held-back messages, merged (registry.Coalesce).
+// flush sends the held-back messages, merged (registry.Coalesce). A map
+// or list that several of them share (a change fanned out to every
+// subscriber) is encoded once, as raw JSON.
 func (h *registryHost) flush() {
 	sends := registry.Coalesce(h.pending)
 	h.pending = nil
+	var enc sharedJSON
 	for _, s := range sends {
 		m := &Msg{tag: s.Msg[0].(string)}
-		m.setArgs(s.Msg[1:])
+		args := s.Msg[1:]
+		m.setArgs(args)
+		for i, a := range args {
+			if v, ok := enc.value(a); ok {
+				m.set(i, v)
+			}
+		}
 		if err := h.n.sndMsg(PortID(s.To), m); err != nil {
 			h.n.log.Debug("aemp: registry message not sent", "to", s.To, "request", m.tag, "err", err)
 		}
 	}
+}
+
+// sharedJSON encodes the maps and lists of one flush once each, by
+// identity: the registry's messages are not written to once produced.
+type sharedJSON map[sharedKey]string
+
+type sharedKey struct {
+	p uintptr
+	n int
+}
+
+// value returns a non-empty map or list as a raw JSON element, encoding it
+// the first time; anything else (or what does not encode: the error then
+// comes from the normal path) is left to setArgs.
+func (c *sharedJSON) value(a any) (value, bool) {
+	var key sharedKey
+	switch x := a.(type) {
+	case map[string]any:
+		if len(x) == 0 {
+			return value{}, false
+		}
+		key = sharedKey{reflect.ValueOf(x).Pointer(), -1}
+	case []any:
+		if len(x) == 0 {
+			return value{}, false
+		}
+		key = sharedKey{reflect.ValueOf(x).Pointer(), len(x)} // its first element
+	default:
+		return value{}, false
+	}
+	if *c == nil {
+		*c = sharedJSON{}
+	}
+	text, ok := (*c)[key]
+	if !ok {
+		b, err := wire.AppendValue(nil, a)
+		if err != nil {
+			return value{}, false
+		}
+		text = string(b)
+		(*c)[key] = text
+	}
+	return value{k: kRawJSON, s: text}, true
 }
 
 // request handles a g_* node request from node from.

@@ -478,34 +478,45 @@ func TestGoNodeWithPerlSeed(t *testing.T) {
 }
 
 // Updates that queue up at a global node while its registry is busy reach
-// a subscriber as one g_chg2 (registry.Coalesce): one db_mon call with the
-// net change, not one call per update.
+// a subscriber as one g_chg2 (registry.Coalesce), whose set map travels as
+// raw JSON shared by the subscribers: one db_mon call with the net change,
+// not one call per update, in every framing.
 func TestRegistryBurstCoalesced(t *testing.T) {
-	k := newMeshKit(t)
-	g := k.node("g", Config{Global: true})
-	n := k.node("n", Config{Seeds: g.Binds()})
-	w := watchFamily(n, "f")
-	waitFor(t, "n's first call for f (its subscription at g)", func() bool { return len(w.calls()) > 0 })
+	for _, framing := range []string{"goframe1", "json", "cbor"} {
+		t.Run(framing, func(t *testing.T) {
+			k := newMeshKit(t)
+			g := k.node("g", Config{Global: true, Framings: []string{framing}})
+			var ws []*watch
+			for i := range 2 {
+				n := k.node(fmt.Sprint("n", i), Config{Seeds: g.Binds(), Framings: []string{framing}})
+				w := watchFamily(n, "f")
+				waitFor(t, "n's first call for f (its subscription at g)", func() bool { return len(w.calls()) > 0 })
+				ws = append(ws, w)
+			}
 
-	held, release := make(chan struct{}), make(chan struct{})
-	g.reg.run(func(*registry.Out) { close(held); <-release }) // g's registry is busy
-	<-held
-	for i := range 100 {
-		if err := g.DBSet("f", fmt.Sprint("k", i), i); err != nil {
-			t.Fatal(err)
-		}
-	}
-	g.DBDel("f", "k0") // set and deleted in the same burst
-	close(release)
-	w.waitFor(t, "the burst at n", func(m map[string]any) bool { return len(m) == 99 })
-	calls := w.calls()
-	if len(calls) != 2 {
-		t.Fatalf("n's DBMon was called %d times, want 2 (subscription, then the whole burst): %+v", len(calls), calls)
-	}
-	if c := calls[1]; len(c.Added) != 99 || len(c.Changed) != 0 || !slices.Equal(c.Deleted, []string{"k0"}) {
-		t.Fatalf("the burst's call: %d added, changed %v, deleted %v", len(c.Added), c.Changed, c.Deleted)
-	}
-	if v := w.get()["k99"]; fmt.Sprint(v) != "99" {
-		t.Fatalf("k99 = %v", v)
+			held, release := make(chan struct{}), make(chan struct{})
+			g.reg.run(func(*registry.Out) { close(held); <-release }) // g's registry is busy
+			<-held
+			for i := range 100 {
+				if err := g.DBSet("f", fmt.Sprint("k", i), map[string]any{"i": i}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			g.DBDel("f", "k0") // set and deleted in the same burst
+			close(release)
+			for _, w := range ws {
+				w.waitFor(t, "the burst", func(m map[string]any) bool { return len(m) == 99 })
+				calls := w.calls()
+				if len(calls) != 2 {
+					t.Fatalf("DBMon was called %d times, want 2 (subscription, then the whole burst): %+v", len(calls), calls)
+				}
+				if c := calls[1]; len(c.Added) != 99 || len(c.Changed) != 0 || !slices.Equal(c.Deleted, []string{"k0"}) {
+					t.Fatalf("the burst's call: %d added, changed %v, deleted %v", len(c.Added), c.Changed, c.Deleted)
+				}
+				if v := w.get()["k99"]; fmt.Sprint(v) != "map[i:99]" {
+					t.Fatalf("k99 = %v", v)
+				}
+			}
+		})
 	}
 }

@@ -1,6 +1,9 @@
 package registry
 
-import "maps"
+import (
+	"maps"
+	"reflect"
+)
 
 // Coalesce merges the incremental updates in sends that can travel as one
 // message, and returns the sends to make, in order. sends is what one or
@@ -27,31 +30,93 @@ import "maps"
 // This is what makes a burst cheap: when n nodes join a global node's mesh
 // at once, each join is one g_chg2 of family 'l to each of n subscribers.
 // Merged over the updates that queued up while the registry was busy, a
-// subscriber gets one message per batch instead of one per join.
+// subscriber gets one message per batch instead of one per join. The
+// subscribers of a family usually get the same updates (the same set maps
+// and del lists, which the registry shares among them): such runs are
+// merged once, and the merged message is shared by all of them too. The
+// returned messages must be treated as read-only.
 func Coalesce(sends []Send) []Send {
 	if len(sends) < 2 {
 		return sends
 	}
 	out := make([]Send, 0, len(sends))
+	first := make([]int, 0, len(sends))      // index in sends of out's messages
 	last := make(map[string]int, len(sends)) // node → index in out of its last message
-	var owned map[int]bool                   // indices in out whose message is a merged copy
-	for _, s := range sends {
+	runs := map[int][]int{}                  // index in out → indices in sends merged there
+	for j, s := range sends {
 		i, seen := last[s.To]
 		if seen && mergeable(out[i].Msg, s.Msg) {
-			if !owned[i] {
-				if owned == nil {
-					owned = map[int]bool{}
-				}
-				out[i].Msg = cloneUpdate(out[i].Msg)
-				owned[i] = true
+			if runs[i] == nil {
+				runs[i] = []int{first[i]}
 			}
-			mergeUpdate(out[i].Msg, s.Msg)
+			runs[i] = append(runs[i], j)
 			continue
 		}
 		last[s.To] = len(out)
 		out = append(out, s)
+		first = append(first, j)
+	}
+	merged := map[string][]any{} // the identities of a run's messages → their merge
+	var sig []byte
+	for i, run := range runs {
+		sig = sig[:0]
+		known := true
+		for _, j := range run {
+			if sig, known = appendIdentity(sig, sends[j].Msg); !known {
+				break
+			}
+		}
+		if !known { // merged for this node alone
+			out[i].Msg = mergeRun(sends, run)
+			continue
+		}
+		m, ok := merged[string(sig)]
+		if !ok {
+			m = mergeRun(sends, run)
+			merged[string(sig)] = m
+		}
+		out[i].Msg = m
 	}
 	return out
+}
+
+// mergeRun merges the messages sends[run[0]], sends[run[1]], … into a new
+// message.
+func mergeRun(sends []Send, run []int) []any {
+	m := cloneUpdate(sends[run[0]].Msg)
+	for _, j := range run[1:] {
+		mergeUpdate(m, sends[j].Msg)
+	}
+	return m
+}
+
+// appendIdentity appends what identifies an update message's content: the
+// addresses of its set map and del list, which nobody writes to while
+// Coalesce runs, so that two messages with the same identity have the same
+// content. It reports false for a message without either.
+func appendIdentity(sig []byte, msg []any) ([]byte, bool) {
+	_, _, set, del, _ := updateParts(msg)
+	if set == nil && del == nil {
+		return sig, false
+	}
+	var p, q uintptr
+	if set != nil {
+		p = reflect.ValueOf(set).Pointer()
+	}
+	if del != nil {
+		q = reflect.ValueOf(del).Pointer() // its first element
+	}
+	sig = appendWord(sig, uint64(p))
+	sig = appendWord(sig, uint64(q))
+	return appendWord(sig, uint64(len(del))), true
+}
+
+func appendWord(b []byte, w uint64) []byte {
+	for range 8 {
+		b = append(b, byte(w))
+		w >>= 8
+	}
+	return b
 }
 
 // updateParts returns the parts of a g_chg2 or g_upd message as this

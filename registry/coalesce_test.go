@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"reflect"
+	"slices"
 	"testing"
 )
 
@@ -36,6 +37,19 @@ func TestCoalesce(t *testing.T) {
 	if !reflect.DeepEqual(sends, before) {
 		t.Errorf("Coalesce changed its input:\n now %v\nwas %v", sends, before)
 	}
+
+	// Two subscribers that get the same updates share one merged message.
+	a, b := map[string]any{"a": 1.0}, map[string]any{"b": 2.0}
+	fan := Coalesce([]Send{
+		{To: "n1", Msg: []any{"g_chg2", "'l", a, []any{}}},
+		{To: "n2", Msg: []any{"g_chg2", "'l", a, []any{}}},
+		{To: "n1", Msg: []any{"g_chg2", "'l", b, []any{}}},
+		{To: "n2", Msg: []any{"g_chg2", "'l", b, []any{}}},
+	})
+	if len(fan) != 2 || !reflect.DeepEqual(fan[0].Msg, []any{"g_chg2", "'l", map[string]any{"a": 1.0, "b": 2.0}, []any{}}) ||
+		&fan[0].Msg[0] != &fan[1].Msg[0] {
+		t.Errorf("fanned-out burst: %v", fan)
+	}
 	if one := Coalesce(sends[:1]); len(one) != 1 || !reflect.DeepEqual(one[0], before[0]) {
 		t.Errorf("Coalesce of one message = %v", one)
 	}
@@ -48,6 +62,7 @@ func FuzzCoalesce(f *testing.F) {
 	f.Add([]byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9})
 	f.Add([]byte{0x10, 0x31, 0x52, 0x13, 0x94, 0x15, 0xd6, 0x17, 0x58, 0x19, 0xfa, 0x1b})
 	f.Add([]byte{0xff, 0x00, 0xff, 0x01, 0x80, 0x7f, 0x40, 0x3f})
+	f.Add([]byte{0x20, 0x01, 0x20, 0x0a, 0x21, 0x05, 0x24, 0x13, 0x01, 0x1c, 0x20, 0x2a})
 	f.Fuzz(func(t *testing.T, ops []byte) {
 		sends := sendsFrom(ops)
 		before := deepCopySends(sends)
@@ -82,17 +97,25 @@ func sendsFrom(ops []byte) []Send {
 		} else {
 			del = []any{key}
 		}
+		var msg []any
 		switch a >> 3 & 3 {
 		case 0, 1:
-			sends = append(sends, Send{To: to, Msg: []any{"g_chg2", family, orEmpty(set), orEmptyList(del)}})
+			msg = []any{"g_chg2", family, orEmpty(set), orEmptyList(del)}
 		case 2:
 			if set != nil {
-				sends = append(sends, Send{To: to, Msg: []any{"g_upd", family, set}})
+				msg = []any{"g_upd", family, set}
 			} else {
-				sends = append(sends, Send{To: to, Msg: []any{"g_upd", family, nil, del}})
+				msg = []any{"g_upd", family, nil, del}
 			}
 		default:
-			sends = append(sends, Send{To: to, Msg: []any{"g_reply", fmt.Sprint(i), []any{}}})
+			msg = []any{"g_reply", fmt.Sprint(i), []any{}}
+		}
+		if a&0x20 == 0 {
+			sends = append(sends, Send{To: to, Msg: msg})
+			continue
+		}
+		for n := range 4 { // fanned out: the same set map and del list to every node, as global.update does
+			sends = append(sends, Send{To: fmt.Sprintf("n%d", n), Msg: slices.Clone(msg)})
 		}
 	}
 	return sends
