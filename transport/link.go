@@ -58,7 +58,7 @@ type Link struct {
 	takenPartial bool    // the writer's first taken chunk starts inside a frame (a partial direct write)
 	pack         *packer // Config.Compress: the writer packs batches (writer goroutine only)
 	headOff      int     // bytes of chunks[0] already written by a partial direct write
-	lastSend     int64   // monotonic ns of the previous Commit (direct-write heuristic)
+	lastSend     int64   // monotonic ns of the last sending activity: a Commit to an empty queue, or a writer's write (direct-write heuristic)
 
 	// Express (Config.Express > 0), guarded by mu: frames that overtake
 	// the queued chunks, the keys of the frames in each queued chunk

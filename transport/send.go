@@ -131,13 +131,18 @@ func (l *Link) CommitKey(b []byte, key uint64) error {
 	}
 	l.queued += added
 	l.curMsgs++
-	now := monoNow()
-	sparse := now-l.lastSend > directGap
-	l.lastSend = now
-	if sparse && !l.writing && len(l.chunks) == 1 && l.headOff == 0 && l.io.canTryWrite() &&
+	if !l.writing && len(l.chunks) == 1 && l.headOff == 0 && l.io.canTryWrite() &&
 		(!l.creditOn || l.sendCredit > 0 && l.grantPending == 0) {
-		l.directWrite() // unlocks
-		return nil
+		// Only this message is queued. The clock is read only here: a
+		// Commit behind queued data or a busy writer is not sparse, and
+		// the writer moves lastSend on as it writes (writeLoop).
+		now := monoNow()
+		sparse := now-l.lastSend > directGap
+		l.lastSend = now
+		if sparse {
+			l.directWrite() // unlocks
+			return nil
+		}
 	}
 	l.mu.Unlock()
 	l.kickWriter()

@@ -107,6 +107,9 @@ func (l *Link) writeLoop() (parked bool) {
 			l.queued -= total
 			l.sendCredit += int64(saved) // takeBatches counted the frames as they were
 			l.sent(total - saved)
+			if w := l.lastWrite.Load(); w > l.lastSend { // sending goes on: not sparse (CommitKey)
+				l.lastSend = w
+			}
 			if l.spare == nil && batch != nil {
 				l.spare = batch[:0]
 			}
