@@ -12,6 +12,7 @@ type global struct {
 	slaves map[string]bool            // nodes whose master this node is (itself included)
 	peers  map[string]bool            // other global nodes
 	subs   map[string]map[string]bool // family → subscribed node IDs
+	sorted map[string][]string        // family → its subscribers in order, made on demand (subscribers)
 }
 
 func newGlobal() *global {
@@ -21,7 +22,19 @@ func newGlobal() *global {
 		slaves: map[string]bool{},
 		peers:  map[string]bool{},
 		subs:   map[string]map[string]bool{},
+		sorted: map[string][]string{},
 	}
+}
+
+// subscribers returns the nodes subscribed to family, sorted. The slice is
+// kept until the subscriptions change; callers must not modify it.
+func (g *global) subscribers(family string) []string {
+	list, ok := g.sorted[family]
+	if !ok {
+		list = slices.Sorted(maps.Keys(g.subs[family]))
+		g.sorted[family] = list
+	}
+	return list
 }
 
 // find looks a node's listeners up in the merged family 'l.
@@ -69,10 +82,12 @@ func (g *global) subscribe(node, family string) {
 		g.subs[family] = set
 	}
 	set[node] = true
+	delete(g.sorted, family)
 }
 
 func (g *global) unsubscribe(node, family string) {
 	delete(g.subs[family], node)
+	delete(g.sorted, family)
 	if len(g.subs[family]) == 0 {
 		delete(g.subs, family)
 	}
@@ -221,7 +236,7 @@ func (g *global) update(s *State, origin, family string, set Family, del []strin
 		}
 	}
 	if len(subSet) > 0 || len(subDel) > 0 {
-		for _, n := range slices.Sorted(maps.Keys(g.subs[family])) {
+		for _, n := range g.subscribers(family) {
 			s.send(n, out, "g_chg2", family, subSet, subDel)
 		}
 	}
