@@ -128,7 +128,10 @@ func (h *registryHost) apply(out *registry.Out) {
 
 // queue holds sends back until the registry's queue has run (a flush
 // queued behind it), or sends them now when maxPendingSends are waiting.
-// Requests to one node keep their order either way.
+// Requests to one node keep their order either way. Encoding them later
+// is safe: the maps and lists a step puts in its messages are fresh
+// copies, and the values in them are never changed in place (the registry
+// replaces a key's value, it does not edit it).
 func (h *registryHost) queue(sends []registry.Send) {
 	if len(sends) == 0 {
 		return

@@ -10,17 +10,18 @@ import (
 // more calls produced, in order (Out.Sends of each, appended); it is not
 // modified, and the maps and slices of its messages are not written to.
 //
-// A g_chg2 (master → subscriber) or g_upd (slave's global → other global)
-// is merged into the previous message to the same node when that is the
-// same request for the same family: the receiver applies the sets, then the
-// deletions (spec §6.2, §6.4), so two updates (set1, del1) then (set2, del2)
-// have the effect of one update whose sets are set1 without the keys of
-// del1, overridden by set2, without the keys of del2, and whose deletions
-// are del1 without the keys that set2 sets again, then del2. The receiver
-// ends in the same state and its db_mon callbacks see the net change in one
-// call instead of one call per update; a key set and then deleted in the
-// same window is reported as deleted (which spec §6.4 allows: the deleted
-// list may name keys the receiver did not have).
+// A g_chg2 (master → subscriber) or g_upd (node → its master, global node
+// → the other global nodes) is merged into the previous message to the
+// same node when that is the same request for the same family: the
+// receiver applies the sets, then the deletions (spec §6.2, §6.4), so two
+// updates (set1, del1) then (set2, del2) have the effect of one update
+// whose sets are set1 without the keys of del1, overridden by set2,
+// without the keys of del2, and whose deletions are del1 without the keys
+// that set2 sets again, then del2. The receiver ends in the same state and
+// its db_mon callbacks see the net change in one call instead of one call
+// per update; a key set and then deleted in the same window is reported as
+// deleted (which spec §6.4 allows: the deleted list may name keys the
+// receiver did not have).
 //
 // Messages to the same node keep their order: an update is merged only
 // into the message immediately before it to that node, never past another
