@@ -175,3 +175,65 @@ func TestReplyTo(t *testing.T) {
 		t.Errorf("Reply outside a handler: %v", err)
 	}
 }
+
+// A handler that waits for a message coming over the link it was called
+// from (a Call to the node that sent the request, answered by a handler
+// that itself calls back) still gets it: a message for an idle port runs
+// on the link's reader, which hands its reading to another goroutine when
+// the handler blocks. In every framing, with one worker and the default.
+func TestHandlerWaitsOnItsLink(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		cfg  Config
+	}{
+		{"default", Config{}},
+		{"workers1", Config{Workers: 1}},
+		{"json", Config{Framings: []string{"json"}}},
+		{"plain", Config{PlainGoLinks: true}},
+		{"netpoll", Config{PlainGoLinks: true, Backend: "netpoll"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := newNetPair(t, c.cfg, c.cfg)
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			add := adder(p.a)
+			// B's "relay" asks A's adder and answers with its sum: a Call
+			// from a handler to the node whose message it is handling.
+			relay := p.b.NewPort().Rcv("relay", func(m *Msg) error {
+				a, _ := m.Int(1)
+				r, err := p.b.Call(ctx, add.ID(), "add", a, 1)
+				if err != nil {
+					return err
+				}
+				sum, err := r.Int(1)
+				if err != nil {
+					return err
+				}
+				return m.Reply("relayed", sum)
+			})
+			// A's "start" calls B's relay from a handler of its own: both
+			// waits are on the one link between A and B.
+			start := p.a.NewPort().Rcv("start", func(m *Msg) error {
+				a, _ := m.Int(1)
+				r, err := p.a.Call(ctx, relay.ID(), "relay", a)
+				if err != nil {
+					return err
+				}
+				v, err := r.Int(1)
+				if err != nil {
+					return err
+				}
+				return m.Reply("done", v)
+			})
+			for i := range int64(50) {
+				r, err := p.b.Call(ctx, start.ID(), "start", i)
+				if err != nil {
+					t.Fatalf("call %d: %v", i, err)
+				}
+				if v, err := r.Int(1); err != nil || v != i+1 {
+					t.Fatalf("call %d: got %v, %v, want %d", i, v, err, i+1)
+				}
+			}
+		})
+	}
+}

@@ -267,11 +267,11 @@ func TestCBORReceiveAllocs(t *testing.T) {
 		buf := pool.Get(len(msg)) // one buffer, held here: the reader's, in effect
 		copy(buf.B, msg)
 		deliver := func() {
-			rn.deliver(buf, buf.B[:len(msg)])
+			rn.deliver(buf, buf.B[:len(msg)], nil)
 			<-done
 		}
 		for range 100 {
-			rn.deliver(buf, buf.B[:len(msg)])
+			rn.deliver(buf, buf.B[:len(msg)], nil)
 			select {
 			case <-done:
 			case <-time.After(5 * time.Second):

@@ -27,8 +27,12 @@ type Config struct {
 	// prefix. Default: the host name.
 	Profile string
 
-	// Workers is the number of goroutines that run port handlers.
-	// Default: runtime.GOMAXPROCS(0).
+	// Workers is the number of goroutines that run port handlers. A
+	// message from another node that finds its port idle, with nothing
+	// else read behind it, is handled on its link's reader goroutine
+	// instead, without a hand-off (if the handler blocks, another goroutine
+	// takes over reading that link after 50 µs). Default:
+	// runtime.GOMAXPROCS(0).
 	Workers int
 
 	// MailboxRing is the number of slots of a port's lock-free mailbox ring

@@ -42,8 +42,10 @@
 //   - [Port.Rcv] registers a [Handler] per tag, and [Port.RcvDefault] sets
 //     one for all other tags ([Node.NewPortFunc] is a port with only a
 //     default handler). The handlers of one port run one at a time, in
-//     arrival order, on the node's worker goroutines ([Config.Workers]); a
-//     port with nothing to do costs no goroutine. A handler that returns an
+//     arrival order, on the node's worker goroutines ([Config.Workers]),
+//     or, for a message from another node to an idle port, on the link's
+//     reader goroutine (no hand-off; a handler that blocks there does not
+//     block the link); a port with nothing to do costs no goroutine. A handler that returns an
 //     error or panics kills its port with ("die", text). A message that no
 //     handler takes kills it with ("unhandled_message", …). A received Msg
 //     is valid only while its handler runs: a remote message decodes its

@@ -112,7 +112,7 @@ func FuzzInbound(f *testing.F) {
 	f.Fuzz(func(t *testing.T, text []byte) {
 		buf := pool.Get(len(text))
 		copy(buf.B, text)
-		rn.deliver(buf, buf.B)
+		rn.deliver(buf, buf.B, nil)
 		buf.Release()
 		if !port.Alive() { // a kil1 from the fuzzer: make a new one for the next input
 			port = n.newPort("b")

@@ -134,7 +134,13 @@ func (e *meshEvents) SelfSeed(string) {
 }
 
 // OnMessage and OnDown make a remoteNode the mesh's PeerHandler.
-func (rn *remoteNode) OnMessage(buf *pool.Buf, msg []byte) { rn.deliver(buf, msg) }
+func (rn *remoteNode) OnMessage(buf *pool.Buf, msg []byte) { rn.deliver(buf, msg, nil) }
+
+// OnMessageInline delivers as OnMessage does; a message for an idle port
+// is handled on the link's reader (Port.pushFrom).
+func (rn *remoteNode) OnMessageInline(buf *pool.Buf, msg []byte, link mesh.InlineRunner) {
+	rn.deliver(buf, msg, link)
+}
 
 // OnDown fires every local monitor of a port on the node with
 // ("transport_error", node, text) (spec §5.2).

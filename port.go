@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/aemp-go/aemp/internal/mpsc"
+	"github.com/aemp-go/aemp/mesh"
 	"github.com/aemp-go/aemp/wire"
 )
 
@@ -204,7 +205,14 @@ func (p *Port) mailbox() *mpsc.Queue[Msg] {
 }
 
 // push queues an entry and makes sure the port will run. It never blocks.
-func (p *Port) push(e *Msg) error {
+func (p *Port) push(e *Msg) error { return p.pushFrom(e, nil) }
+
+// pushFrom is push for a message that came in on a link whose reader can
+// run the port (mesh.InlineRunner; nil for none): when the port is idle,
+// its handlers run on that reader at once, instead of on a worker woken
+// for it. A handler that blocks there does not block the link: another
+// goroutine takes over its reading (transport.Link.RunInline).
+func (p *Port) pushFrom(e *Msg, link mesh.InlineRunner) error {
 	if p.state.Load() == portDead {
 		e.release()
 		return nil
@@ -225,11 +233,23 @@ func (p *Port) push(e *Msg) error {
 	}
 	switch p.state.Load() {
 	case portIdle:
-		p.schedule()
+		if link == nil || p.internal || !link.RunInline(runIdlePort, p) {
+			p.schedule()
+		}
 	case portDead:
 		p.discard()
 	}
 	return nil
+}
+
+// runIdlePort runs a batch of port a (a *Port) if it is idle, on the
+// calling goroutine; a port that someone else scheduled meanwhile is
+// theirs to run.
+func runIdlePort(a any) {
+	p := a.(*Port)
+	if p.state.CompareAndSwap(portIdle, portScheduled) {
+		p.run()
+	}
 }
 
 func (p *Port) schedule() {

@@ -197,8 +197,9 @@ func scanEnvelope(text []byte) (env wire.Envelope, inner []byte, bs wire.Blobs, 
 }
 
 // deliver routes one inbound envelope (JSON text, blob envelope or CBOR
-// item); it runs on the link's reader.
-func (rn *remoteNode) deliver(buf *pool.Buf, text []byte) {
+// item); it runs on the link's reader, which link (nil: none) can run the
+// destination port's handlers on.
+func (rn *remoteNode) deliver(buf *pool.Buf, text []byte, link mesh.InlineRunner) {
 	size := len(text)
 	env, text, bs, err := scanEnvelope(text)
 	if err != nil {
@@ -234,7 +235,7 @@ func (rn *remoteNode) deliver(buf *pool.Buf, text []byte) {
 		return // AEMP drops messages to ports that do not exist
 	}
 	buf.Retain()
-	p.push(&m)
+	p.pushFrom(&m, link)
 }
 
 // intern returns the tag as a string that outlives the network buffer,

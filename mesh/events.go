@@ -55,7 +55,8 @@ type PeerHandler interface {
 	// message, one at a time, in arrival order (transport.Handler's
 	// contract): msg lies in buf and both are valid only during the call
 	// unless the handler calls buf.Retain. It may block, which stalls
-	// reading this link (back-pressure), and may send to any peer.
+	// reading this link (back-pressure), and may send to any peer. A
+	// PeerInlineHandler gets OnMessageInline instead.
 	OnMessage(buf *pool.Buf, msg []byte)
 
 	// OnDown is called once for every loss of the link (wasUp, after the
@@ -74,4 +75,20 @@ type PeerHandler interface {
 	// the monitors of the envelope's destination port, from a goroutine
 	// of its own.
 	OnLost(env []byte, err error)
+}
+
+// InlineRunner runs work on the reader goroutine of the link a message
+// came in on, keeping the link readable if the work blocks
+// (transport.Link.RunInline: false when it cannot).
+type InlineRunner interface {
+	RunInline(fn func(arg any), arg any) bool
+}
+
+// PeerInlineHandler is a PeerHandler that would rather run some of its
+// work on the reader than hand it to another goroutine: the mesh calls
+// OnMessageInline instead of OnMessage, with the link the message came in
+// on, under OnMessage's contract.
+type PeerInlineHandler interface {
+	PeerHandler
+	OnMessageInline(buf *pool.Buf, msg []byte, link InlineRunner)
 }

@@ -332,6 +332,7 @@ func (p *Peer) attach(res *handshake.Result, replace *transport.Link) {
 		tcfg.Express = expressMax
 	}
 	lh := &linkHandler{p: p, h: p.h}
+	lh.ih, _ = p.h.(PeerInlineHandler)
 	tcfg.MaxSend = peerMaxFrame(res, m.maxFrame())
 	l, err := transport.Open(res.Conn, res.Buffered, res.SendFraming, res.RecvFraming, lh, tcfg)
 	if err != nil {
@@ -483,12 +484,17 @@ func (p *Peer) backOff() {
 
 // linkHandler is the transport.Handler of one link of a peer.
 type linkHandler struct {
-	h PeerHandler
-	p *Peer
-	l *transport.Link
+	h  PeerHandler
+	ih PeerInlineHandler // h, if it is one
+	p  *Peer
+	l  *transport.Link
 }
 
 func (h *linkHandler) OnMessage(buf *pool.Buf, msg []byte) {
+	if h.ih != nil {
+		h.ih.OnMessageInline(buf, msg, h.l)
+		return
+	}
 	h.h.OnMessage(buf, msg)
 }
 

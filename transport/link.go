@@ -96,6 +96,8 @@ type Link struct {
 	paused    atomic.Bool  // the reader waits for handlers to release buffers
 	pausedAt  atomic.Int64 // monoNow when the reader last waited (0: never)
 
+	rd *reader // the reader goroutine's state (readLoop), for RunInline
+
 	// Inbound bound.
 	inflight atomic.Int64  // cap of read buffers not yet freed
 	credit   chan struct{} // capacity 1: inflight fell

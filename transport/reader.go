@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync/atomic"
 	"time"
 
 	"github.com/aemp-go/aemp/frame"
@@ -46,7 +47,27 @@ type reader struct {
 	recvData  int64 // data-frame bytes received from the peer
 	granted   int64 // of those, bytes already granted back
 	recvLimit int64 // recvData may not exceed granted + recvLimit
+
+	// turn is the reader goroutine's current turn (readOn), nil for a
+	// reader without a goroutine of its own (netpoll's events). inline is
+	// set while the handler runs for a message that RunInline may be
+	// called for: a whole frame of its own, on a reader goroutine, with no
+	// more input read yet.
+	turn   *readerTurn
+	inline bool
 }
+
+// readerTurn is one goroutine's time as a link's reader: taken over
+// (RunInline) it ends. gone and timer belong to that goroutine; state is
+// shared with the timer's goroutine (takeOver).
+type readerTurn struct {
+	gone  bool
+	state atomic.Int32
+	timer *time.Timer
+}
+
+// errTakenOver ends a turn whose reader state another goroutine owns now.
+var errTakenOver = errors.New("transport: reading taken over")
 
 // copyBelow is the input size under which the netpoll reader's slice
 // (reader_netpoll.go) copies into a pooled buffer instead of slicing
@@ -82,16 +103,29 @@ func (l *Link) readLoop() {
 	r.end = copy(r.buf.B, l.buffered)
 	l.bytesIn.Add(uint64(r.end)) // read by the handshake, but data-phase bytes
 	l.buffered = nil
-	defer func() { r.buf.Release() }()
+	l.rd = r
+	l.readOn(r)
+}
+
+// readOn reads the link with r on the calling goroutine (one turn) until
+// the link ends, or until another goroutine takes the reading over
+// (RunInline): then r and its buffer are that goroutine's.
+func (l *Link) readOn(r *reader) {
+	r.turn = &readerTurn{}
 	for {
 		err := r.parse()
+		if err == errTakenOver {
+			return
+		}
 		l.msgsIn.Store(r.msgs)
 		if err != nil {
 			l.shutdown(err)
+			r.buf.Release()
 			return
 		}
 		r.makeRoom()
 		if !l.waitInbound(int64(cap(r.buf.B))) {
+			r.buf.Release()
 			return
 		}
 		r.grant()
@@ -112,14 +146,18 @@ func (l *Link) readLoop() {
 				}
 			}
 			l.shutdown(err)
+			r.buf.Release()
 			return
 		}
 	}
 }
 
-// parse delivers every complete message in buf.B[start:end].
+// parse delivers every complete message in buf.B[start:end]. It returns
+// errTakenOver, without touching r again, when a handler's RunInline has
+// handed the reading to another goroutine.
 func (r *reader) parse() error {
 	l := r.l
+	t := r.turn
 	for r.start < r.end {
 		select {
 		case <-l.quit:
@@ -148,7 +186,7 @@ func (r *reader) parse() error {
 					return fmt.Errorf("%w: peer sent %d bytes beyond its credit", ErrInboundOverflow, r.recvData-r.granted-int64(l.cfg.Credit))
 				}
 			}
-			if err := r.deliverFrame(f); err != nil {
+			if err := r.deliverFrame(f, t); err != nil {
 				return err
 			}
 			continue
@@ -163,7 +201,12 @@ func (r *reader) parse() error {
 		r.start += n
 		if msg != nil {
 			r.msgs++
+			r.inline = t != nil && r.start == r.end
 			l.h.OnMessage(r.buf, msg)
+			if t != nil && t.gone {
+				return errTakenOver
+			}
+			r.inline = false
 		}
 	}
 	return nil
@@ -181,7 +224,7 @@ func (r *reader) credit(f frame.Frame) error {
 	return nil
 }
 
-func (r *reader) deliverFrame(f frame.Frame) error {
+func (r *reader) deliverFrame(f frame.Frame, t *readerTurn) error {
 	l := r.l
 	buf, p := r.buf, f.Payload
 	if f.Flags&frame.FlagS2 != 0 {
@@ -200,7 +243,15 @@ func (r *reader) deliverFrame(f frame.Frame) error {
 	}
 	if f.Flags&frame.FlagBatch == 0 {
 		r.msgs++
+		// inline only for the last message read so far: with more input
+		// waiting, handing the message on keeps reading and handling in
+		// parallel (a flood); and not for s2, whose buffer is released here
+		r.inline = t != nil && r.start == r.end && f.Flags&frame.FlagS2 == 0
 		l.h.OnMessage(buf, p)
+		if t != nil && t.gone {
+			return errTakenOver
+		}
+		r.inline = false
 		return nil
 	}
 	// A corrupt batch is refused whole: its items are checked before any
