@@ -199,32 +199,10 @@ func TestHandlerWaitsOnItsLink(t *testing.T) {
 			add := adder(p.a)
 			// B's "relay" asks A's adder and answers with its sum: a Call
 			// from a handler to the node whose message it is handling.
-			relay := p.b.NewPort().Rcv("relay", func(m *Msg) error {
-				a, _ := m.Int(1)
-				r, err := p.b.Call(ctx, add.ID(), "add", a, 1)
-				if err != nil {
-					return err
-				}
-				sum, err := r.Int(1)
-				if err != nil {
-					return err
-				}
-				return m.Reply("relayed", sum)
-			})
+			relay := p.b.NewPort().Rcv("relay", callOn(ctx, p.b, add.ID(), "add", "relayed", 1))
 			// A's "start" calls B's relay from a handler of its own: both
 			// waits are on the one link between A and B.
-			start := p.a.NewPort().Rcv("start", func(m *Msg) error {
-				a, _ := m.Int(1)
-				r, err := p.a.Call(ctx, relay.ID(), "relay", a)
-				if err != nil {
-					return err
-				}
-				v, err := r.Int(1)
-				if err != nil {
-					return err
-				}
-				return m.Reply("done", v)
-			})
+			start := p.a.NewPort().Rcv("start", callOn(ctx, p.a, relay.ID(), "relay", "done"))
 			for i := range int64(50) {
 				r, err := p.b.Call(ctx, start.ID(), "start", i)
 				if err != nil {
@@ -235,5 +213,23 @@ func TestHandlerWaitsOnItsLink(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// callOn returns a handler that calls to with (tag, the message's first
+// argument, more…) and answers with replyTag and the reply's first
+// argument.
+func callOn(ctx context.Context, n *Node, to PortID, tag, replyTag string, more ...any) Handler {
+	return func(m *Msg) error {
+		a, _ := m.Int(1)
+		r, err := n.Call(ctx, to, tag, append([]any{a}, more...)...)
+		if err != nil {
+			return err
+		}
+		v, err := r.Int(1)
+		if err != nil {
+			return err
+		}
+		return m.Reply(replyTag, v)
 	}
 }
