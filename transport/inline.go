@@ -18,6 +18,12 @@ import "time"
 // microseconds), well below what a blocked link costs.
 const inlineTakeover = 50 * time.Microsecond
 
+// inlineMaxSize is the largest message RunInline runs for. Saving a
+// hand-off matters for small messages, whose round trip it dominates; a
+// large one's handler works long enough to be taken over anyway, and
+// meanwhile the reader would not read the next one.
+const inlineMaxSize = 16 << 10
+
 // readerTurn.state values.
 const (
 	inlineIdle    int32 = iota // no RunInline in progress
@@ -29,10 +35,11 @@ const (
 // called from Handler.OnMessage, and reports false, without running fn,
 // when the reader cannot hand its reading over: on a backend without a
 // reader goroutine (netpoll's goframe1 links, whose poller calls
-// OnMessage), or for a message of a batch or compressed frame. It also
-// refuses while more input is waiting behind the message: in a flood,
-// handing messages on lets reading and handling run in parallel. The
-// caller then does the work elsewhere, as without RunInline.
+// OnMessage), or for a message of a batch or compressed frame, or one
+// larger than 16 KiB. It also refuses while more input is waiting behind
+// the message: in a flood, handing messages on lets reading and handling
+// run in parallel. The caller then does the work elsewhere, as without
+// RunInline.
 //
 // If fn has not returned after 50 µs, another goroutine takes over reading
 // the link (OnMessage is then called there, for the messages after this

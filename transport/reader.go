@@ -201,7 +201,7 @@ func (r *reader) parse() error {
 		r.start += n
 		if msg != nil {
 			r.msgs++
-			r.inline = t != nil && r.start == r.end
+			r.inline = t != nil && r.start == r.end && len(msg) <= inlineMaxSize
 			l.h.OnMessage(r.buf, msg)
 			if t != nil && t.gone {
 				return errTakenOver
@@ -245,8 +245,9 @@ func (r *reader) deliverFrame(f frame.Frame, t *readerTurn) error {
 		r.msgs++
 		// inline only for the last message read so far: with more input
 		// waiting, handing the message on keeps reading and handling in
-		// parallel (a flood); and not for s2, whose buffer is released here
-		r.inline = t != nil && r.start == r.end && f.Flags&frame.FlagS2 == 0
+		// parallel (a flood); only for small messages (inlineMaxSize); and
+		// not for s2, whose buffer is released here
+		r.inline = t != nil && r.start == r.end && len(p) <= inlineMaxSize && f.Flags&frame.FlagS2 == 0
 		l.h.OnMessage(buf, p)
 		if t != nil && t.gone {
 			return errTakenOver
