@@ -1,6 +1,9 @@
 package transport
 
-import "time"
+import (
+	"runtime"
+	"time"
+)
 
 // Running a handler's work on the reader goroutine.
 //
@@ -32,7 +35,7 @@ const (
 )
 
 // RunInline runs fn(arg) on the link's reader goroutine. It may only be
-// called from Handler.OnMessage, and reports false, without running fn,
+// called from Handler.OnMessage, at most once per call, and reports false, without running fn,
 // when the reader cannot hand its reading over: on a backend without a
 // reader goroutine (netpoll's goframe1 links, whose poller calls
 // OnMessage), or for a message of a batch or compressed frame, or one
@@ -65,18 +68,23 @@ func (l *Link) RunInline(fn func(arg any), arg any) bool {
 		t.timer.Stop()
 		return true // still the reader
 	}
+	for !t.handed.Load() { // the new turn counts itself in running first
+		runtime.Gosched()
+	}
 	t.gone = true // parse returns without touching r, which is the new turn's
 	return true
 }
 
 // takeOver runs on turn t's timer goroutine when fn blocks: it continues
-// reading the link with the reader's state, as a new turn.
+// reading the link with the reader's state, as a new turn. A timer that
+// fires after fn has returned finds the state idle and does nothing (also
+// after the link has ended).
 func (l *Link) takeOver(t *readerTurn) {
-	l.running.Add(1) // before the old turn can see inlineTaken and end
 	if !t.state.CompareAndSwap(inlineRunning, inlineTaken) {
-		l.exited() // fn returned first (the timer fired as it did)
 		return
 	}
+	l.running.Add(1) // the old turn, still counted, waits for handed before it ends
+	t.handed.Store(true)
 	defer l.exited()
 	l.readOn(l.rd)
 }

@@ -58,12 +58,13 @@ type reader struct {
 }
 
 // readerTurn is one goroutine's time as a link's reader: taken over
-// (RunInline) it ends. gone and timer belong to that goroutine; state is
-// shared with the timer's goroutine (takeOver).
+// (RunInline) it ends. gone and timer belong to that goroutine; state and
+// handed are shared with the timer's goroutine (takeOver).
 type readerTurn struct {
-	gone  bool
-	state atomic.Int32
-	timer *time.Timer
+	gone   bool
+	state  atomic.Int32
+	handed atomic.Bool // the new turn has counted itself in Link.running
+	timer  *time.Timer
 }
 
 // errTakenOver ends a turn whose reader state another goroutine owns now.
