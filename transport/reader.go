@@ -113,20 +113,24 @@ func (l *Link) readLoop() {
 // (RunInline): then r and its buffer are that goroutine's.
 func (l *Link) readOn(r *reader) {
 	r.turn = &readerTurn{}
+	taken := false
+	defer func() {
+		if !taken {
+			r.buf.Release()
+		}
+	}()
 	for {
 		err := r.parse()
-		if err == errTakenOver {
+		if taken = err == errTakenOver; taken {
 			return
 		}
 		l.msgsIn.Store(r.msgs)
 		if err != nil {
 			l.shutdown(err)
-			r.buf.Release()
 			return
 		}
 		r.makeRoom()
 		if !l.waitInbound(int64(cap(r.buf.B))) {
-			r.buf.Release()
 			return
 		}
 		r.grant()
@@ -147,7 +151,6 @@ func (l *Link) readOn(r *reader) {
 				}
 			}
 			l.shutdown(err)
-			r.buf.Release()
 			return
 		}
 	}
@@ -201,15 +204,28 @@ func (r *reader) parse() error {
 		}
 		r.start += n
 		if msg != nil {
-			r.msgs++
-			r.inline = t != nil && r.start == r.end && len(msg) <= inlineMaxSize
-			l.h.OnMessage(r.buf, msg)
-			if t != nil && t.gone {
-				return errTakenOver
+			if err := r.handle(r.buf, msg, t, true); err != nil {
+				return err
 			}
-			r.inline = false
 		}
 	}
+	return nil
+}
+
+// handle gives one message to the handler. RunInline may run there when
+// inlineOK, on a reader goroutine (t), for the last message read so far
+// (with more input waiting, handing the message on keeps reading and
+// handling in parallel: a flood) and a small one (inlineMaxSize). It
+// returns errTakenOver, without touching r again, when the handler's
+// RunInline handed the reading to another goroutine.
+func (r *reader) handle(buf *pool.Buf, msg []byte, t *readerTurn, inlineOK bool) error {
+	r.msgs++
+	r.inline = inlineOK && t != nil && r.start == r.end && len(msg) <= inlineMaxSize
+	r.l.h.OnMessage(buf, msg)
+	if t != nil && t.gone {
+		return errTakenOver
+	}
+	r.inline = false
 	return nil
 }
 
@@ -243,18 +259,7 @@ func (r *reader) deliverFrame(f frame.Frame, t *readerTurn) error {
 		defer buf.Release()
 	}
 	if f.Flags&frame.FlagBatch == 0 {
-		r.msgs++
-		// inline only for the last message read so far: with more input
-		// waiting, handing the message on keeps reading and handling in
-		// parallel (a flood); only for small messages (inlineMaxSize); and
-		// not for s2, whose buffer is released here
-		r.inline = t != nil && r.start == r.end && len(p) <= inlineMaxSize && f.Flags&frame.FlagS2 == 0
-		l.h.OnMessage(buf, p)
-		if t != nil && t.gone {
-			return errTakenOver
-		}
-		r.inline = false
-		return nil
+		return r.handle(buf, p, t, f.Flags&frame.FlagS2 == 0) // (an s2 frame's buffer is released here)
 	}
 	// A corrupt batch is refused whole: its items are checked before any
 	// is delivered (walking the item headers costs little next to the
