@@ -61,7 +61,9 @@ func (l *Link) RunInline(fn func(arg any), arg any) bool {
 	} else {
 		t.timer.Reset(inlineTakeover)
 	}
+	l.inInline.Store(true)
 	fn(arg)
+	l.inInline.Store(false)
 	// The state decides, not Stop: a timer that fired late for an earlier
 	// fn may take over during this one (harmless: fn was running).
 	if t.state.CompareAndSwap(inlineRunning, inlineIdle) {

@@ -96,7 +96,8 @@ type Link struct {
 	paused    atomic.Bool  // the reader waits for handlers to release buffers
 	pausedAt  atomic.Int64 // monoNow when the reader last waited (0: never)
 
-	rd *reader // the reader goroutine's state (readLoop), for RunInline
+	rd       *reader     // the reader goroutine's state (readLoop), for RunInline
+	inInline atomic.Bool // RunInline's fn runs on this link's reader: CommitKey leaves its messages to the writer (no direct write)
 
 	// Inbound bound.
 	inflight atomic.Int64  // cap of read buffers not yet freed

@@ -136,10 +136,15 @@ func (l *Link) CommitKey(b []byte, key uint64) error {
 		// Only this message is queued. The clock is read only here: a
 		// Commit behind queued data or a busy writer is not sparse, and
 		// the writer moves lastSend on as it writes (writeLoop).
+		//
+		// A reply from a handler running on this link's own reader
+		// (RunInline) goes to the writer instead: measured, the round
+		// trip is faster and cheaper that way (W2.c1 std p50 about 21
+		// against 30 µs, 1.09 against 1.32 cores; docs/performance.md).
 		now := monoNow()
 		sparse := now-l.lastSend > directGap
 		l.lastSend = now
-		if sparse {
+		if sparse && !l.inInline.Load() {
 			l.directWrite() // unlocks
 			return nil
 		}
