@@ -19,21 +19,31 @@ type scheduler struct {
 	wg     sync.WaitGroup
 	quit   chan struct{}
 
-	spinning atomic.Bool // one idle worker polls the run queue before parking
+	spinning atomic.Bool // one idle worker of this node polls the run queue before parking
 	stopping atomic.Bool // stop was called: workers take no more ports
+
+	maxSpinners int32 // GOMAXPROCS when the node started: the process's bound on spinners
 }
 
 // spinRounds is how many times an idle worker yields and re-checks the run
 // queue before it parks. Waking a parked goroutine on another core costs
 // tens of microseconds on virtual machines (a futex wake-up); a worker that
-// is still polling takes the next port without one. Only one worker spins
-// at a time, and it yields the processor on every round.
+// is still polling takes the next port without one. Only one worker per
+// node spins at a time, at most GOMAXPROCS in the process (spinners), and
+// it yields the processor on every round.
 const spinRounds = 64
+
+// spinners counts the idle workers polling their run queues, in the
+// whole process: one per node, and no more than GOMAXPROCS in all, so
+// that many nodes in one process (tests, a benchmark's mesh) do not spin
+// against each other.
+var spinners atomic.Int32
 
 const runqSize = 4096
 
 func newScheduler(workers int) *scheduler {
-	s := &scheduler{runq: make(chan *Port, runqSize), quit: make(chan struct{})}
+	s := &scheduler{runq: make(chan *Port, runqSize), quit: make(chan struct{}),
+		maxSpinners: int32(runtime.GOMAXPROCS(0))}
 	s.wg.Add(workers)
 	for range workers {
 		go s.worker()
@@ -87,6 +97,15 @@ func (s *scheduler) spin() *Port {
 		return nil
 	}
 	defer s.spinning.Store(false)
+	for c := spinners.Load(); ; c = spinners.Load() {
+		if c >= s.maxSpinners {
+			return nil
+		}
+		if spinners.CompareAndSwap(c, c+1) {
+			break
+		}
+	}
+	defer spinners.Add(-1)
 	for range spinRounds {
 		select {
 		case p := <-s.runq:
