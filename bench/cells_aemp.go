@@ -258,14 +258,15 @@ func (m aempMesh) FormMesh(n int) (MeshTimes, error) {
 		}
 	}()
 	formed := newCountdown(n)
-	changed := newCountdown(n)
+	changed := newChangeRounds(n)
+	failed := newCountdown(1) // fail() records the first node's error
 	base := meshFootprint()
 	start := time.Now()
 	// The two seeds first (the others need their addresses), then the
 	// normal nodes all at once.
 	var seeds []string
 	for i := range 2 {
-		nd, err := startMeshNode(i, n, m.plain, seeds, formed, changed)
+		nd, err := startMeshNode(i, n, m.plain, seeds, formed, changed, failed)
 		if err != nil {
 			return MeshTimes{}, err
 		}
@@ -278,7 +279,7 @@ func (m aempMesh) FormMesh(n int) (MeshTimes, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			nodes[i], errs[i] = startMeshNode(i, n, m.plain, seeds, formed, changed)
+			nodes[i], errs[i] = startMeshNode(i, n, m.plain, seeds, formed, changed, failed)
 		}()
 	}
 	wg.Wait()
@@ -290,22 +291,35 @@ func (m aempMesh) FormMesh(n int) (MeshTimes, error) {
 	}
 	t := MeshTimes{FormNs: time.Since(start).Nanoseconds()}
 	t.RSSPerNode = (meshFootprint() - base) / int64(n)
-	start = time.Now()
-	if err := nodes[n-1].DBSet("bench", "change", "value"); err != nil {
+	var err error
+	t.PropagateNs, err = timeChanges(changed,
+		func(k int) error { return nodes[n-1].DBSet("bench", "change", changeValue(k)) },
+		func(ch <-chan struct{}, _ int) error {
+			select {
+			case <-ch:
+			case <-time.After(aempMeshTimeout):
+				return fmt.Errorf("aemp mesh propagation: not on every node after %v", aempMeshTimeout)
+			}
+			if e := failed.err.Load(); e != nil {
+				return *e
+			}
+			return nil
+		})
+	if err != nil {
 		return MeshTimes{}, err
 	}
-	if err := changed.wait(aempMeshTimeout); err != nil {
-		return MeshTimes{}, fmt.Errorf("aemp mesh propagation: %w", err)
+	if e := failed.err.Load(); e != nil {
+		return MeshTimes{}, *e
 	}
-	t.PropagateNs = time.Since(start).Nanoseconds()
 	return t, nil
 }
 
 // startMeshNode starts node i of an n-node mesh: nodes 0 and 1 are the
 // global seeds (node 1 names node 0 as its seed), the others name both.
 // Its DBMon callbacks count it in formed once it knows all n nodes'
-// listeners, and in changed once it has seen the registry change.
-func startMeshNode(i, n int, plain bool, seeds []string, formed, changed *countdown) (*aemp.Node, error) {
+// listeners, and in changed for each registry change it sees (in order,
+// each once; anything else fails the run through failed).
+func startMeshNode(i, n int, plain bool, seeds []string, formed *countdown, changed *changeRounds, failed *countdown) (*aemp.Node, error) {
 	cfg := aempConfig(fmt.Sprintf("mesh%d", i))
 	cfg.Workers = 1
 	cfg.Binds = []string{"127.0.0.1:0"}
@@ -316,7 +330,8 @@ func startMeshNode(i, n int, plain bool, seeds []string, formed, changed *countd
 	if err != nil {
 		return nil, fmt.Errorf("aemp mesh: node %d: %w", i, err)
 	}
-	var sawAll, sawChange bool // the node's registry goroutine only
+	var sawAll bool // the node's registry goroutine only
+	next := 0       // the next change round this node waits for
 	nd.DBMon("'l", func(c aemp.DBChange) {
 		if !sawAll && len(c.Values) == n {
 			sawAll = true
@@ -324,12 +339,18 @@ func startMeshNode(i, n int, plain bool, seeds []string, formed, changed *countd
 		}
 	})
 	nd.DBMon("bench", func(c aemp.DBChange) {
-		if v, ok := c.Values["change"]; ok && !sawChange {
-			if v != "value" {
-				changed.fail(fmt.Errorf("aemp mesh: %s saw %v, want \"value\"", nd.ID(), v))
-			}
-			sawChange = true
-			changed.done()
+		v, ok := c.Values["change"]
+		if !ok {
+			return // the first notification, of the empty family
+		}
+		s, _ := v.(string)
+		k, isNew, err := nextChange(&next, s)
+		if err != nil {
+			failed.fail(fmt.Errorf("aemp mesh: %s: %w", nd.ID(), err))
+			return
+		}
+		if isNew {
+			changed.seen(k)
 		}
 	})
 	return nd, nil

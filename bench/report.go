@@ -211,7 +211,7 @@ func latencyTable(b *strings.Builder, w *Workload, cells []*Cell) {
 func primaryRate(c *Cell) float64 { return summarizeBy(c.Runs, Result.Rate).Median }
 
 func meshTable(b *strings.Builder, cells []*Cell) {
-	b.WriteString("| system | time to full mesh | registry change reaches all | RSS per node |\n|---|---:|---:|---:|\n")
+	b.WriteString("| system | time to full mesh | registry change reaches all (median of 9) | RSS per node |\n|---|---:|---:|---:|\n")
 	for _, c := range cells {
 		if !c.OK() {
 			fmt.Fprintf(b, "| %s | %s | | |\n", c.S.Name, status(c))

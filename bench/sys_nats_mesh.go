@@ -52,11 +52,6 @@ func natsMeshNodeValue(url string, i int) string {
 	return "bench-mesh-" + strconv.Itoa(i) + "@" + url
 }
 
-// natsMeshChangeValue is the value of the registry change put by node i.
-func natsMeshChangeValue(i int) string {
-	return "changed-by-node." + strconv.Itoa(i)
-}
-
 // natsMeshRun is the state of one FormMesh call shared by the node and
 // watcher goroutines.
 type natsMeshRun struct {
@@ -65,10 +60,9 @@ type natsMeshRun struct {
 
 	nodes []*natsMeshNode // index = node; set by the node's start goroutine
 
-	formedLeft  atomic.Int64  // watchers that have not yet seen all node keys
-	formed      chan struct{} // closed when formedLeft reaches 0
-	changedLeft atomic.Int64  // watchers that have not yet seen the change
-	changed     chan struct{} // closed when changedLeft reaches 0
+	formedLeft atomic.Int64  // watchers that have not yet seen all node keys
+	formed     chan struct{} // closed when formedLeft reaches 0
+	changed    *changeRounds // the watchers that have yet to see each change
 
 	failOnce sync.Once
 	failErr  error
@@ -85,7 +79,6 @@ type natsMeshNode struct {
 	kv       jetstream.KeyValue
 	watch    jetstream.KeyWatcher
 	formedAt time.Time // written by the watcher goroutine before formedLeft is decremented
-	seenAt   time.Time // written by the watcher goroutine before changedLeft is decremented
 }
 
 // fail records the first error and wakes the waiting FormMesh.
@@ -143,11 +136,10 @@ func (natsMesh) FormMesh(n int) (times MeshTimes, err error) {
 		url:     srv.ClientURL(),
 		nodes:   make([]*natsMeshNode, n),
 		formed:  make(chan struct{}),
-		changed: make(chan struct{}),
+		changed: newChangeRounds(n),
 		failed:  make(chan struct{}),
 	}
 	r.formedLeft.Store(int64(n))
-	r.changedLeft.Store(int64(n))
 	var starts sync.WaitGroup
 	defer r.close(&starts, cancel)
 
@@ -172,20 +164,22 @@ func (natsMesh) FormMesh(n int) (times MeshTimes, err error) {
 	}
 	times.RSSPerNode = (meshFootprint() - base) / int64(n)
 
-	// Propagation: the last node changes the registry; the clock runs from
-	// just before its Put until the last watcher has seen the change.
+	// Propagation: the last node changes the registry, meshChanges times;
+	// the clock runs from just before its Put until the last watcher has
+	// seen the change (the median of the changes).
 	last := r.nodes[n-1]
-	put := time.Now()
-	if _, err := last.kv.PutString(ctx, natsMeshChange, natsMeshChangeValue(n-1)); err != nil {
-		return MeshTimes{}, fmt.Errorf("node %d: put %s: %w", n-1, natsMeshChange, err)
-	}
-	if err := r.wait(ctx, r.changed, "registry change on all nodes"); err != nil {
+	times.PropagateNs, err = timeChanges(r.changed,
+		func(k int) error {
+			if _, err := last.kv.PutString(ctx, natsMeshChange, changeValue(k)); err != nil {
+				return fmt.Errorf("node %d: put %s: %w", n-1, natsMeshChange, err)
+			}
+			return nil
+		},
+		func(ch <-chan struct{}, k int) error {
+			return r.wait(ctx, ch, fmt.Sprintf("registry change %d on all nodes", k))
+		})
+	if err != nil {
 		return MeshTimes{}, err
-	}
-	for _, nd := range r.nodes {
-		if d := nd.seenAt.Sub(put).Nanoseconds(); d > times.PropagateNs {
-			times.PropagateNs = d
-		}
 	}
 	return times, nil
 }
@@ -240,7 +234,7 @@ func (r *natsMeshRun) drain(i int, updates <-chan jetstream.KeyValueEntry) {
 	defer r.drains.Done()
 	nd := r.nodes[i]
 	seen := make([]bool, r.n)
-	nodes, changeSeen := 0, false
+	nodes, next := 0, 0
 	for e := range updates {
 		if e == nil {
 			continue
@@ -251,16 +245,13 @@ func (r *natsMeshRun) drain(i int, updates <-chan jetstream.KeyValueEntry) {
 			continue
 		}
 		if key == natsMeshChange {
-			if want := natsMeshChangeValue(r.n - 1); val != want {
-				r.fail(fmt.Errorf("node %d: watcher saw %s = %q, want %q", i, key, val, want))
+			k, isNew, err := nextChange(&next, val)
+			if err != nil {
+				r.fail(fmt.Errorf("node %d: watcher: %s: %w", i, key, err))
 				continue
 			}
-			if !changeSeen {
-				changeSeen = true
-				nd.seenAt = time.Now()
-				if r.changedLeft.Add(-1) == 0 {
-					close(r.changed)
-				}
+			if isNew {
+				r.changed.seen(k)
 			}
 			continue
 		}

@@ -94,16 +94,17 @@ type LocalSystem interface {
 
 // MeshSystem is the workload family "mesh" (W5).
 type MeshSystem interface {
-	// FormMesh starts n nodes (they may share processes), and returns when every
-	// node knows every other node, then publishes one registry change on one node
-	// and returns when all n nodes have seen it.
+	// FormMesh starts n nodes (they may share processes) and waits until every
+	// node knows every other node, then publishes meshChanges registry changes
+	// on one node, one after another, each once all n nodes have seen the one
+	// before.
 	FormMesh(n int) (MeshTimes, error)
 }
 
 // MeshTimes are the two durations W5 measures, in nanoseconds.
 type MeshTimes struct {
 	FormNs      int64 // start of the first node to a full mesh everywhere
-	PropagateNs int64 // registry change on one node to visible on all nodes
+	PropagateNs int64 // registry change on one node to visible on all nodes: the median of meshChanges
 	// RSSPerNode is the process's resident memory once the mesh has formed
 	// minus what it was just before the first node started (a NATS server
 	// already running), after debug.FreeOSMemory both times, ÷ n: bytes.
