@@ -333,10 +333,10 @@ func element[T any](m *Msg, i int, remote, remoteCBOR func([]byte) (T, error), l
 	return v, nil
 }
 
-// remoteArg decodes element i of a remote message with the decoder of its
-// encoding.
+// remoteArg decodes element i of a remote message, not a blob (the caller
+// has checked), with the decoder of its encoding.
 func remoteArg[T any](m *Msg, i int, dec, decCBOR func([]byte) (T, error)) (T, error) {
-	raw, err := m.argRaw(i)
+	raw, err := m.storedRaw(i)
 	if err != nil {
 		var zero T
 		return zero, err

@@ -291,6 +291,12 @@ func (m *Msg) argRaw(i int) ([]byte, error) {
 	if b, ok := m.blob(i - 1); ok {
 		return wire.AppendBytes(nil, b), nil
 	}
+	return m.storedRaw(i)
+}
+
+// storedRaw is argRaw for an element that is not a blob (the caller has
+// checked): its text or CBOR item.
+func (m *Msg) storedRaw(i int) ([]byte, error) {
 	var raw []byte
 	var err error
 	s := m.slot(i)
