@@ -259,7 +259,7 @@ func (m aempMesh) FormMesh(n int) (MeshTimes, error) {
 	}()
 	formed := newCountdown(n)
 	changed := newChangeRounds(n)
-	failed := newCountdown(1) // fail() records the first node's error
+	failed := newCountdown(1) // the first node's error (fail), then done closes ch
 	base := meshFootprint()
 	start := time.Now()
 	// The two seeds first (the others need their addresses), then the
@@ -297,6 +297,7 @@ func (m aempMesh) FormMesh(n int) (MeshTimes, error) {
 		func(ch <-chan struct{}, _ int) error {
 			select {
 			case <-ch:
+			case <-failed.ch: // a node saw a wrong value: below
 			case <-time.After(aempMeshTimeout):
 				return fmt.Errorf("aemp mesh propagation: not on every node after %v", aempMeshTimeout)
 			}
@@ -347,6 +348,7 @@ func startMeshNode(i, n int, plain bool, seeds []string, formed *countdown, chan
 		k, isNew, err := nextChange(&next, s)
 		if err != nil {
 			failed.fail(fmt.Errorf("aemp mesh: %s: %w", nd.ID(), err))
+			failed.done()
 			return
 		}
 		if isNew {
