@@ -30,9 +30,10 @@ func TestFIFOSingleProducer(t *testing.T) {
 	}
 }
 
-// A push that overflows reports a bound (the overflow lists exactly, the
-// ring as full); Count is exact: the ring, the overflow list, and the list
-// the consumer has taken over.
+// A push that overflows reports a bound (the producers' overflow list
+// exactly, the ring as full, the list the consumer took over at its length
+// then, until handled); Count is exact: the ring, the overflow list, and
+// what is left of the list the consumer has taken over.
 func TestOverflowCount(t *testing.T) {
 	q := New[int](2)
 	q.Push(ptr(1))
@@ -60,8 +61,14 @@ func TestOverflowCount(t *testing.T) {
 	}
 	q.Push(ptr(5))
 	q.Push(ptr(6))
-	check(7, 4, 4) // 4 taken over, 5 and 6 in the ring, 7
-	for want := 4; want <= 7; want++ {
+	check(7, 5, 4) // 4 left of the 2 taken over (the bound counts both), 5 and 6 in the ring, 7
+	if v, _ := q.Pop(); v != 4 {
+		t.Fatalf("popped %d, want 4", v)
+	}
+	// The taken-over list is handled: the bound counts only 7 (taken over
+	// next), 8 and a full ring.
+	check(8, 4, 4) // 5, 6 in the ring, 7 and 8 in the overflow list
+	for want := 5; want <= 8; want++ {
 		if v, ok := q.Pop(); !ok || v != want {
 			t.Fatalf("popped %d %v, want %d", v, ok, want)
 		}
