@@ -139,8 +139,8 @@ func (l *Link) CommitKey(b []byte, key uint64) error {
 		//
 		// A reply from a handler running on this link's own reader
 		// (RunInline) goes to the writer instead: measured, the round
-		// trip is faster and cheaper that way (W2.c1 std p50 about 21
-		// against 30 µs, 1.09 against 1.32 cores; docs/performance.md).
+		// trip is faster and cheaper that way (W2.c1 std p50 about 20
+		// against 29 µs, 1.1 against 1.3 cores; docs/performance.md).
 		now := monoNow()
 		sparse := now-l.lastSend > directGap
 		l.lastSend = now
