@@ -29,18 +29,18 @@ type scheduler struct {
 // queue before it parks. Waking a parked goroutine on another core costs
 // tens of microseconds on virtual machines (a futex wake-up); a worker that
 // is still polling takes the next port without one. Only one worker per
-// node spins at a time, at most GOMAXPROCS in the process (spin), and
+// node spins at a time, at most GOMAXPROCS in the process (pollers), and
 // it yields the processor on every round.
 const spinRounds = 64
 
-// spin bounds the idle workers polling their run queues in the whole
+// pollers bounds the idle workers polling their run queues in the whole
 // process: one per node, and no more than GOMAXPROCS in all, so that many
 // nodes in one process (tests, a benchmark's mesh) do not spin against
 // each other. While the process has no more nodes than the bound, the
 // counter is not touched (one node per process: no shared write per idle
 // turn); a spinner that started then is not counted, so for a moment after
 // more nodes start, up to twice the bound may poll.
-var spin struct {
+var pollers struct {
 	_          [64]byte     // a cache line of their own
 	schedulers atomic.Int32 // schedulers running (nodes not closed)
 	spinners   atomic.Int32 // counted pollers
@@ -52,7 +52,7 @@ const runqSize = 4096
 func newScheduler(workers int) *scheduler {
 	s := &scheduler{runq: make(chan *Port, runqSize), quit: make(chan struct{}),
 		maxSpinners: int32(runtime.GOMAXPROCS(0))}
-	spin.schedulers.Add(1)
+	pollers.schedulers.Add(1)
 	s.wg.Add(workers)
 	for range workers {
 		go s.worker()
@@ -106,16 +106,16 @@ func (s *scheduler) spin() *Port {
 		return nil
 	}
 	defer s.spinning.Store(false)
-	if spin.schedulers.Load() > s.maxSpinners {
-		for c := spin.spinners.Load(); ; c = spin.spinners.Load() {
+	if pollers.schedulers.Load() > s.maxSpinners {
+		for c := pollers.spinners.Load(); ; c = pollers.spinners.Load() {
 			if c >= s.maxSpinners {
 				return nil
 			}
-			if spin.spinners.CompareAndSwap(c, c+1) {
+			if pollers.spinners.CompareAndSwap(c, c+1) {
 				break
 			}
 		}
-		defer spin.spinners.Add(-1)
+		defer pollers.spinners.Add(-1)
 	}
 	for range spinRounds {
 		select {
@@ -156,5 +156,5 @@ func (s *scheduler) stop() {
 	s.stopping.Store(true)
 	close(s.quit)
 	s.wg.Wait()
-	spin.schedulers.Add(-1)
+	pollers.schedulers.Add(-1)
 }

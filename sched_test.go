@@ -35,7 +35,7 @@ func TestSpinnersBounded(t *testing.T) {
 				return
 			default:
 			}
-			if s := spin.spinners.Load(); s > most.Load() {
+			if s := pollers.spinners.Load(); s > most.Load() {
 				most.Store(s)
 			}
 			runtime.Gosched()
