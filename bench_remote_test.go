@@ -164,6 +164,37 @@ func BenchmarkRemotePingPong(b *testing.B) {
 	}
 }
 
+// BenchmarkRemoteSparse is sparse traffic: a user goroutine sends one
+// message, waits until the remote handler has it, pauses 100 µs and sends
+// the next. It measures the one-way latency (SndMsg to the handler), the
+// case the direct write of Link.Commit is for (no writer wake-up).
+func BenchmarkRemoteSparse(b *testing.B) {
+	for _, backend := range []string{"std", "secret-tls"} {
+		b.Run(backend, func(b *testing.B) {
+			a, c := benchPair(b, backend, nil)
+			lat := make([]time.Duration, 0, b.N+1)
+			got := make(chan struct{}, 1)
+			var t0 time.Time
+			sink := a.NewPort().Rcv("sparse", func(*Msg) error {
+				lat = append(lat, time.Since(t0))
+				got <- struct{}{}
+				return nil
+			})
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N + 1 { // +1: the warm-up (connect, handshake)
+				time.Sleep(100 * time.Microsecond)
+				t0 = time.Now()
+				if err := c.SndMsg(sink.ID(), NewMsg("sparse").AppendInt(1)); err != nil {
+					b.Fatal(err)
+				}
+				<-got
+			}
+			reportRTT(b, lat[1:])
+		})
+	}
+}
+
 // BenchmarkFramingPingPong is the ping-pong of a Perl node's echo (spec
 // §1.4: ["ping", reply port, args…] answered with ["pong", args…], the
 // arguments passed through with AppendElem) between two Go nodes forced

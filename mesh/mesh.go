@@ -108,6 +108,7 @@ func New(cfg Config) (*Mesh, error) {
 		SecretTLS:  cfg.SecretTLS,
 		RequireTLS: cfg.RequireTLS,
 		Extra:      greetingCaps(m.tcfg.Backend, m.tcfg.MaxFrame),
+		WrapTLS:    transport.WrapTLS,
 	}
 	for _, b := range cfg.Binds {
 		ln, err := cfg.Listen(b)

@@ -21,11 +21,15 @@ type linkIO interface {
 	// the link has not, or -1 if the backend never reads ahead.
 	eagerBuffered() int
 	backend() Backend
-	// canTryWrite reports whether tryWrite is available.
-	canTryWrite() bool
+	// canTryWrite reports whether tryWrite is available for n bytes.
+	canTryWrite(n int) bool
 	// tryWrite makes one non-blocking write attempt and reports how many
-	// bytes the socket took (0 if it would block).
+	// bytes the socket took (0 if it would block). Over TLS it takes all
+	// of b: what the socket did not take waits in the backend (pending).
 	tryWrite(b []byte) (int, error)
+	// pending reports bytes a tryWrite left in the backend, which the
+	// writer's next writev writes first (even with nothing else to write).
+	pending() bool
 	// quiesce is called after a failed writev, once the link is shut down;
 	// it returns when the backend no longer uses the slices writev was
 	// given, so that their buffers may be reused.
@@ -55,15 +59,20 @@ func newLinkIO(conn net.Conn, cfg Config) (linkIO, error) {
 	}
 	s := &stdIO{conn: conn}
 	s.initTryWrite()
+	s.initTLSWrite()
 	return s, nil
 }
 
-// netConnOf is the connection under TLS.
+// netConnOf is the connection under TLS and the wrappers around it (their
+// NetConn methods: tls.Conn's, tlsWire's, the handshake's replay wrapper's).
 func netConnOf(conn net.Conn) net.Conn {
-	if tc, ok := conn.(*tls.Conn); ok {
-		return tc.NetConn()
+	for {
+		u, ok := conn.(interface{ NetConn() net.Conn })
+		if !ok {
+			return conn
+		}
+		conn = u.NetConn()
 	}
-	return conn
 }
 
 func setKeepAlive(conn net.Conn, period time.Duration) {
@@ -77,21 +86,36 @@ func setKeepAlive(conn net.Conn, period time.Duration) {
 
 // stdIO runs a link over any net.Conn with the standard library. Its
 // direct write (tryWrite) needs a raw socket write, which exists on unix
-// only (backend_unix.go); elsewhere raw stays nil and canTryWrite is false.
+// only (backend_unix.go); elsewhere raw and tw stay nil and canTryWrite is
+// false. Over TLS the direct write goes through crypto/tls to the tlsWire
+// under it (tlswire.go), when the connection was made with WrapTLS.
 type stdIO struct {
 	conn net.Conn
 	raw  syscall.RawConn // plain TCP on unix only: for tryWrite
 	wfn  func(fd uintptr) bool
-	wb   []byte // tryWrite's argument and results, for wfn (no closure per call)
+	wb   []byte // tryWrite's argument and results, for wfn and tfn (no closure per call)
 	wn   int
 	werr error
+	tw   *tlsWire     // TLS over a WrapTLS connection that can write without blocking
+	tfn  func() error // the TLS Write of wb, for tw.direct
 }
 
-func (s *stdIO) canTryWrite() bool { return s.raw != nil }
+func (s *stdIO) canTryWrite(n int) bool {
+	if s.tw != nil {
+		return n <= maxTLSDirect && !s.tw.pending.Load()
+	}
+	return s.raw != nil
+}
 
 func (s *stdIO) tryWrite(b []byte) (int, error) {
 	s.wb = b
-	err := s.raw.Write(s.wfn)
+	var err error
+	if s.tw != nil {
+		err = s.tw.direct(s.tfn)
+		s.wn, s.werr = len(b), nil
+	} else {
+		err = s.raw.Write(s.wfn)
+	}
 	s.wb = nil
 	if err != nil {
 		return 0, err
@@ -99,9 +123,35 @@ func (s *stdIO) tryWrite(b []byte) (int, error) {
 	return s.wn, s.werr
 }
 
+func (s *stdIO) pending() bool { return s.tw != nil && s.tw.pending.Load() }
+
+// initTLSWrite enables tryWrite over TLS when the connection under the
+// tls.Conn is a tlsWire that can write without blocking.
+func (s *stdIO) initTLSWrite() {
+	tc, ok := s.conn.(*tls.Conn)
+	if !ok {
+		return
+	}
+	if w := tlsWireOf(tc.NetConn()); w != nil && w.raw != nil {
+		s.tw = w
+		s.tfn = func() error {
+			_, err := tc.Write(s.wb)
+			return err
+		}
+	}
+}
+
 func (s *stdIO) read(p []byte) (int, error) { return s.conn.Read(p) }
 
 func (s *stdIO) writev(iov [][]byte) error {
+	if s.pending() {
+		if err := s.tw.flush(); err != nil {
+			return err
+		}
+	}
+	if len(iov) == 0 {
+		return nil
+	}
 	if len(iov) == 1 {
 		_, err := s.conn.Write(iov[0])
 		return err
@@ -111,7 +161,13 @@ func (s *stdIO) writev(iov [][]byte) error {
 	return err
 }
 
-func (s *stdIO) close() error         { return s.conn.Close() }
+func (s *stdIO) close() error {
+	if s.tw != nil {
+		s.tw.closeUnder()
+	}
+	return s.conn.Close()
+}
+
 func (s *stdIO) quiesce()             {}
 func (s *stdIO) isEOF(err error) bool { return false }
 func (s *stdIO) eagerBuffered() int   { return -1 }

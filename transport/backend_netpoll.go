@@ -178,7 +178,9 @@ func (n *netpollIO) eagerBuffered() int { return n.c.Reader().Len() }
 
 func (n *netpollIO) backend() Backend { return BackendNetpoll }
 
-func (n *netpollIO) canTryWrite() bool { return true }
+func (n *netpollIO) canTryWrite(int) bool { return true }
+
+func (n *netpollIO) pending() bool { return false }
 
 // tryWrite is the direct write of sparse traffic: one non-blocking write(2)
 // on the socket, from the committing goroutine, instead of waking the

@@ -7,6 +7,9 @@ import (
 	"syscall"
 )
 
+// canRawWrite: a socket can be written without blocking (writeOnce).
+const canRawWrite = true
+
 // initTryWrite enables tryWrite on a plain TCP connection.
 func (s *stdIO) initTryWrite() {
 	if tc, ok := s.conn.(*net.TCPConn); ok {

@@ -161,8 +161,9 @@ func linkPair(t testing.TB, aSend, bSend string, cfg Config) *pair {
 }
 
 // tlsPair returns both ends of a TLS connection with a throwaway
-// self-signed certificate, handshake done.
-func tlsPair(t testing.TB) (client, server net.Conn) {
+// self-signed certificate, handshake done; wrap runs it over WrapTLS, as
+// the mesh does.
+func tlsPair(t testing.TB, wrap bool) (client, server net.Conn) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -185,6 +186,9 @@ func tlsPair(t testing.TB) (client, server net.Conn) {
 	roots := x509.NewCertPool()
 	roots.AddCert(cert)
 	rc, rs := tcpPair(t, Config{})
+	if wrap {
+		rc, rs = WrapTLS(rc), WrapTLS(rs)
+	}
 	sc := tls.Server(rs, &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}})
 	cc := tls.Client(rc, &tls.Config{RootCAs: roots, ServerName: "aemp-test"})
 	errc := make(chan error, 1)

@@ -84,10 +84,11 @@ type Link struct {
 	linger     time.Duration // writerLinger
 	room       chan struct{} // closed when the writer frees queue space (WaitRoom), guarded by mu
 
-	// Traffic, for Stats and liveness: msgsOut is guarded by mu; the rest
+	// Traffic, for Stats and liveness: msgsOut and directs are guarded by mu; the rest
 	// is written by one goroutine (the reader: *In, lastRecv, paused; the
 	// writer or a direct write under mu: bytesOut, lastWrite).
 	msgsOut   uint64
+	directs   uint64 // direct writes (directWrite)
 	bytesOut  atomic.Uint64
 	lastWrite atomic.Int64 // monoNow of the last write
 	bytesIn   atomic.Uint64
@@ -395,13 +396,16 @@ type Stats struct {
 	// IdleRecv and IdleSend are the times since the link last read and
 	// wrote anything (or since it was opened).
 	IdleRecv, IdleSend time.Duration
+	// DirectWrites counts the writes of sparse traffic made at once by the
+	// committing goroutine instead of the writer (Commit).
+	DirectWrites uint64
 }
 
 // Stats returns a snapshot of the link's traffic; cheap (one lock).
 func (l *Link) Stats() Stats {
 	now := monoNow()
 	l.mu.Lock()
-	st := Stats{MsgsOut: l.msgsOut, Queued: l.queued}
+	st := Stats{MsgsOut: l.msgsOut, Queued: l.queued, DirectWrites: l.directs}
 	l.mu.Unlock()
 	st.BytesIn, st.BytesOut, st.MsgsIn = l.bytesIn.Load(), l.bytesOut.Load(), l.msgsIn.Load()
 	st.Inflight = int(l.inflight.Load())

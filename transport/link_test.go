@@ -88,7 +88,7 @@ func TestLinkTLS(t *testing.T) {
 		t.Skip("no netpoll on this platform")
 	}
 	defer leakcheck.Check(t)()
-	ca, cb := tlsPair(t)
+	ca, cb := tlsPair(t, true)
 	p := newPair(t, ca, cb, "goframe1", "json", Config{Backend: BackendNetpoll}, Config{}, newRecorder(), newRecorder())
 	defer p.close()
 	if p.a.Backend() != BackendStd {

@@ -131,7 +131,7 @@ func (l *Link) CommitKey(b []byte, key uint64) error {
 	}
 	l.queued += added
 	l.curMsgs++
-	if !l.writing && len(l.chunks) == 1 && l.headOff == 0 && l.io.canTryWrite() &&
+	if !l.writing && len(l.chunks) == 1 && l.headOff == 0 && l.io.canTryWrite(len(c.B)) &&
 		(!l.creditOn || l.sendCredit > 0 && l.grantPending == 0) {
 		// Only this message is queued. The clock is read only here: a
 		// Commit behind queued data or a busy writer is not sparse, and
@@ -193,6 +193,7 @@ func monoNow() int64 { return int64(time.Since(epoch)) }
 // the caller's goroutine. Called with mu held; returns with it released.
 // Whatever the socket does not take goes back to the writer goroutine.
 func (l *Link) directWrite() {
+	l.directs++
 	c := l.chunks[0]
 	l.chunks[0] = nil
 	l.chunks = l.chunks[:0]
@@ -217,7 +218,8 @@ func (l *Link) directWrite() {
 	if n == len(c.B) {
 		// committed meanwhile (the writer saw writing and slept), or a Drain
 		// waits for the writer to notice the empty queue, or a grant is due
-		more := len(l.chunks) > 0 || l.draining || l.grantPending > 0
+		// (or the TLS records the socket did not take wait in the backend)
+		more := len(l.chunks) > 0 || l.draining || l.grantPending > 0 || l.io.pending()
 		if len(l.chunks) == 0 {
 			// keep the batch buffer for the next message (no pool round trip)
 			c.B = c.B[:0]

@@ -47,10 +47,10 @@ func (l *Link) writeLoop() (parked bool) {
 				l.express != nil && len(l.express.B) > 0
 			canData := hasData && (!l.creditOn || l.sendCredit > 0)
 			grant := l.grantPending
-			if l.writing || !canData && grant == 0 {
+			if l.writing || !canData && grant == 0 && !l.io.pending() {
 				// nothing to write, no credit, or a direct write is in
 				// flight (it kicks again if it leaves anything behind)
-				if l.draining && l.queued == 0 {
+				if l.draining && l.queued == 0 && !l.io.pending() {
 					select {
 					case <-l.drained:
 					default:

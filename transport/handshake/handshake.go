@@ -102,6 +102,12 @@ type Config struct {
 	// Run, after the other greeting checks, and should not block.
 	IsConnected func(nodeID string) bool
 
+	// WrapTLS, if set, wraps the connection before TLS runs over it
+	// (transport.WrapTLS: the link can then write sparse messages at once
+	// over TLS too). It must return a net.Conn that passes everything on
+	// to the one it is given.
+	WrapTLS func(net.Conn) net.Conn
+
 	// testLines, when set by tests, replaces our greeting line 1 and nonce
 	// line (to replay recorded sessions byte for byte).
 	testLines *[2]string
@@ -443,6 +449,9 @@ func (h *handshaker) checkGreeting(line string) (wire.Greeting, error) {
 // selects secret-keyed TLS (ephemeral certificates) instead of the bundle.
 func (h *handshaker) startTLS(pending []byte, our2, peer2 string, secret bool) (*tls.Conn, error) {
 	var raw net.Conn = h.conn
+	if h.cfg.WrapTLS != nil {
+		raw = h.cfg.WrapTLS(raw)
+	}
 	if len(pending) > 0 {
 		raw = &hsReplayConn{Conn: h.conn, pending: pending}
 	}
@@ -679,6 +688,10 @@ type hsReplayConn struct {
 	net.Conn
 	pending []byte
 }
+
+// NetConn returns the wrapped conn (as tls.Conn.NetConn does), for the
+// transport to find the TCP connection under a link.
+func (c *hsReplayConn) NetConn() net.Conn { return c.Conn }
 
 func (c *hsReplayConn) Read(p []byte) (int, error) {
 	if len(c.pending) > 0 {
