@@ -74,12 +74,34 @@ func (m *Msg) Int(i int) (int64, error) {
 			return int64(n), nil
 		}
 	}
+	if v, ok := m.remoteInt(i); ok {
+		return v, nil
+	}
 	return element(m, i, wire.DecodeInt, wire.DecodeCBORInt, value.toInt)
+}
+
+// remoteInt reads element i of a remote JSON message in one pass while its
+// handler runs, when it is a plain integer (wire.ArgIter.Int); ok is false
+// otherwise, and element gives the value or the error.
+func (m *Msg) remoteInt(i int) (int64, bool) {
+	if m.flags&^msgBlobs != msgRemote || i < 1 {
+		return 0, false
+	}
+	if _, blob := m.blob(i - 1); blob {
+		return 0, false
+	}
+	if it := m.iter(); it != nil {
+		return it.Int(i - 1)
+	}
+	return 0, false
 }
 
 // Uint returns element i as a uint64, by the rules of Int: negative
 // values and values above MaxUint64 are an error wrapping [ErrType].
 func (m *Msg) Uint(i int) (uint64, error) {
+	if v, ok := m.remoteInt(i); ok && v >= 0 {
+		return uint64(v), nil
+	}
 	return element(m, i, wire.DecodeUint, wire.DecodeCBORUint, value.toUint)
 }
 

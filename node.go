@@ -98,6 +98,10 @@ func (n *Node) Done() <-chan struct{} { return n.done }
 // fire with transport errors there), handlers that are running finish,
 // queued messages are dropped. It waits for every goroutine the node
 // started and is idempotent. [Node.Shutdown] delivers what is queued first.
+//
+// Because it waits for the running handlers, a handler must not call
+// Close (or Shutdown) on its own node: it would wait for itself. Start it
+// on a goroutine of its own instead (go n.Close()).
 func (n *Node) Close() error {
 	var err error
 	n.closeOnce.Do(func() {

@@ -54,11 +54,21 @@ func (rn *remoteNode) send(local string, m *Msg) error {
 		return err
 	}
 	size := len(b) - start
-	err = rn.peer.Commit(b, portKey(local))
+	err = rn.peer.Commit(b, rn.key(local))
 	if rn.n.trace {
 		rn.traceSend(local, m.tag, size, err)
 	}
 	return err
+}
+
+// key is the transport's ordering key for messages to port local: only
+// with Config.OrderPerPort is it anything but 0 (without it no link
+// orders by key, and the hash would be wasted on every message).
+func (rn *remoteNode) key(local string) uint64 {
+	if !rn.n.cfg.OrderPerPort {
+		return 0
+	}
+	return portKey(local)
 }
 
 // sendIfUp sends only over an established link (kil0, mon0: Perl sends
@@ -75,7 +85,7 @@ func (rn *remoteNode) sendIfUp(local string, m *Msg) {
 		return
 	}
 	size := len(b) - start
-	err = rn.peer.Commit(b, portKey(local))
+	err = rn.peer.Commit(b, rn.key(local))
 	if rn.n.trace {
 		rn.traceSend(local, m.tag, size, err)
 	}

@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"math"
@@ -350,5 +351,75 @@ func FuzzPlainInt(f *testing.F) {
 		if u != wantU || (err == nil) != (werr == nil) {
 			t.Fatalf("%q: DecodeUint %d, %v; scanner %d, %v", raw, u, err, wantU, werr)
 		}
+	})
+}
+
+// argIntCases are argument lists for ArgIter.Int: plain integers in every
+// position, and the texts its shortcut must leave to At and DecodeInt.
+var argIntCases = []string{
+	`1,2,3`, `-7, 0 ,123456789012345678`, "12\t,\n-3", `0`, `-0`, `01,2`, `1.5,2`, `1e3`, `-`, `"12",3`,
+	`1234567890123456789`, `9223372036854775808`, `-123456789012345678`, `12x,3`, `[1,2],3`, `{"a":1},4`,
+	`null,5`, `1,`, `,1`, ``, `true`, ` 5 `, `5]`, `"\u00e9",6`,
+}
+
+// ArgIter.Int agrees with At followed by DecodeInt wherever it answers,
+// and answers for plain integers.
+func TestArgIterInt(t *testing.T) {
+	for _, args := range argIntCases {
+		checkArgIterInt(t, []byte(args))
+	}
+	var it ArgIter
+	it.Reset([]byte(`7, -12 ,123456789012345678`))
+	for i, want := range []int64{7, -12, 123456789012345678} {
+		if v, ok := it.Int(i); !ok || v != want {
+			t.Errorf("Int(%d) = %d, %v; want %d", i, v, ok, want)
+		}
+	}
+	for _, args := range []string{`1.5`, `01`, `1e3`, `1234567890123456789`, `"1"`, `12x`} {
+		it.Reset([]byte(args))
+		if v, ok := it.Int(0); ok {
+			t.Errorf("Int(0) of %s = %d: the shortcut took it", args, v)
+		}
+	}
+}
+
+func checkArgIterInt(t *testing.T, args []byte) {
+	t.Helper()
+	for i := -1; i < 5; i++ {
+		var fast, slow ArgIter
+		fast.Reset(args)
+		slow.Reset(args)
+		v, ok := fast.Int(i)
+		if !ok {
+			continue
+		}
+		raw, err := slow.At(i)
+		if err != nil {
+			t.Fatalf("%q: Int(%d) = %d, but At fails: %v", args, i, v, err)
+		}
+		want, err := DecodeInt(raw)
+		if err != nil || want != v {
+			t.Fatalf("%q: Int(%d) = %d; At and DecodeInt give %d, %v", args, i, v, want, err)
+		}
+		if u, err := DecodeUint(raw); v >= 0 && (err != nil || u != uint64(v)) { // (Msg.Uint's shortcut)
+			t.Fatalf("%q: Int(%d) = %d; DecodeUint gives %d, %v", args, i, v, u, err)
+		}
+		// the iterator stays usable: the next argument reads as from a fresh one
+		next, nerr := fast.At(i + 1)
+		wantNext, wnerr := slow.At(i + 1)
+		if !bytes.Equal(next, wantNext) || (nerr == nil) != (wnerr == nil) {
+			t.Fatalf("%q: after Int(%d), At(%d) = %q, %v; want %q, %v", args, i, i+1, next, nerr, wantNext, wnerr)
+		}
+	}
+}
+
+// FuzzArgIterInt: ArgIter.Int's one-pass shortcut never disagrees with At
+// and DecodeInt, and leaves the iterator as At would.
+func FuzzArgIterInt(f *testing.F) {
+	for _, s := range argIntCases {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, args []byte) {
+		checkArgIterInt(t, args)
 	})
 }

@@ -512,25 +512,74 @@ func (it *ArgIter) At(i int) ([]byte, error) {
 	if it.cbor {
 		return it.atCBOR(i)
 	}
+	off, err := it.seek(i)
+	if err != nil {
+		return nil, err
+	}
+	end, err := skipValue(it.args, off, 1)
+	if err != nil {
+		return nil, err
+	}
+	return it.args[off:end], nil
+}
+
+// seek returns the offset of JSON argument i (i >= 0), validating the
+// arguments before it.
+func (it *ArgIter) seek(i int) (int, error) {
 	k, off := it.start(i)
 	args := it.args
 	for {
 		if off >= len(args) {
-			return nil, noArg(i, k)
+			return 0, noArg(i, k)
 		}
 		it.remember(k, off)
+		if k == i {
+			return off, nil
+		}
 		end, err := skipValue(args, off, 1)
 		if err != nil {
-			return nil, err
-		}
-		if k == i {
-			return args[off:end], nil
+			return 0, err
 		}
 		if off, err = afterElem(args, end); err != nil {
-			return nil, err
+			return 0, err
 		}
 		k++
 	}
+}
+
+// Int is At and DecodeInt in one pass for the common case: JSON argument
+// i is a plain integer of at most 18 digits (no fraction, exponent or
+// leading zero) followed by a separator or the end of the list. ok is
+// false for anything else, and the caller takes At and DecodeInt, which
+// give the result or the error for it.
+func (it *ArgIter) Int(i int) (v int64, ok bool) {
+	if i < 0 || it.cbor {
+		return 0, false
+	}
+	off, err := it.seek(i)
+	if err != nil {
+		return 0, false
+	}
+	args := it.args
+	j := off
+	if args[j] == '-' {
+		j++
+	}
+	digits := j
+	var mag uint64
+	for ; j < len(args) && args[j]-'0' <= 9; j++ {
+		mag = mag*10 + uint64(args[j]-'0') // (wraps past 19 digits; refused below)
+	}
+	if n := j - digits; n == 0 || n > 18 || args[digits] == '0' && n > 1 {
+		return 0, false
+	}
+	if j < len(args) && args[j] != ',' && !isWS(args[j]) {
+		return 0, false
+	}
+	if digits > off {
+		return -int64(mag), true
+	}
+	return int64(mag), true
 }
 
 // Len returns the number of arguments, validating those not yet seen.
