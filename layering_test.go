@@ -49,7 +49,7 @@ var importRules = map[string]importRule{
 	// layer 5: the global database's protocol, standard library only
 	"registry": {std: []string{"errors", "fmt", "maps", "reflect", "slices", "strconv"}, tested: []string{"wire"}},
 	// layer 6: links to other nodes
-	"mesh": {std: []string{"bytes", "context", "encoding/binary", "errors", "fmt", "io", "log/slog", "math/rand/v2", "net", "os", "slices", "strconv", "strings", "sync", "syscall", "time"},
+	"mesh": {std: []string{"bytes", "context", "encoding/binary", "errors", "fmt", "io", "log/slog", "math/rand/v2", "net", "os", "slices", "strconv", "strings", "sync", "sync/atomic", "syscall", "time"},
 		mod: []string{"auth", "frame", "pool", "transport", "transport/handshake", "wire"}},
 	// layer 7: the API and the kernel; never the transport itself
 	".": {std: []string{"bytes", "cmp", "context", "crypto/rand", "encoding/json", "errors", "fmt", "log/slog", "maps", "math", "net", "os",
