@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"log/slog"
+	"reflect"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -33,6 +35,7 @@ type Node struct {
 	sched   *scheduler
 
 	closeOnce sync.Once
+	doneOnce  sync.Once // closes done (markClosed)
 	closed    atomic.Bool
 	done      chan struct{}
 
@@ -99,14 +102,33 @@ func (n *Node) Done() <-chan struct{} { return n.done }
 // queued messages are dropped. It waits for every goroutine the node
 // started and is idempotent. [Node.Shutdown] delivers what is queued first.
 //
-// Because it waits for the running handlers, a handler must not call
-// Close (or Shutdown) on its own node: it would wait for itself. Start it
-// on a goroutine of its own instead (go n.Close()).
+// Called on a goroutine that a node runs — a handler, an [Port.Exec]
+// function, a monitor's function — Close cannot wait for the node's
+// goroutines, since that one is among them: it starts closing the node on
+// a goroutine of its own and returns nil at once. The node's goroutines
+// end once the caller has returned; [Node.Done] is closed already.
 func (n *Node) Close() error {
-	var err error
-	n.closeOnce.Do(func() {
+	if onNodeGoroutine() {
+		n.markClosed()
+		go n.closeWait()
+		return nil
+	}
+	return n.closeWait()
+}
+
+// markClosed marks the node closed and closes Done.
+func (n *Node) markClosed() {
+	n.doneOnce.Do(func() {
 		n.closed.Store(true)
 		close(n.done)
+	})
+}
+
+// closeWait closes the node and waits for its goroutines.
+func (n *Node) closeWait() error {
+	var err error
+	n.closeOnce.Do(func() {
+		n.markClosed()
 		if n.mesh != nil {
 			err = n.mesh.Close()
 		}
@@ -115,6 +137,39 @@ func (n *Node) Close() error {
 	return err
 }
 
+// onNodeGoroutine reports whether the caller runs inside a handler, an
+// Exec function or a monitor's function (Port.run or Monitor.fire is on
+// its stack): on a scheduler worker or a link's reader, which Close waits
+// for. Close is rare, so reading the whole stack is cheap enough.
+func onNodeGoroutine() bool {
+	pcs := make([]uintptr, 64)
+	for {
+		n := runtime.Callers(2, pcs)
+		if n < len(pcs) {
+			pcs = pcs[:n]
+			break
+		}
+		pcs = make([]uintptr, 2*len(pcs))
+	}
+	frames := runtime.CallersFrames(pcs)
+	for {
+		f, more := frames.Next()
+		if f.Function == portRunName || f.Function == monitorFireName {
+			return true
+		}
+		if !more {
+			return false
+		}
+	}
+}
+
+var (
+	portRunName     = funcName((*Port).run)
+	monitorFireName = funcName((*Monitor).fire)
+)
+
+func funcName(f any) string { return runtime.FuncForPC(reflect.ValueOf(f).Pointer()).Name() }
+
 // Shutdown stops the node gracefully: it stops accepting connections, lets
 // the connection attempts under way finish, waits until every message
 // queued for another node has been written to its link, then closes the
@@ -122,6 +177,8 @@ func (n *Node) Close() error {
 // is still queued is dropped; its monitors fire on the other side as for
 // a lost link) and the error wraps ctx.Err(). Sends during Shutdown still
 // queue while their link drains. Local mailboxes are not waited for.
+// Called from a handler (see Close), its final Close does not wait for
+// the node's goroutines.
 func (n *Node) Shutdown(ctx context.Context) error {
 	var err error
 	if n.mesh != nil && !n.closed.Load() {

@@ -1,0 +1,82 @@
+package aemp
+
+import (
+	"testing"
+	"time"
+
+	"github.com/aemp-go/aemp/internal/leakcheck"
+)
+
+// waitDone fails the test unless n's Done is closed soon.
+func waitDone(t *testing.T, n *Node, what string) {
+	t.Helper()
+	select {
+	case <-n.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s: the node did not close", what)
+	}
+}
+
+// A handler, an Exec function or a monitor's function may close its own
+// node: Close returns at once instead of waiting for the goroutine it runs
+// on, and the node's goroutines end after it (leakcheck). A later Close
+// from outside waits for all of them.
+func TestCloseFromHandler(t *testing.T) {
+	for _, how := range []string{"handler", "exec", "monitor"} {
+		t.Run(how, func(t *testing.T) {
+			defer leakcheck.Check(t)()
+			n, err := NewNode(Config{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			returned := make(chan error, 1)
+			closeIt := func() { returned <- n.Close() }
+			switch how {
+			case "handler":
+				p := n.NewPort().Rcv("stop", func(*Msg) error { closeIt(); return nil })
+				if err := n.Snd(p.ID(), "stop"); err != nil {
+					t.Fatal(err)
+				}
+			case "exec":
+				n.NewPort().Exec(func() error { closeIt(); return nil })
+			case "monitor":
+				target := n.NewPort()
+				n.Mon(target.ID(), MonFunc(func(Reason) { closeIt() }))
+				if err := n.Kill(target.ID(), "stop"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			select {
+			case err := <-returned:
+				if err != nil {
+					t.Errorf("Close from the %s: %v", how, err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatalf("Close from the %s did not return", how)
+			}
+			waitDone(t, n, how)
+			n.Close() // from outside: waits for the rest of the teardown
+		})
+	}
+}
+
+// A handler that runs on a link's reader (a message for an idle port from
+// another node) may close its node too: Close waits for neither the link
+// it runs on nor the node's workers.
+func TestCloseFromInlineHandler(t *testing.T) {
+	p := newNetPair(t, Config{}, Config{})
+	returned := make(chan error, 1)
+	sink := p.b.NewPort().Rcv("stop", func(*Msg) error { returned <- p.b.Close(); return nil })
+	if err := p.a.Snd(sink.ID(), "stop"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-returned:
+		if err != nil {
+			t.Errorf("Close from the inline handler: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close from the inline handler did not return")
+	}
+	waitDone(t, p.b, "inline handler")
+}
