@@ -149,9 +149,21 @@ func (l *Link) CommitKey(b []byte, key uint64) error {
 			return nil
 		}
 	}
-	l.mu.Unlock()
-	l.kickWriter()
+	l.unlockKick()
 	return nil
+}
+
+// unlockKick unlocks mu after a Commit and wakes the writer, unless a
+// write is in flight: the writer then finds the message when it looks for
+// more after its write (writeLoop), and a direct write kicks it when it
+// ends with anything queued (directWrite). In a flood most Commits come
+// while the writer writes, and skip the channel send. Called with mu held.
+func (l *Link) unlockKick() {
+	writing := l.writing
+	l.mu.Unlock()
+	if !writing {
+		l.kickWriter()
+	}
 }
 
 // commitExpress queues the frame at c.B[start:] (added bytes, header
@@ -175,8 +187,7 @@ func (l *Link) commitExpress(c *pool.Buf, start, added int, key uint64) {
 		l.keyCount[key]++
 		l.curMsgs++
 	}
-	l.mu.Unlock()
-	l.kickWriter()
+	l.unlockKick()
 }
 
 // directGap: a Commit that follows the previous one by more than this is
