@@ -409,6 +409,39 @@ func appendEscapedASCII(b []byte, c byte) []byte {
 // '/', '<', '>', '&', U+2028 and U+2029, is copied. Invalid UTF-8 bytes
 // become U+FFFD.
 func AppendString(b []byte, s string) []byte {
+	if plainASCII(s) { // the common case: port names, tags, identifiers
+		b = append(b, '"')
+		b = append(b, s...)
+		return append(b, '"')
+	}
+	return appendStringEscaped(b, s)
+}
+
+// plainASCII reports whether s is ASCII without anything a JSON string
+// escapes: '"', '\\' and control characters. It reads 8 bytes at a time, the
+// last 8 overlapping what came before.
+func plainASCII(s string) bool {
+	n := len(s)
+	if n < 8 {
+		for i := 0; i < n; i++ {
+			if c := s[i]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' {
+				return false
+			}
+		}
+		return true
+	}
+	p := unsafe.Slice(unsafe.StringData(s), n)
+	for i := 0; i+8 <= n; i += 8 {
+		if jsonlex.SpecialBytes(binary.LittleEndian.Uint64(p[i:])) != 0 {
+			return false
+		}
+	}
+	return n%8 == 0 || jsonlex.SpecialBytes(binary.LittleEndian.Uint64(p[n-8:])) == 0
+}
+
+// appendStringEscaped is AppendString for a string that needs escapes or
+// holds non-ASCII text.
+func appendStringEscaped(b []byte, s string) []byte {
 	b = append(b, '"')
 	start, i := 0, 0
 	for i < len(s) {

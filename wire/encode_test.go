@@ -351,3 +351,17 @@ func TestAppendValueTypedNilError(t *testing.T) {
 		t.Fatalf("AppendValue(typed nil error) = %s, %v", got, err)
 	}
 }
+
+// FuzzAppendString: the shortcut for plain ASCII strings gives the same
+// bytes as the escaping encoder, whatever the string.
+func FuzzAppendString(f *testing.F) {
+	for _, s := range []string{"", "a", "data", "9q3J9HyJQbc", "12345678", "123456789", `a"b`, `back\slash`,
+		"tab\there", "\x00", "héllo", "\xff", "exactly8", "sixteen-chars-ok", "ends-with-ctl\x1f", "é1234567"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := AppendString([]byte("x"), s), appendStringEscaped([]byte("x"), s); string(got) != string(want) {
+			t.Fatalf("%q: AppendString %q, escaping encoder %q", s, got, want)
+		}
+	})
+}
