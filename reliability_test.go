@@ -237,9 +237,12 @@ func TestQueueFullAndSndCtx(t *testing.T) {
 			full = 0
 		}
 	}
+	// The kernel may still take a few KiB now and then (the writer then
+	// frees room for a few small messages), so the probe needs room that a
+	// stalled peer cannot make: a quarter of the queue.
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	if err := p.b.SndCtx(ctx, port.ID(), "m", sent, body); !errors.Is(err, ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) {
+	if err := p.b.SndCtx(ctx, port.ID(), "m", sent, strings.Repeat("z", 256<<10)); !errors.Is(err, ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("SndCtx on a full queue: %v, want ErrTimeout wrapping the deadline", err)
 	}
 	done := make(chan error, 1)
