@@ -1,6 +1,7 @@
 package aemp
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -61,22 +62,35 @@ func TestCloseFromHandler(t *testing.T) {
 }
 
 // A handler that runs on a link's reader (a message for an idle port from
-// another node) may close its node too: Close waits for neither the link
-// it runs on nor the node's workers.
+// another node) may close or shut down its node too: neither waits for
+// the link it runs on nor for the node's workers.
 func TestCloseFromInlineHandler(t *testing.T) {
+	for _, how := range []string{"Close", "Shutdown"} {
+		t.Run(how, func(t *testing.T) { testCloseFromInlineHandler(t, how) })
+	}
+}
+
+func testCloseFromInlineHandler(t *testing.T, how string) {
 	p := newNetPair(t, Config{}, Config{})
 	returned := make(chan error, 1)
-	sink := p.b.NewPort().Rcv("stop", func(*Msg) error { returned <- p.b.Close(); return nil })
+	sink := p.b.NewPort().Rcv("stop", func(*Msg) error {
+		if how == "Close" {
+			returned <- p.b.Close()
+		} else {
+			returned <- p.b.Shutdown(context.Background())
+		}
+		return nil
+	})
 	if err := p.a.Snd(sink.ID(), "stop"); err != nil {
 		t.Fatal(err)
 	}
 	select {
 	case err := <-returned:
 		if err != nil {
-			t.Errorf("Close from the inline handler: %v", err)
+			t.Errorf("%s from the inline handler: %v", how, err)
 		}
 	case <-time.After(10 * time.Second):
-		t.Fatal("Close from the inline handler did not return")
+		t.Fatalf("%s from the inline handler did not return", how)
 	}
 	waitDone(t, p.b, "inline handler")
 }

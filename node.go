@@ -177,16 +177,28 @@ func funcName(f any) string { return runtime.FuncForPC(reflect.ValueOf(f).Pointe
 // is still queued is dropped; its monitors fire on the other side as for
 // a lost link) and the error wraps ctx.Err(). Sends during Shutdown still
 // queue while their link drains. Local mailboxes are not waited for.
-// Called from a handler (see Close), its final Close does not wait for
-// the node's goroutines.
+//
+// Called on a goroutine that the node runs (see Close), Shutdown cannot
+// wait for the links (one of them may be running the caller): it starts
+// the shutdown on a goroutine of its own and returns nil at once; Done is
+// closed when it has ended.
 func (n *Node) Shutdown(ctx context.Context) error {
+	if onNodeGoroutine() {
+		go n.shutdownWait(ctx)
+		return nil
+	}
+	return n.shutdownWait(ctx)
+}
+
+// shutdownWait is Shutdown on a goroutine that is not the node's.
+func (n *Node) shutdownWait(ctx context.Context) error {
 	var err error
 	if n.mesh != nil && !n.closed.Load() {
 		if err = n.mesh.Shutdown(ctx); err != nil {
 			err = fmt.Errorf("aemp: shutdown: %w", err)
 		}
 	}
-	if cerr := n.Close(); err == nil {
+	if cerr := n.closeWait(); err == nil {
 		err = cerr
 	}
 	return err
