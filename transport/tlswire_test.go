@@ -149,3 +149,29 @@ func TestTLSWireCloseUnderFlush(t *testing.T) {
 		t.Error("stash still pending after its flush ended")
 	}
 }
+
+// Large messages over a TLS link on WrapTLS: the writer's batches of many
+// records go through the wire's blocking Write, small ones after them may
+// be written directly, and every message arrives whole and in order.
+func TestTLSLargeMessages(t *testing.T) {
+	defer leakcheck.Check(t)()
+	ca, cb := tlsPair(t, true)
+	cfg := Config{MaxFrame: 8 << 20}
+	p := newPair(t, ca, cb, "goframe1", "goframe1", cfg, cfg, newRecorder(), newRecorder())
+	defer p.close()
+	sizes := []int{100, 70000, 1 << 20, 5000, 3 << 20, 17000, 200}
+	for i, n := range sizes {
+		time.Sleep(2 * time.Duration(directGap)) // the small ones may go directly
+		if err := p.a.Send(bigMsg(i, n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "the messages", func() bool { return p.rb.n.Load() == int64(len(sizes)) })
+	p.rb.mu.Lock()
+	defer p.rb.mu.Unlock()
+	for i, n := range sizes {
+		if !bytes.Equal(p.rb.msgs[i], bigMsg(i, n)) {
+			t.Errorf("message %d (%d bytes) arrived as %d bytes, or changed", i, n, len(p.rb.msgs[i]))
+		}
+	}
+}
