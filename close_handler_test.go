@@ -18,6 +18,19 @@ func waitDone(t *testing.T, n *Node, what string) {
 	}
 }
 
+// waitReturned fails the test unless the call (what) returns nil soon.
+func waitReturned(t *testing.T, returned <-chan error, what string) {
+	t.Helper()
+	select {
+	case err := <-returned:
+		if err != nil {
+			t.Errorf("%s: %v", what, err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s did not return", what)
+	}
+}
+
 // A handler, an Exec function or a monitor's function may close its own
 // node: Close returns at once instead of waiting for the goroutine it runs
 // on, and the node's goroutines end after it (leakcheck). A later Close
@@ -47,14 +60,7 @@ func TestCloseFromHandler(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			select {
-			case err := <-returned:
-				if err != nil {
-					t.Errorf("Close from the %s: %v", how, err)
-				}
-			case <-time.After(10 * time.Second):
-				t.Fatalf("Close from the %s did not return", how)
-			}
+			waitReturned(t, returned, "Close from the "+how)
 			waitDone(t, n, how)
 			n.Close() // from outside: waits for the rest of the teardown
 		})
@@ -84,13 +90,6 @@ func testCloseFromInlineHandler(t *testing.T, how string) {
 	if err := p.a.Snd(sink.ID(), "stop"); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case err := <-returned:
-		if err != nil {
-			t.Errorf("%s from the inline handler: %v", how, err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatalf("%s from the inline handler did not return", how)
-	}
+	waitReturned(t, returned, how+" from the inline handler")
 	waitDone(t, p.b, "inline handler")
 }
