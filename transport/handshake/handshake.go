@@ -453,7 +453,7 @@ func (h *handshaker) startTLS(pending []byte, our2, peer2 string, secret bool) (
 		raw = h.cfg.WrapTLS(raw)
 	}
 	if len(pending) > 0 {
-		raw = &hsReplayConn{Conn: h.conn, pending: pending}
+		raw = &hsReplayConn{Conn: raw, pending: pending}
 	}
 	client := wire.TLSClient(our2, peer2)
 	var cfg *tls.Config

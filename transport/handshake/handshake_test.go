@@ -887,9 +887,29 @@ func (c *hsScriptConn) Write(p []byte) (int, error) {
 	return c.Conn.Write(p)
 }
 
+// hsWrapConn marks the connection Config.WrapTLS made.
+type hsWrapConn struct{ net.Conn }
+
+func (c *hsWrapConn) NetConn() net.Conn { return c.Conn }
+
+// hsWrapped reports whether an hsWrapConn is under conn (NetConn methods).
+func hsWrapped(conn net.Conn) bool {
+	for {
+		if _, ok := conn.(*hsWrapConn); ok {
+			return true
+		}
+		u, ok := conn.(interface{ NetConn() net.Conn })
+		if !ok {
+			return false
+		}
+		conn = u.NetConn()
+	}
+}
+
 // TestHandshakeTLSReplay has the peer send its greeting, its nonce and its
 // TLS ClientHello in one write, so our line reader holds TLS bytes when TLS
-// starts: they must be replayed into the TLS layer. Data sent right after
+// starts: they must be replayed into the TLS layer, over the connection
+// Config.WrapTLS made. Data sent right after
 // the peer's auth line (inside TLS) must come back in Buffered.
 func TestHandshakeTLSReplay(t *testing.T) {
 	const greeting = "aemp;1;fake;tls_sha3_512,hmac_sha3_512;json;tls=1.0"
@@ -926,12 +946,16 @@ func TestHandshakeTLSReplay(t *testing.T) {
 			})
 			cfg := hsConfig("nodeA")
 			cfg.TLS = b
+			cfg.WrapTLS = func(c net.Conn) net.Conn { return &hsWrapConn{c} }
 			res, err := Run(context.Background(), ours, cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if !res.TLS || res.PeerAuthMethod != auth.MethodTLS || res.AuthMethod != auth.MethodTLS {
 				t.Errorf("TLS %v, methods %s/%s", res.TLS, res.AuthMethod, res.PeerAuthMethod)
+			}
+			if !hsWrapped(res.Conn) {
+				t.Error("the TLS layer does not run over WrapTLS's connection (replayed bytes dropped the wrapper)")
 			}
 			if err := <-peerErr; err != nil {
 				t.Fatal(err)
