@@ -547,11 +547,12 @@ func (it *ArgIter) seek(i int) (int, error) {
 	}
 }
 
-// Int is At and DecodeInt in one pass for the common case: JSON argument
-// i is a plain integer of at most 18 digits (no fraction, exponent or
-// leading zero) followed by a separator or the end of the list. ok is
-// false for anything else, and the caller takes At and DecodeInt, which
-// give the result or the error for it.
+// Int is At and DecodeInt for the common case, without At's full scan of
+// the value: JSON argument i is a plain integer of at most 18 digits (no
+// fraction, exponent or leading zero; plainInt, DecodeInt's shortcut)
+// followed by a separator or the end of the list. ok is false for anything
+// else, and the caller takes At and DecodeInt, which give the result or
+// the error for it.
 func (it *ArgIter) Int(i int) (v int64, ok bool) {
 	if i < 0 || it.cbor {
 		return 0, false
@@ -565,18 +566,17 @@ func (it *ArgIter) Int(i int) (v int64, ok bool) {
 	if args[j] == '-' {
 		j++
 	}
-	digits := j
-	var mag uint64
-	for ; j < len(args) && args[j]-'0' <= 9; j++ {
-		mag = mag*10 + uint64(args[j]-'0') // (wraps past 19 digits; refused below)
-	}
-	if n := j - digits; n == 0 || n > 18 || args[digits] == '0' && n > 1 {
-		return 0, false
+	for j < len(args) && args[j]-'0' <= 9 {
+		j++
 	}
 	if j < len(args) && args[j] != ',' && !isWS(args[j]) {
 		return 0, false
 	}
-	if digits > off {
+	neg, mag, ok := plainInt(args[off:j])
+	if !ok {
+		return 0, false
+	}
+	if neg {
 		return -int64(mag), true
 	}
 	return int64(mag), true
