@@ -80,8 +80,8 @@ func (m *Msg) Int(i int) (int64, error) {
 	return element(m, i, wire.DecodeInt, wire.DecodeCBORInt, value.toInt)
 }
 
-// remoteInt reads element i of a remote JSON message in one pass while its
-// handler runs, when it is a plain integer (wire.ArgIter.Int); ok is false
+// remoteInt reads element i of a remote JSON message while its handler
+// runs, when it is a plain integer (wire.ArgIter.Int); ok is false
 // otherwise, and element gives the value or the error.
 func (m *Msg) remoteInt(i int) (int64, bool) {
 	if m.flags&^msgBlobs != msgRemote || i < 1 {
