@@ -66,13 +66,18 @@ func newLinkIO(conn net.Conn, cfg Config) (linkIO, error) {
 // netConnOf is the connection under TLS and the wrappers around it (their
 // NetConn methods: tls.Conn's, tlsWire's, the handshake's replay wrapper's).
 func netConnOf(conn net.Conn) net.Conn {
-	for {
-		u, ok := conn.(interface{ NetConn() net.Conn })
-		if !ok {
-			return conn
-		}
-		conn = u.NetConn()
+	for u := under(conn); u != nil; u = under(conn) {
+		conn = u
 	}
+	return conn
+}
+
+// under is the connection conn wraps (its NetConn method), or nil.
+func under(conn net.Conn) net.Conn {
+	if u, ok := conn.(interface{ NetConn() net.Conn }); ok {
+		return u.NetConn()
+	}
+	return nil
 }
 
 func setKeepAlive(conn net.Conn, period time.Duration) {

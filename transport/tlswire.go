@@ -148,14 +148,10 @@ func (w *tlsWire) closeUnder() {
 // tlsWireOf finds the tlsWire under conn, following NetConn methods
 // (tls.Conn's, the handshake's replay wrapper's).
 func tlsWireOf(conn net.Conn) *tlsWire {
-	for {
+	for ; conn != nil; conn = under(conn) {
 		if w, ok := conn.(*tlsWire); ok {
 			return w
 		}
-		u, ok := conn.(interface{ NetConn() net.Conn })
-		if !ok {
-			return nil
-		}
-		conn = u.NetConn()
 	}
+	return nil
 }
