@@ -90,6 +90,7 @@ func TestBlobRoundTrip(t *testing.T) {
 		{"mixed", NewMsg("b").AppendInt(7).AppendBytes([]byte("x\x00y")).AppendString("s").
 			AppendBytes([]byte{0xff}).AppendBytes([]byte("\"\\")), [][]byte{nil, []byte("x\x00y"), nil, {0xff}, []byte("\"\\")}},
 		{"large", NewMsg("b").AppendBytes(big), [][]byte{big}},
+		{"far", farBlobs(), farBlobsWant()},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -130,6 +131,29 @@ func TestBlobRoundTrip(t *testing.T) {
 			}
 		})
 	}
+}
+
+// farBlobs is a message of 70 arguments with bytes as arguments 1, 62, 63
+// and 70 (past the 63 that Msg's blob mask tells apart one by one), the
+// others integers; farBlobsWant is its byte arguments.
+func farBlobs() *Msg {
+	m := NewMsg("b")
+	for i, w := range farBlobsWant() {
+		if w != nil {
+			m.AppendBytes(w)
+		} else {
+			m.AppendInt(int64(i))
+		}
+	}
+	return m
+}
+
+func farBlobsWant() [][]byte {
+	w := make([][]byte, 70)
+	for _, i := range []int{0, 61, 62, 69} {
+		w[i] = []byte{byte(i), 0xff, '"'}
+	}
+	return w
 }
 
 // A received blob envelope sent on goes raw to a Go peer and as JSON

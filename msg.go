@@ -49,6 +49,7 @@ type Msg struct {
 //	inl[1].x  the *remoteNode it came from
 //	inl[2].s  the blob section of a blob envelope (msgBlobs), aliasing the
 //	          same buffer: its byte-string arguments as raw bytes
+//	inl[2].n  which arguments are blobs (wire.Blobs.Mask)
 //
 // A message whose first element is not a plain string (a number, null, a
 // string CBOR encoding would not give back byte for byte) keeps that
@@ -126,7 +127,7 @@ func (m *Msg) blobs() wire.Blobs {
 // as a blob, aliasing the network buffer; false for a message without
 // blobs and for i < 0 (the tag), so callers pass element-1 unchecked.
 func (m *Msg) blob(i int) ([]byte, bool) {
-	if m.flags&msgBlobs == 0 || i < 0 {
+	if m.flags&msgBlobs == 0 || i < 0 || i < 63 && m.inl[2].n&(1<<i) == 0 {
 		return nil, false
 	}
 	return m.blobs().Get(i)
@@ -198,6 +199,7 @@ func (m *Msg) setRemote(args []byte, bs wire.Blobs, buf *pool.Buf, src *remoteNo
 	if bs != nil {
 		m.flags |= msgBlobs
 		m.inl[2].s = unsafe.String(unsafe.SliceData(bs), len(bs))
+		m.inl[2].n = bs.Mask()
 	}
 	if buf != nil {
 		m.inl[0].x = buf

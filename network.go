@@ -8,6 +8,7 @@ import (
 	"github.com/aemp-go/aemp/mesh"
 	"github.com/aemp-go/aemp/pool"
 	"github.com/aemp-go/aemp/registry"
+	"github.com/aemp-go/aemp/wire"
 )
 
 // Networking is package mesh's (links, seeds, master selection); the node
@@ -162,7 +163,8 @@ func (rn *remoteNode) OnDown(text string, wasUp bool) {
 // nothing that large). Later messages to the port are sent as usual; the
 // monitors learn of the gap.
 func (rn *remoteNode) OnLost(env []byte, err error) {
-	head, _, _, serr := scanEnvelope(env)
+	var head wire.Envelope
+	_, _, serr := scanEnvelope(&head, env)
 	if serr != nil { // cannot be: this node encoded it
 		rn.n.log.Error("aemp: a lost message names no port", "peer", rn.id, "err", serr)
 		return

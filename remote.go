@@ -192,18 +192,18 @@ func (rn *remoteNode) fireRemote(local string, r Reason) {
 // encodings (JSON text, blob envelope, CBOR item): the local part and the
 // tag; the arguments are validated when a handler reads them. It returns
 // the envelope text without a blob envelope's frame, and its blobs.
-func scanEnvelope(text []byte) (env wire.Envelope, inner []byte, bs wire.Blobs, err error) {
+func scanEnvelope(env *wire.Envelope, text []byte) (inner []byte, bs wire.Blobs, err error) {
 	switch {
 	case wire.IsBlobEnvelope(text):
 		if text, bs, err = wire.SplitBlobEnvelope(text); err == nil {
-			env, err = wire.ScanHead(text)
+			err = wire.ScanHeadInto(env, text)
 		}
 	case wire.IsCBOREnvelope(text):
-		env, err = wire.ScanCBOR(text)
+		*env, err = wire.ScanCBOR(text)
 	default:
-		env, err = wire.ScanHead(text)
+		err = wire.ScanHeadInto(env, text)
 	}
-	return env, text, bs, err
+	return text, bs, err
 }
 
 // deliver routes one inbound envelope (JSON text, blob envelope or CBOR
@@ -211,7 +211,8 @@ func scanEnvelope(text []byte) (env wire.Envelope, inner []byte, bs wire.Blobs, 
 // destination port's handlers on.
 func (rn *remoteNode) deliver(buf *pool.Buf, text []byte, link mesh.InlineRunner) {
 	size := len(text)
-	env, text, bs, err := scanEnvelope(text)
+	var env wire.Envelope
+	text, bs, err := scanEnvelope(&env, text)
 	if err != nil {
 		rn.n.log.Warn("aemp: malformed message dropped", "peer", rn.id, "err", err)
 		return

@@ -137,6 +137,18 @@ func (bs Blobs) At(j int) (arg int, data []byte) {
 	return int(binary.BigEndian.Uint32(e)), bs[off : off+n : off+n]
 }
 
+// Mask returns a bit set of the arguments carried as blobs: bit a for
+// argument a < 63, and bit 63 for any argument from 63 on. An argument
+// whose bit is clear is not a blob, without the walk of Get.
+func (bs Blobs) Mask() uint64 {
+	var mask uint64
+	for i := range bs.Len() {
+		a := binary.BigEndian.Uint32(bs[2+8*i:])
+		mask |= 1 << min(a, 63)
+	}
+	return mask
+}
+
 // Get returns the bytes of argument arg when it is carried as a blob.
 func (bs Blobs) Get(arg int) ([]byte, bool) {
 	k := bs.Len()

@@ -110,6 +110,7 @@ func TestBlobEnvelopeToJSON(t *testing.T) {
 func FuzzSplitBlobEnvelope(f *testing.F) {
 	f.Add(buildBlob(f, `["p","t",null]`, []int{0}, [][]byte{[]byte("abc")}))
 	f.Add(buildBlob(f, `[]`, []int{1, 5}, [][]byte{{}, {1, 2}}))
+	f.Add(buildBlob(f, `[]`, []int{62, 63, 70}, [][]byte{{1}, {2}, {3}}))
 	f.Add([]byte{BlobMagic, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0})
 	f.Fuzz(func(t *testing.T, in []byte) {
 		text, bs, err := SplitBlobEnvelope(in)
@@ -130,10 +131,45 @@ func FuzzSplitBlobEnvelope(f *testing.F) {
 		if total != len(in) {
 			t.Fatalf("accounted for %d of %d bytes", total, len(in))
 		}
+		checkBlobMask(t, bs)
 		if out, err := BlobEnvelopeToJSON(nil, in); err == nil {
 			if _, err := ScanEnvelope(out); err != nil {
 				t.Fatalf("converted %q into invalid %q: %v", in, out, err)
 			}
 		}
 	})
+}
+
+// checkBlobMask: an argument whose bit of Mask is clear has no blob (bit 63
+// stands for every argument from 63 on), and every blob's bit is set.
+func checkBlobMask(t *testing.T, bs Blobs) {
+	t.Helper()
+	mask := bs.Mask()
+	for a := range 80 {
+		_, blob := bs.Get(a)
+		if set := mask&(1<<min(a, 63)) != 0; blob && !set {
+			t.Fatalf("argument %d is a blob, but its bit of mask %#x is clear", a, mask)
+		}
+	}
+}
+
+func TestBlobMask(t *testing.T) {
+	for _, args := range [][]int{{0}, {1, 5}, {62}, {63}, {62, 63, 70}, {100}} {
+		blobs := make([][]byte, len(args))
+		for i := range blobs {
+			blobs[i] = []byte{byte(i)}
+		}
+		_, bs, err := SplitBlobEnvelope(buildBlob(t, `[]`, args, blobs))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want uint64
+		for _, a := range args {
+			want |= 1 << min(a, 63)
+		}
+		if got := bs.Mask(); got != want {
+			t.Errorf("blobs at %v: Mask %#x, want %#x", args, got, want)
+		}
+		checkBlobMask(t, bs)
+	}
 }

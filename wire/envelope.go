@@ -135,52 +135,69 @@ func ScanEnvelope(b []byte) (Envelope, error) {
 // validated already. It does not allocate on success.
 func ScanHead(b []byte) (Envelope, error) {
 	var e Envelope
+	err := ScanHeadInto(&e, b)
+	return e, err
+}
+
+// ScanHeadInto is ScanHead into *e, which it overwrites (the zero
+// Envelope on error): the receive path's form, without copying the
+// Envelope out.
+func ScanHeadInto(e *Envelope, b []byte) error {
+	*e = Envelope{}
+	if err := scanHeadInto(e, b); err != nil {
+		*e = Envelope{}
+		return err
+	}
+	return nil
+}
+
+func scanHeadInto(e *Envelope, b []byte) error {
 	end := len(b)
 	for end > 0 && isWS(b[end-1]) {
 		end--
 	}
 	i := skipWS(b, 0)
 	if i >= end {
-		return e, truncErr(i)
+		return truncErr(i)
 	}
 	if b[i] != '[' {
 		if k := KindOf(b[i:]); k != KindNone {
-			return e, typeErrNotArray(k)
+			return typeErrNotArray(k)
 		}
-		return e, syntaxErr(i, "message does not start with '['")
+		return syntaxErr(i, "message does not start with '['")
 	}
 	if b[end-1] != ']' || end-1 == i {
-		return e, syntaxErr(end-1, "message does not end with ']'")
+		return syntaxErr(end-1, "message does not end with ']'")
 	}
 	b = b[:end] // the closing ']' is the last byte
 	i = skipWS(b, i+1)
 	if b[i] == ']' && i == end-1 {
-		return e, nil
+		return nil
 	}
 	var err error
 	if e.Local, e.LocalKind, e.LocalEscaped, i, err = scanHead(b, i); err != nil {
-		return Envelope{}, err
+		return err
 	}
 	if i, err = afterHead(b, i); err != nil {
-		return Envelope{}, err
+		return err
 	}
 	if b[i] == ']' {
-		return e, checkEnd(b, i)
+		return checkEnd(b, i)
 	}
 	tagStart := i
 	if e.Tag, e.TagKind, e.TagEscaped, i, err = scanHead(b, i); err != nil {
-		return Envelope{}, err
+		return err
 	}
 	e.TagRaw = b[tagStart:i:i]
 	if i, err = afterHead(b, i); err != nil {
-		return Envelope{}, err
+		return err
 	}
 	if b[i] == ']' {
-		return e, checkEnd(b, i)
+		return checkEnd(b, i)
 	}
 	e.Args = trimWS(b[i : end-1])
 	e.NArgs = -1
-	return e, nil
+	return nil
 }
 
 // checkEnd reports an error unless the ']' at i is the last byte of b.
