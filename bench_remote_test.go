@@ -360,7 +360,7 @@ func BenchmarkEncodeEnvelope(b *testing.B) {
 			for i := range b.N {
 				m := NewMsg("data").AppendUint(1).AppendUint(uint64(i)).AppendBytes(body)
 				var err error
-				if buf, err = appendEnvelope(buf[:0], "b", m, f, wire.NonFiniteError); err != nil {
+				if buf, err = appendEnvelope(buf[:0], "b", m, f, wire.NonFiniteError, nil); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -242,7 +242,7 @@ func TestMalformedBlobEnvelopeDropped(t *testing.T) {
 		got <- inspect(m)
 		return nil
 	})
-	good, err := appendEnvelope(nil, port.ID().Local(), NewMsg("b").AppendBytes([]byte("abc")), wire.FormatBlobs, wire.NonFiniteError)
+	good, err := appendEnvelope(nil, port.ID().Local(), NewMsg("b").AppendBytes([]byte("abc")), wire.FormatBlobs, wire.NonFiniteError, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,7 +257,7 @@ func TestMalformedBlobEnvelopeDropped(t *testing.T) {
 	noTable = append(noTable, `["b","b",null]`...)
 	noTable, _ = wire.EndBlobJSON(noTable, mark, 1)
 	noTable = noTable[:len(noTable)-2] // without the count
-	after, err := appendEnvelope(nil, port.ID().Local(), NewMsg("b").AppendBytes([]byte("after")), wire.FormatBlobs, wire.NonFiniteError)
+	after, err := appendEnvelope(nil, port.ID().Local(), NewMsg("b").AppendBytes([]byte("after")), wire.FormatBlobs, wire.NonFiniteError, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

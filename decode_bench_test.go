@@ -31,7 +31,7 @@ func BenchmarkRemoteDecode(b *testing.B) {
 		return nil
 	})
 	body := make([]byte, 64)
-	env, err := appendEnvelope(nil, p.ID().Local(), NewMsg("w1").AppendUint(7).AppendUint(123456).AppendBytes(body), wire.FormatMixed, wire.NonFiniteError)
+	env, err := appendEnvelope(nil, p.ID().Local(), NewMsg("w1").AppendUint(7).AppendUint(123456).AppendBytes(body), wire.FormatMixed, wire.NonFiniteError, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

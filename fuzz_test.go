@@ -58,7 +58,7 @@ func FuzzInbound(f *testing.F) {
 			local = ""
 		}
 		for _, format := range []wire.Format{wire.FormatBlobs, wire.FormatCBOR} {
-			env, err := appendEnvelope(nil, local, m, format, wire.NonFiniteError)
+			env, err := appendEnvelope(nil, local, m, format, wire.NonFiniteError, nil)
 			if err != nil {
 				f.Fatal(err)
 			}
@@ -103,8 +103,8 @@ func FuzzInbound(f *testing.F) {
 		}
 		for _, x := range []*Msg{m, echo} { // relaying, to a Go peer and to a Perl one (json, cbor)
 			for _, format := range []wire.Format{wire.FormatBlobs, wire.FormatJSON, wire.FormatCBOR} {
-				appendEnvelope(nil, "x", x, format, wire.NonFiniteError)
-				appendEnvelope(nil, "x", x, format, wire.NonFiniteSubstitute)
+				appendEnvelope(nil, "x", x, format, wire.NonFiniteError, nil)
+				appendEnvelope(nil, "x", x, format, wire.NonFiniteSubstitute, nil)
 			}
 		}
 		return nil
@@ -144,5 +144,32 @@ func FuzzReadConfigFile(f *testing.F) {
 			t.Fatal(err)
 		}
 		ReadConfigFile(p, profile)
+	})
+}
+
+// FuzzHeadCache: a peer's cached envelope head is always what encoding the
+// local part and tag afresh gives, whatever came before (runs of one head,
+// changes, heads too long to keep, strings that need escapes).
+func FuzzHeadCache(f *testing.F) {
+	f.Add("k3f9Qa7Lw2", "w1", "k3f9Qa7Lw2", "w2", uint8(3))
+	f.Add("a\"b", "é\x00", "a\"b", "é\x00", uint8(7))
+	f.Add(strings.Repeat("p", 300), "t", "p", "t", uint8(5))
+	f.Add("", "", "x", "", uint8(0))
+	f.Fuzz(func(t *testing.T, l1, t1, l2, t2 string, pattern uint8) {
+		var c headCache
+		for i := range 8 {
+			local, tag := l1, t1
+			if pattern&(1<<i) != 0 {
+				local, tag = l2, t2
+			}
+			got := c.appendHead([]byte("pre"), local, tag)
+			want := wire.AppendEnvelopeHead([]byte("pre"), local, tag)
+			if string(got) != string(want) {
+				t.Fatalf("call %d (%q, %q): %q, want %q", i, local, tag, got, want)
+			}
+			if len(c.head) > headCacheMax {
+				t.Fatalf("cache holds %d bytes, more than %d", len(c.head), headCacheMax)
+			}
+		}
 	})
 }

@@ -19,8 +19,9 @@ import (
 // takes CBOR envelopes (FormatMixed), a message with elements that came as
 // CBOR goes as CBOR: exact, with the Go strings of a local one as text
 // strings, so that the receiver gets strings back. nf says what happens to
-// NaN and ±Inf from CBOR elements going to JSON.
-func appendEnvelope(b []byte, local string, m *Msg, f wire.Format, nf wire.NonFinite) ([]byte, error) {
+// NaN and ±Inf from CBOR elements going to JSON. hc (nil for none) keeps
+// the last JSON head encoded; its owner serialises the calls.
+func appendEnvelope(b []byte, local string, m *Msg, f wire.Format, nf wire.NonFinite, hc *headCache) ([]byte, error) {
 	switch {
 	case f == wire.FormatMixed && m.carriesCBOR() && m.isRemote():
 		return appendRelayed(b, local, m, wire.FormatCBOR, nf)
@@ -31,12 +32,12 @@ func appendEnvelope(b []byte, local string, m *Msg, f wire.Format, nf wire.NonFi
 	case f == wire.FormatCBOR:
 		return m.appendCBOR(b, local, false)
 	}
-	return m.appendJSON(b, local, f.TakesBlobs(), nf)
+	return m.appendJSON(b, local, f.TakesBlobs(), nf, hc)
 }
 
 // appendJSON appends a local message as a JSON envelope, or as a blob
 // envelope when blobs and it has byte-string arguments.
-func (m *Msg) appendJSON(b []byte, local string, blobs bool, nf wire.NonFinite) ([]byte, error) {
+func (m *Msg) appendJSON(b []byte, local string, blobs bool, nf wire.NonFinite, hc *headCache) ([]byte, error) {
 	sh := m.shift() // a tag element is never a blob
 	k := 0
 	if blobs {
@@ -51,7 +52,7 @@ func (m *Msg) appendJSON(b []byte, local string, blobs bool, nf wire.NonFinite) 
 		b, mark = wire.BeginBlobEnvelope(b)
 	}
 	if sh == 0 {
-		b = wire.AppendEnvelopeHead(b, local, m.tag)
+		b = hc.appendHead(b, local, m.tag)
 	} else {
 		b = wire.AppendString(append(b, '['), local)
 	}

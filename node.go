@@ -361,7 +361,7 @@ func (n *Node) sndMsgCtx(ctx context.Context, to PortID, m *Msg) error {
 			return err
 		}
 		if size < 0 {
-			env, eerr := appendEnvelope(nil, local, m, wire.FormatJSON, wire.NonFiniteSubstitute)
+			env, eerr := appendEnvelope(nil, local, m, wire.FormatJSON, wire.NonFiniteSubstitute, nil)
 			if eerr != nil {
 				return eerr
 			}

@@ -25,6 +25,36 @@ type remoteNode struct {
 	mons    map[string]map[*Monitor]struct{} // local part → monitors ("" = node port)
 	tags    map[string]string                // interned tags, reader goroutine only
 	lastTag string                           // the last tag interned, reader goroutine only
+
+	head headCache // the last JSON envelope head sent, under the peer's lock (Begin…Commit)
+}
+
+// headCache keeps the JSON text `["local","tag"` of the last envelope head
+// encoded, so that a run of messages to one port with one tag copies it
+// instead of encoding both strings again. Heads longer than headCacheMax
+// are not kept.
+type headCache struct {
+	local, tag string
+	head       []byte
+}
+
+// headCacheMax bounds what a headCache holds.
+const headCacheMax = 256
+
+// appendHead appends the envelope head of local and tag; c may be nil.
+func (c *headCache) appendHead(b []byte, local, tag string) []byte {
+	if c == nil || len(local)+len(tag) > headCacheMax-8 {
+		return wire.AppendEnvelopeHead(b, local, tag)
+	}
+	if len(c.head) == 0 || local != c.local || tag != c.tag {
+		c.head = wire.AppendEnvelopeHead(c.head[:0], local, tag)
+		if len(c.head) > headCacheMax {
+			c.head, c.local, c.tag = nil, "", ""
+			return wire.AppendEnvelopeHead(b, local, tag)
+		}
+		c.local, c.tag = local, tag
+	}
+	return append(b, c.head...)
 }
 
 // send queues the envelope of m for the node's port local, connecting on
@@ -40,12 +70,12 @@ type remoteNode struct {
 func (rn *remoteNode) send(local string, m *Msg) error {
 	b, f := rn.peer.Begin(m.bytesHint())
 	start := len(b)
-	b, err := appendEnvelope(b, local, m, f, wire.NonFiniteError)
+	b, err := appendEnvelope(b, local, m, f, wire.NonFiniteError, &rn.head)
 	if err != nil && errors.Is(err, wire.ErrUnsupportedValue) && m.carriesCBOR() {
 		rn.peer.Abort(b)
 		b, f = rn.peer.Begin(m.bytesHint())
 		start = len(b)
-		if b, err = appendEnvelope(b, local, m, f, wire.NonFiniteSubstitute); err == nil {
+		if b, err = appendEnvelope(b, local, m, f, wire.NonFiniteSubstitute, &rn.head); err == nil {
 			rn.n.log.Warn("aemp: NaN or Inf in a message for a JSON link sent as null or 1e999", "peer", rn.id, "tag", m.tag)
 		}
 	}
@@ -79,7 +109,7 @@ func (rn *remoteNode) sendIfUp(local string, m *Msg) {
 		return
 	}
 	start := len(b)
-	b, err := appendEnvelope(b, local, m, f, wire.NonFiniteSubstitute)
+	b, err := appendEnvelope(b, local, m, f, wire.NonFiniteSubstitute, &rn.head)
 	if err != nil {
 		rn.peer.Abort(b)
 		return
