@@ -6,6 +6,7 @@ import (
 	"strings"
 	"unsafe"
 
+	"github.com/aemp-go/aemp/pool"
 	"github.com/aemp-go/aemp/wire"
 )
 
@@ -376,16 +377,25 @@ func remoteArg[T any](m *Msg, i int, dec, decCBOR func([]byte) (T, error)) (T, e
 // release gives back the network buffer of a remote message. The argument
 // text is cleared with it, so a message can never read a recycled buffer.
 func (m *Msg) release() {
-	if !m.isRemote() {
-		return
+	if b := m.detachBuf(); b != nil {
+		b.Release()
 	}
-	if b := m.buf(); b != nil {
+}
+
+// detachBuf is release without the Release: it returns the buffer whose
+// reference the caller now holds (nil for none).
+func (m *Msg) detachBuf() *pool.Buf {
+	if !m.isRemote() {
+		return nil
+	}
+	b := m.buf()
+	if b != nil {
 		m.inl[0].x = nil
 		m.inl[0].s = ""
 		m.inl[2].s = ""
 		m.flags &^= msgBlobs
-		b.Release()
 	}
+	return b
 }
 
 // GoString renders the message for debugging, e.g. ["tag",1,"x"].

@@ -10,6 +10,7 @@ import (
 
 	"github.com/aemp-go/aemp/internal/mpsc"
 	"github.com/aemp-go/aemp/mesh"
+	"github.com/aemp-go/aemp/pool"
 	"github.com/aemp-go/aemp/wire"
 )
 
@@ -104,6 +105,12 @@ type Port struct {
 	args     wire.ArgIter
 	argsBase *byte
 	handling *Msg // the message whose handler runs (released if it panics)
+	// relBuf holds relN references of messages handled in this batch, all
+	// from one network buffer: they are dropped at once when a message from
+	// another buffer comes, or when the batch ends (flushRelease), instead
+	// of one atomic add per message on a line the link's reader also writes.
+	relBuf *pool.Buf
+	relN   int32
 
 	mu      sync.Mutex    // guards handler updates, monitors, the room channel, and draining a dead port
 	room    chan struct{} // closed when the port handled a message (or died)
@@ -266,6 +273,7 @@ func (p *Port) run() {
 	defer p.recoverHandler()
 	for range p.node.cfg.Batch {
 		if p.overflowed.Load() {
+			p.flushRelease()
 			p.die(Reason{"overflow", fmt.Sprintf("mailbox limit of %d messages exceeded", p.node.cfg.MailboxLimit)})
 			return
 		}
@@ -273,7 +281,8 @@ func (p *Port) run() {
 		// the slot goes back to the producers after the handler returns.
 		e, ok := q.Peek()
 		if !ok {
-			q.Idle() // a burst's overflow lists go to the garbage collector
+			p.flushRelease() // before the port may be another runner's
+			q.Idle()         // a burst's overflow lists go to the garbage collector
 			if !p.state.CompareAndSwap(portScheduled, portIdle) {
 				return // died
 			}
@@ -287,6 +296,7 @@ func (p *Port) run() {
 		}
 		p.deliver(e)
 		if p.state.Load() == portDead {
+			p.flushRelease()
 			return // die discarded the rest, this entry included
 		}
 		q.Advance()
@@ -294,6 +304,7 @@ func (p *Port) run() {
 			p.signalRoom()
 		}
 	}
+	p.flushRelease()
 	p.node.sched.enqueue(p)
 }
 
@@ -363,9 +374,32 @@ func (p *Port) deliver(e *Msg) {
 	err := h(e)
 	p.handling = nil
 	p.argsBase = nil
-	e.release()
+	p.releaseLater(e)
 	if err != nil {
 		p.die(reasonOf(err))
+	}
+}
+
+// releaseLater is e.release for a message handled in a batch of run: the
+// reference goes to relBuf (see there). Only the port's runner calls it.
+func (p *Port) releaseLater(e *Msg) {
+	b := e.detachBuf()
+	if b == nil {
+		return
+	}
+	if b != p.relBuf {
+		p.flushRelease()
+		p.relBuf = b
+	}
+	p.relN++
+}
+
+// flushRelease drops the references releaseLater kept.
+func (p *Port) flushRelease() {
+	if b := p.relBuf; b != nil {
+		n := p.relN
+		p.relBuf, p.relN = nil, 0
+		b.ReleaseN(n)
 	}
 }
 
@@ -379,8 +413,9 @@ func (e errPanic) Error() string { return fmt.Sprint(e.v) }
 func (p *Port) recoverHandler() {
 	r := recover()
 	if r == nil {
-		return
+		return // (run flushed its releases before it let go of the port)
 	}
+	p.flushRelease() // still the port's runner: the panic came from its handler
 	p.node.log.Error("aemp: handler panicked", "port", p.id, "panic", r, "stack", string(debug.Stack()))
 	if e := p.handling; e != nil {
 		p.handling = nil

@@ -158,9 +158,11 @@ func (b *Buf) Retain() {
 func (b *Buf) Refs() int32 { return b.refs.Load() }
 
 // Release drops a reference; the last one returns the buffer to its pool.
-func (b *Buf) Release() {
-	n := b.refs.Add(-1)
-	switch {
+func (b *Buf) Release() { b.ReleaseN(1) }
+
+// ReleaseN drops n references at once (n >= 1), as n Releases would.
+func (b *Buf) ReleaseN(n int32) {
+	switch n = b.refs.Add(-n); {
 	case n > 0:
 		return
 	case n < 0:
