@@ -106,9 +106,12 @@ type Port struct {
 	argsBase *byte
 	handling *Msg // the message whose handler runs (released if it panics)
 	// relBuf holds relN references of messages handled in this batch, all
-	// from one network buffer: they are dropped at once when a message from
-	// another buffer comes, or when the batch ends (flushRelease), instead
-	// of one atomic add per message on a line the link's reader also writes.
+	// from one network buffer: they are dropped at once before an entry not
+	// from that buffer is handled (a local message, a kill, an Exec, another
+	// buffer's message), and when the batch ends (flushRelease), instead of
+	// one atomic add per message on a line the link's reader also writes.
+	// So a handler that blocks holds no buffer but its own message's: what
+	// the link's inbound bound counts is what it was without this.
 	relBuf *pool.Buf
 	relN   int32
 
@@ -349,6 +352,11 @@ func (p *Port) signalRoom() {
 }
 
 func (p *Port) deliver(e *Msg) {
+	if p.relBuf != nil && e.buf() != p.relBuf {
+		// the references kept are all of the buffer of the message being
+		// handled: a handler that blocks holds no other buffer than its own
+		p.flushRelease()
+	}
 	switch e.ctl {
 	case entKill:
 		p.die(e.inl[0].x.(Reason))
@@ -381,7 +389,8 @@ func (p *Port) deliver(e *Msg) {
 }
 
 // releaseLater is e.release for a message handled in a batch of run: the
-// reference goes to relBuf (see there). Only the port's runner calls it.
+// reference goes to relBuf (see there). Only the port's runner calls it,
+// after deliver has flushed the references of any other buffer.
 func (p *Port) releaseLater(e *Msg) {
 	b := e.detachBuf()
 	if b == nil {

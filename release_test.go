@@ -78,3 +78,39 @@ func TestBatchedRelease(t *testing.T) {
 		})
 	}
 }
+
+// A handler that blocks holds no buffer but its own message's: references
+// kept for messages handled before it are dropped first, so a link's
+// inbound bound counts what it did when each message released its own.
+func TestBatchedReleaseBeforeBlocking(t *testing.T) {
+	n := newTestNode(t, Config{})
+	buf := pool.Get(64)
+	block, blocked := make(chan struct{}), make(chan struct{})
+	var handled atomic.Int64
+	p := n.NewPort().Rcv("t", func(m *Msg) error {
+		if v, _ := m.Int(1); v < 0 { // the local message
+			close(blocked)
+			<-block
+		}
+		handled.Add(1)
+		return nil
+	})
+	for i := range 10 {
+		m := Msg{tag: "t"}
+		buf.Retain()
+		m.setRemote([]byte(fmt.Sprint(i)), nil, buf, nil)
+		if err := p.push(&m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.push(NewMsg("t", -1)); err != nil {
+		t.Fatal(err)
+	}
+	recv(t, blocked)
+	if r := buf.Refs(); r != 1 {
+		t.Errorf("while a local message's handler blocks, the buffer has %d references, want 1 (the test's own)", r)
+	}
+	close(block)
+	waitFor(t, "all handled", func() bool { return handled.Load() == 11 })
+	buf.Release()
+}
