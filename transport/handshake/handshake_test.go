@@ -832,12 +832,27 @@ func TestHandshakeReplay(t *testing.T) {
 }
 
 func BenchmarkHandshakeHMAC(b *testing.B) {
+	benchHandshake(b, hsConfig("nodeA", "goframe1", "json"), hsConfig("nodeB", "goframe1", "json"))
+}
+
+// BenchmarkHandshakeSecretTLS is the handshake between Go nodes by
+// default: secret-keyed TLS 1.3 (ephemeral certificates, X25519MLKEM768)
+// and the channel-bound tls_hmac_sha3_512 token. Its CPU is what forming a
+// mesh with TLS costs per link (docs/performance.md, W5).
+func BenchmarkHandshakeSecretTLS(b *testing.B) {
+	ca, cb := hsConfig("nodeA", "goframe1", "json"), hsConfig("nodeB", "goframe1", "json")
+	ca.SecretTLS, cb.SecretTLS = true, true
+	benchHandshake(b, ca, cb)
+}
+
+// benchHandshake runs handshakes between ca (dialling) and cb over
+// loopback TCP, one pair at a time.
+func benchHandshake(b *testing.B, ca, cb *Config) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer ln.Close()
-	ca, cb := hsConfig("nodeA", "goframe1", "json"), hsConfig("nodeB", "goframe1", "json")
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -859,6 +874,9 @@ func BenchmarkHandshakeHMAC(b *testing.B) {
 		rb := <-accepted
 		if err != nil || rb.err != nil {
 			b.Fatal(err, rb.err)
+		}
+		if ra.SecretTLS != ca.SecretTLS || rb.res.SecretTLS != cb.SecretTLS {
+			b.Fatalf("secret-keyed TLS: %v and %v, want %v", ra.SecretTLS, rb.res.SecretTLS, ca.SecretTLS)
 		}
 		ra.Conn.Close()
 		rb.res.Conn.Close()
