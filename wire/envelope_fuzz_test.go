@@ -73,6 +73,13 @@ func FuzzScanEnvelope(f *testing.F) {
 				}
 			}
 		}
+		// ScanHeadInto overwrites whatever its Envelope held with what
+		// ScanHead returns, the zero Envelope on error.
+		dirty := Envelope{Local: []byte("x"), Args: []byte("1"), NArgs: 7, TagKind: KindString, CBOR: true}
+		h, herr := ScanHead(data)
+		if ierr := ScanHeadInto(&dirty, data); (ierr == nil) != (herr == nil) || !reflect.DeepEqual(dirty, h) {
+			t.Fatalf("ScanHeadInto(%q) = %+v, %v; ScanHead = %+v, %v", data, dirty, ierr, h, herr)
+		}
 		// The stream scanner agrees on the first message.
 		se, n, serr := ScanNextEnvelope(data)
 		if serr == nil {
