@@ -39,7 +39,7 @@ func BenchmarkRemoteDecode(b *testing.B) {
 	b.ReportAllocs()
 	var e wire.Envelope
 	for b.Loop() {
-		_, bs, err := scanEnvelope(&e, env)
+		_, bs, err := scanEnvelope(&e, env, nil)
 		if err != nil {
 			b.Fatal(err)
 		}

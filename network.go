@@ -164,7 +164,7 @@ func (rn *remoteNode) OnDown(text string, wasUp bool) {
 // monitors learn of the gap.
 func (rn *remoteNode) OnLost(env []byte, err error) {
 	var head wire.Envelope
-	_, _, serr := scanEnvelope(&head, env)
+	_, _, serr := scanEnvelope(&head, env, nil)
 	if serr != nil { // cannot be: this node encoded it
 		rn.n.log.Error("aemp: a lost message names no port", "peer", rn.id, "err", serr)
 		return

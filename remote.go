@@ -25,6 +25,7 @@ type remoteNode struct {
 	mons    map[string]map[*Monitor]struct{} // local part → monitors ("" = node port)
 	tags    map[string]string                // interned tags, reader goroutine only
 	lastTag string                           // the last tag interned, reader goroutine only
+	rxHead  wire.HeadMemo                    // the last JSON head received, reader goroutine only
 
 	head headCache // the last JSON envelope head sent, under the peer's lock (Begin…Commit)
 }
@@ -221,17 +222,18 @@ func (rn *remoteNode) fireRemote(local string, r Reason) {
 // scanEnvelope scans the head of an encoded envelope in any of its three
 // encodings (JSON text, blob envelope, CBOR item): the local part and the
 // tag; the arguments are validated when a handler reads them. It returns
-// the envelope text without a blob envelope's frame, and its blobs.
-func scanEnvelope(env *wire.Envelope, text []byte) (inner []byte, bs wire.Blobs, err error) {
+// the envelope text without a blob envelope's frame, and its blobs. memo
+// (nil for none) remembers the last JSON head (wire.HeadMemo).
+func scanEnvelope(env *wire.Envelope, text []byte, memo *wire.HeadMemo) (inner []byte, bs wire.Blobs, err error) {
 	switch {
 	case wire.IsBlobEnvelope(text):
 		if text, bs, err = wire.SplitBlobEnvelope(text); err == nil {
-			err = wire.ScanHeadInto(env, text)
+			err = wire.ScanHeadMemo(env, text, memo)
 		}
 	case wire.IsCBOREnvelope(text):
 		*env, err = wire.ScanCBOR(text)
 	default:
-		err = wire.ScanHeadInto(env, text)
+		err = wire.ScanHeadMemo(env, text, memo)
 	}
 	return text, bs, err
 }
@@ -242,7 +244,7 @@ func scanEnvelope(env *wire.Envelope, text []byte) (inner []byte, bs wire.Blobs,
 func (rn *remoteNode) deliver(buf *pool.Buf, text []byte, link mesh.InlineRunner) {
 	size := len(text)
 	var env wire.Envelope
-	text, bs, err := scanEnvelope(&env, text)
+	text, bs, err := scanEnvelope(&env, text, &rn.rxHead)
 	if err != nil {
 		rn.n.log.Warn("aemp: malformed message dropped", "peer", rn.id, "err", err)
 		return

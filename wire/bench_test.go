@@ -215,3 +215,26 @@ func BenchmarkDecodeString(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkScanHead is the receive path's scan of a W1 message's head,
+// without and with the memo of the previous envelope's head (a flood to
+// one port with one tag).
+func BenchmarkScanHead(b *testing.B) {
+	msg := []byte(`["k3f9Qa7Lw2Zx","data",1,123456,null]`)
+	var e Envelope
+	b.Run("plain", func(b *testing.B) {
+		for b.Loop() {
+			if err := ScanHeadInto(&e, msg); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("memo", func(b *testing.B) {
+		var m HeadMemo
+		for b.Loop() {
+			if err := ScanHeadMemo(&e, msg, &m); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

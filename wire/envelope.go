@@ -142,16 +142,36 @@ func ScanHead(b []byte) (Envelope, error) {
 // ScanHeadInto is ScanHead into *e, which it overwrites (the zero
 // Envelope on error): the receive path's form, without copying the
 // Envelope out.
-func ScanHeadInto(e *Envelope, b []byte) error {
+func ScanHeadInto(e *Envelope, b []byte) error { return ScanHeadMemo(e, b, nil) }
+
+// HeadMemo remembers the head of the last envelope ScanHeadMemo scanned
+// (its bytes from '[' through the tag, when the envelope starts with '['
+// and both the local part and the tag are strings, at most headMemoMax
+// bytes in all), so that an envelope that starts with the same bytes does
+// not scan them again: the same bytes scan the same way. The zero value
+// is ready for use; it is not safe for concurrent use.
+type HeadMemo struct {
+	head             []byte // b[:n] of the remembered envelope, n = len(head)
+	ls, le, ts, te   int    // Local = b[ls:le], Tag = b[ts:te]
+	tagStart         int    // TagRaw = b[tagStart:n]
+	lescaped, tescap bool
+}
+
+// headMemoMax bounds the head a HeadMemo keeps.
+const headMemoMax = 256
+
+// ScanHeadMemo is ScanHeadInto that reuses what m remembers of the
+// previous envelope's head, and remembers this one's; m may be nil.
+func ScanHeadMemo(e *Envelope, b []byte, m *HeadMemo) error {
 	*e = Envelope{}
-	if err := scanHeadInto(e, b); err != nil {
+	if err := scanHeadInto(e, b, m); err != nil {
 		*e = Envelope{}
 		return err
 	}
 	return nil
 }
 
-func scanHeadInto(e *Envelope, b []byte) error {
+func scanHeadInto(e *Envelope, b []byte, m *HeadMemo) error {
 	end := len(b)
 	for end > 0 && isWS(b[end-1]) {
 		end--
@@ -170,25 +190,36 @@ func scanHeadInto(e *Envelope, b []byte) error {
 		return syntaxErr(end-1, "message does not end with ']'")
 	}
 	b = b[:end] // the closing ']' is the last byte
-	i = skipWS(b, i+1)
-	if b[i] == ']' && i == end-1 {
-		return nil
-	}
 	var err error
-	if e.Local, e.LocalKind, e.LocalEscaped, i, err = scanHead(b, i); err != nil {
-		return err
+	if n := len(m.remembered()); i == 0 && n > 0 && n < end && string(b[:n]) == string(m.head) {
+		e.Local, e.LocalKind, e.LocalEscaped = b[m.ls:m.le], KindString, m.lescaped
+		e.Tag, e.TagKind, e.TagEscaped = b[m.ts:m.te], KindString, m.tescap
+		e.TagRaw = b[m.tagStart:n:n]
+		i = n
+	} else {
+		start := i
+		i = skipWS(b, i+1)
+		if b[i] == ']' && i == end-1 {
+			return nil
+		}
+		localStart := i
+		if e.Local, e.LocalKind, e.LocalEscaped, i, err = scanHead(b, i); err != nil {
+			return err
+		}
+		localEnd := i
+		if i, err = afterHead(b, i); err != nil {
+			return err
+		}
+		if b[i] == ']' {
+			return checkEnd(b, i)
+		}
+		tagStart := i
+		if e.Tag, e.TagKind, e.TagEscaped, i, err = scanHead(b, i); err != nil {
+			return err
+		}
+		e.TagRaw = b[tagStart:i:i]
+		m.remember(b, start, localStart, localEnd, tagStart, i, e)
 	}
-	if i, err = afterHead(b, i); err != nil {
-		return err
-	}
-	if b[i] == ']' {
-		return checkEnd(b, i)
-	}
-	tagStart := i
-	if e.Tag, e.TagKind, e.TagEscaped, i, err = scanHead(b, i); err != nil {
-		return err
-	}
-	e.TagRaw = b[tagStart:i:i]
 	if i, err = afterHead(b, i); err != nil {
 		return err
 	}
@@ -198,6 +229,32 @@ func scanHeadInto(e *Envelope, b []byte) error {
 	e.Args = trimWS(b[i : end-1])
 	e.NArgs = -1
 	return nil
+}
+
+// remembered is the head m holds (nil for a nil m).
+func (m *HeadMemo) remembered() []byte {
+	if m == nil {
+		return nil
+	}
+	return m.head
+}
+
+// remember keeps b[:n] as the head just scanned into e: the local part's
+// JSON text at b[localStart:localEnd], the tag's at b[tagStart:n]; only
+// when it qualifies (see HeadMemo).
+func (m *HeadMemo) remember(b []byte, start, localStart, localEnd, tagStart, n int, e *Envelope) {
+	if m == nil {
+		return
+	}
+	if start != 0 || n > headMemoMax || e.LocalKind != KindString || e.TagKind != KindString {
+		m.head = m.head[:0]
+		return
+	}
+	m.head = append(m.head[:0], b[:n]...)
+	m.ls, m.le = localStart+1, localEnd-1 // inside the quotes, as scanHead returns it
+	m.ts, m.te = tagStart+1, n-1
+	m.tagStart = tagStart
+	m.lescaped, m.tescap = e.LocalEscaped, e.TagEscaped
 }
 
 // checkEnd reports an error unless the ']' at i is the last byte of b.

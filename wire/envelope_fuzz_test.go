@@ -204,3 +204,31 @@ func FuzzValueRoundTrip(f *testing.F) {
 		}
 	})
 }
+
+// FuzzHeadMemo: scanning with a HeadMemo gives what ScanHead gives, for an
+// envelope after any other (the same head and other arguments, a head
+// that only starts the same, garbage), and the memo stays bounded.
+func FuzzHeadMemo(f *testing.F) {
+	f.Add([]byte(`["k3f9Qa7Lw2","w1",1,2]`), []byte(`["k3f9Qa7Lw2","w1",3,null]`))
+	f.Add([]byte(`["p","t",1]`), []byte(`["p","t"x]`))
+	f.Add([]byte(`["p","t",1]`), []byte(`["p","t"]`))
+	f.Add([]byte(`["p","t",1]`), []byte(`["p","t"`))
+	f.Add([]byte(`["p\"q","t\u00e9",1]`), []byte(`["p\"q","t\u00e9" , {"a":1}]`))
+	f.Add([]byte(`[ "p","t"]`), []byte(`[ "p","t",2]`))
+	f.Add([]byte(`["p",7,1]`), []byte(`["p",7,2]`))
+	f.Add([]byte(`["","",1]`), []byte(`["","",[]]`))
+	f.Fuzz(func(t *testing.T, a, b []byte) {
+		var m HeadMemo
+		for _, data := range [][]byte{a, b, b, a} {
+			var got Envelope
+			err := ScanHeadMemo(&got, data, &m)
+			want, werr := ScanHead(data)
+			if (err == nil) != (werr == nil) || !reflect.DeepEqual(got, want) {
+				t.Fatalf("ScanHeadMemo(%q) after %q = %+v, %v; ScanHead = %+v, %v", data, a, got, err, want, werr)
+			}
+			if len(m.head) > headMemoMax {
+				t.Fatalf("memo holds %d bytes", len(m.head))
+			}
+		}
+	})
+}

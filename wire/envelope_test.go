@@ -410,3 +410,24 @@ func TestScanStringUTF8(t *testing.T) {
 		}
 	}
 }
+
+// A HeadMemo keeps the head of an envelope whose local part and tag are
+// strings, from its '[' through the tag, and nothing else.
+func TestHeadMemoKeeps(t *testing.T) {
+	for _, c := range []struct{ msg, head string }{
+		{`["p","t",1]`, `["p","t"`},
+		{`[ "p" , "t\n" ]`, `[ "p" , "t\n"`},
+		{`["p",7,1]`, ``},   // the tag is not a string
+		{` ["p","t",1]`, ``}, // whitespace before '['
+		{`["p"]`, ``},        // no tag: the memo is left as it was (empty here)
+	} {
+		var m HeadMemo
+		var e Envelope
+		if err := ScanHeadMemo(&e, []byte(c.msg), &m); err != nil {
+			t.Fatalf("%s: %v", c.msg, err)
+		}
+		if string(m.head) != c.head {
+			t.Errorf("%s: memo %q, want %q", c.msg, m.head, c.head)
+		}
+	}
+}
