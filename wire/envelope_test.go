@@ -417,7 +417,7 @@ func TestHeadMemoKeeps(t *testing.T) {
 	for _, c := range []struct{ msg, head string }{
 		{`["p","t",1]`, `["p","t"`},
 		{`[ "p" , "t\n" ]`, `[ "p" , "t\n"`},
-		{`["p",7,1]`, ``},   // the tag is not a string
+		{`["p",7,1]`, ``},    // the tag is not a string
 		{` ["p","t",1]`, ``}, // whitespace before '['
 		{`["p"]`, ``},        // no tag: the memo is left as it was (empty here)
 	} {
