@@ -50,11 +50,11 @@ var importRules = map[string]importRule{
 	"registry": {std: []string{"errors", "fmt", "maps", "reflect", "slices", "strconv"}, tested: []string{"wire"}},
 	// layer 6: links to other nodes
 	"mesh": {std: []string{"bytes", "context", "encoding/binary", "errors", "fmt", "io", "log/slog", "math/rand/v2", "net", "os", "slices", "strconv", "strings", "sync", "sync/atomic", "syscall", "time"},
-		mod: []string{"auth", "frame", "pool", "transport", "transport/handshake", "wire"}},
+		mod: []string{"auth", "frame", "internal/slot", "pool", "transport", "transport/handshake", "wire"}},
 	// layer 7: the API and the kernel; never the transport itself
 	".": {std: []string{"bytes", "cmp", "context", "crypto/rand", "encoding/json", "errors", "fmt", "log/slog", "maps", "math", "net", "os",
 		"path/filepath", "reflect", "runtime", "runtime/debug", "slices", "strconv", "strings", "sync", "sync/atomic", "time", "unsafe"},
-		mod: []string{"auth", "internal/mpsc", "mesh", "pool", "registry", "wire"}},
+		mod: []string{"auth", "internal/mpsc", "internal/slot", "mesh", "pool", "registry", "wire"}},
 	// cross-package fuzz drivers: their tests drive any layer
 	"fuzz": {std: []string{"bytes", "encoding/binary", "encoding/json", "errors", "io", "net", "sync", "time", "unicode/utf8"},
 		mod: []string{"wire"}, ext: []string{"github.com/klauspost/compress/s2"},
@@ -70,6 +70,7 @@ var importRules = map[string]importRule{
 	"examples/sender":   {std: []string{"*"}, mod: []string{"."}},
 	// leaves
 	"internal/mpsc":       {std: []string{"sync", "sync/atomic"}},
+	"internal/slot":       {},
 	"internal/jsonlex":    {std: []string{"encoding/binary", "math/bits"}},
 	"internal/race":       {},
 	"internal/leakcheck":  {std: []string{"runtime", "sort", "strings", "time"}},

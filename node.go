@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/aemp-go/aemp/internal/slot"
 	"github.com/aemp-go/aemp/mesh"
 	"github.com/aemp-go/aemp/wire"
 )
@@ -204,21 +205,11 @@ func (n *Node) shutdownWait(ctx context.Context) error {
 	return err
 }
 
-// portCacheSize slots of a direct-mapped cache in front of the port table:
-// a hit costs an atomic load and a short string compare instead of hashing
-// an interface key. Dead ports are removed from it (Port.die).
+// portCacheSize slots of a direct-mapped cache in front of the port table
+// (internal/slot): a hit costs an atomic load and a short string compare
+// instead of hashing an interface key. Dead ports are removed from it
+// (Port.die).
 const portCacheSize = 256
-
-func portCacheSlot[S string | []byte](local S) int {
-	h := uint(len(local))
-	if len(local) > 0 {
-		h = h*31 + uint(local[len(local)-1])
-	}
-	if len(local) > 1 {
-		h = h*31 + uint(local[len(local)-2])
-	}
-	return int(h % portCacheSize)
-}
 
 // lookup returns the live local port with that local part, or nil.
 func (n *Node) lookup(local string) *Port { return lookupPort(n, local) }
@@ -226,8 +217,8 @@ func (n *Node) lookup(local string) *Port { return lookupPort(n, local) }
 // lookupPort is lookup for a local part given as a string or as bytes (a
 // received envelope's, without converting it to a string).
 func lookupPort[S string | []byte](n *Node, local S) *Port {
-	slot := &n.recent[portCacheSlot(local)]
-	if p := slot.Load(); p != nil && p.local == string(local) {
+	cached := &n.recent[slot.Of(local, portCacheSize)]
+	if p := cached.Load(); p != nil && p.local == string(local) {
 		return p
 	}
 	v, ok := n.ports.Load(string(local))
@@ -236,7 +227,7 @@ func lookupPort[S string | []byte](n *Node, local S) *Port {
 	}
 	p := v.(*Port)
 	if p.Alive() {
-		slot.Store(p)
+		cached.Store(p)
 	}
 	return p
 }

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/aemp-go/aemp/internal/mpsc"
+	"github.com/aemp-go/aemp/internal/slot"
 	"github.com/aemp-go/aemp/mesh"
 	"github.com/aemp-go/aemp/pool"
 	"github.com/aemp-go/aemp/wire"
@@ -450,7 +451,7 @@ func (p *Port) die(reason Reason) {
 		return
 	}
 	inTable := p.node.ports.CompareAndDelete(p.local, p)
-	p.node.recent[portCacheSlot(p.local)].CompareAndSwap(p, nil)
+	p.node.recent[slot.Of(p.local, portCacheSize)].CompareAndSwap(p, nil)
 	p.mu.Lock()
 	p.reason = reason
 	mons := p.mons

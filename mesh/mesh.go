@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/aemp-go/aemp/internal/slot"
 	"github.com/aemp-go/aemp/transport"
 	"github.com/aemp-go/aemp/transport/handshake"
 	"github.com/aemp-go/aemp/wire"
@@ -180,37 +181,25 @@ func (m *Mesh) Up(id string) bool {
 
 // Known returns the peer of node id if there is one (Peer creates it).
 func (m *Mesh) Known(id string) *Peer {
-	slot := &m.recent[peerCacheSlot(id)]
-	if p := slot.Load(); p != nil && p.id == id {
+	cached := &m.recent[slot.Of(id, peerCacheSize)]
+	if p := cached.Load(); p != nil && p.id == id {
 		return p
 	}
 	if v, ok := m.peers.Load(id); ok {
 		p := v.(*Peer)
-		slot.Store(p)
+		cached.Store(p)
 		return p
 	}
 	return nil
 }
 
 // peerCacheSize slots of the direct-mapped cache in front of the peer
-// table: a hit (every send to a node after the first, unless another node
-// shares its slot) costs an atomic load and a string compare instead of
-// sync.Map's hashing of an interface key (about 40 ns of W1's 1.2 µs per
-// message). Peers are never removed, so an entry never goes stale; a miss
-// stores the peer it found.
+// table (internal/slot): a hit (every send to a node after the first,
+// unless another node shares its slot) costs an atomic load and a string
+// compare instead of sync.Map's hashing of an interface key (about 40 ns of
+// W1's 1.2 µs per message). Peers are never removed, so an entry never goes
+// stale; a miss stores the peer it found.
 const peerCacheSize = 64
-
-func peerCacheSlot(id string) int {
-	h := uint(len(id))
-	if n := len(id); n > 0 {
-		h = h*31 + uint(id[n-1])
-		h = h*31 + uint(id[n/2])
-		if n > 1 {
-			h = h*31 + uint(id[n-2])
-		}
-	}
-	return int(h % peerCacheSize)
-}
 
 // Peer returns the peer of node id, creating it (no connection is made
 // until something is sent). id must be a valid node ID.
