@@ -391,17 +391,13 @@ func (p *Port) deliver(e *Msg) {
 
 // releaseLater is e.release for a message handled in a batch of run: the
 // reference goes to relBuf (see there). Only the port's runner calls it,
-// after deliver has flushed the references of any other buffer.
+// from deliver, which has flushed the references of any other buffer:
+// relBuf is nil or e's buffer.
 func (p *Port) releaseLater(e *Msg) {
-	b := e.detachBuf()
-	if b == nil {
-		return
-	}
-	if b != p.relBuf {
-		p.flushRelease()
+	if b := e.detachBuf(); b != nil {
 		p.relBuf = b
+		p.relN++
 	}
-	p.relN++
 }
 
 // flushRelease drops the references releaseLater kept.

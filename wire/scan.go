@@ -576,12 +576,10 @@ func (it *ArgIter) Int(i int) (v int64, ok bool) {
 	if !ok {
 		return 0, false
 	}
-	if j < len(args) {
-		// the integer is validated: where the next argument starts saves
-		// the next call's skip (the usual reading goes left to right)
-		if next, err := afterElem(args, j); err == nil && next < len(args) {
-			it.remember(i+1, next)
-		}
+	// the integer is validated: where the next argument starts saves the
+	// next call's skip (the usual reading goes left to right)
+	if next, err := afterElem(args, j); err == nil && next < len(args) {
+		it.remember(i+1, next)
 	}
 	if neg {
 		return -int64(mag), true
