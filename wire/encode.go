@@ -409,41 +409,47 @@ func appendEscapedASCII(b []byte, c byte) []byte {
 // '/', '<', '>', '&', U+2028 and U+2029, is copied. Invalid UTF-8 bytes
 // become U+FFFD.
 func AppendString(b []byte, s string) []byte {
-	if plainASCII(s) { // the common case: port names, tags, identifiers
+	i := plainPrefix(s)
+	if i == len(s) { // the common case: port names, tags, identifiers
 		b = append(b, '"')
 		b = append(b, s...)
 		return append(b, '"')
 	}
-	return appendStringEscaped(b, s)
+	return appendStringEscaped(b, s, i)
 }
 
-// plainASCII reports whether s is ASCII without anything a JSON string
-// escapes: '"', '\\' and control characters. It reads 8 bytes at a time, the
-// last 8 overlapping what came before.
-func plainASCII(s string) bool {
+// plainPrefix returns len(s) when s is ASCII without anything a JSON string
+// escapes ('"', '\\', control characters), else an index at or before the
+// first byte that needs a look, so that the escaping encoder need not scan
+// the plain bytes before it again. It reads 8 bytes at a time, the last 8
+// overlapping what came before.
+func plainPrefix(s string) int {
 	n := len(s)
 	if n < 8 {
 		for i := 0; i < n; i++ {
 			if c := s[i]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' {
-				return false
+				return i
 			}
 		}
-		return true
+		return n
 	}
 	p := unsafe.Slice(unsafe.StringData(s), n)
 	for i := 0; i+8 <= n; i += 8 {
 		if jsonlex.SpecialBytes(binary.LittleEndian.Uint64(p[i:])) != 0 {
-			return false
+			return i
 		}
 	}
-	return n%8 == 0 || jsonlex.SpecialBytes(binary.LittleEndian.Uint64(p[n-8:])) == 0
+	if n%8 != 0 && jsonlex.SpecialBytes(binary.LittleEndian.Uint64(p[n-8:])) != 0 {
+		return n - 8
+	}
+	return n
 }
 
 // appendStringEscaped is AppendString for a string that needs escapes or
-// holds non-ASCII text.
-func appendStringEscaped(b []byte, s string) []byte {
+// holds non-ASCII text; s[:from] is known to be plain.
+func appendStringEscaped(b []byte, s string, from int) []byte {
 	b = append(b, '"')
-	start, i := 0, 0
+	start, i := 0, from
 	for i < len(s) {
 		for i+8 <= len(s) {
 			if m := jsonlex.SpecialBytes(binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:]), 8))); m != 0 {

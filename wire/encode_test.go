@@ -360,7 +360,7 @@ func FuzzAppendString(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		if got, want := AppendString([]byte("x"), s), appendStringEscaped([]byte("x"), s); string(got) != string(want) {
+		if got, want := AppendString([]byte("x"), s), appendStringEscaped([]byte("x"), s, 0); string(got) != string(want) {
 			t.Fatalf("%q: AppendString %q, escaping encoder %q", s, got, want)
 		}
 	})
