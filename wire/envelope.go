@@ -191,7 +191,8 @@ func scanHeadInto(e *Envelope, b []byte, m *HeadMemo) error {
 	}
 	b = b[:end] // the closing ']' is the last byte
 	var err error
-	if n := len(m.remembered()); i == 0 && n > 0 && n < end && string(b[:n]) == string(m.head) {
+	if m != nil && i == 0 && len(m.head) > 0 && len(m.head) < end && string(b[:len(m.head)]) == string(m.head) {
+		n := len(m.head)
 		e.Local, e.LocalKind, e.LocalEscaped = b[m.ls:m.le], KindString, m.lescaped
 		e.Tag, e.TagKind, e.TagEscaped = b[m.ts:m.te], KindString, m.tescap
 		e.TagRaw = b[m.tagStart:n:n]
@@ -229,14 +230,6 @@ func scanHeadInto(e *Envelope, b []byte, m *HeadMemo) error {
 	e.Args = trimWS(b[i : end-1])
 	e.NArgs = -1
 	return nil
-}
-
-// remembered is the head m holds (nil for a nil m).
-func (m *HeadMemo) remembered() []byte {
-	if m == nil {
-		return nil
-	}
-	return m.head
 }
 
 // remember keeps b[:n] as the head just scanned into e: the local part's
